@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+// VALON: a WireGuard mesh whose peers find each other through DNS.
+// See README.md and DESIGN (shared/DESIGN.md) for the shape of this package.
+import PackageDescription
+
+let package = Package(
+    name: "valon",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ValonKit", targets: ["ValonKit"]),
+    ],
+    dependencies: [
+        // X25519 keys (WireGuard private/public keys).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // libcurl with non-variadic shims: curl_easy_setopt is variadic and Swift cannot call it.
+        .target(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            cSettings: [.unsafeFlags(["-I/usr/include/x86_64-linux-gnu"], .when(platforms: [.linux]))],
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+        // libmnl and the Linux genetlink, rtnetlink and wireguard UAPI headers.
+        .systemLibrary(
+            name: "CMnl",
+            path: "Sources/CMnl",
+            pkgConfig: "libmnl",
+            providers: [.apt(["libmnl-dev"])]
+        ),
+        .target(
+            name: "ValonKit",
+            dependencies: [
+                "CCurl",
+                "CMnl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ValonKitTests",
+            dependencies: ["ValonKit"]
+        ),
+    ]
+)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that VALON's tests, benchmarks and demo use.
+# Idempotent and non-interactive; does nothing when everything is present.
+# Daemons in these packages (etcd, nsd) are not started: tests start their own.
+set -euo pipefail
+
+packages=(
+  # C libraries ValonKit links
+  libcurl4-openssl-dev libmnl-dev
+  # real parts the tests talk to
+  etcd-server etcd-client wireguard-go nsd
+  # independent oracles
+  wireguard-tools bind9-dnsutils curl xxd
+  # networks: namespaces, veth, NAT routers
+  iproute2 iptables kmod
+  # the kernel-WireGuard VM (scripts/vm)
+  qemu-system-x86 busybox-static cpio zstd xz-utils
+  # benchmarks
+  dnsperf
+  openssl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Keep package scripts from starting daemons (etcd on :2379, nsd on :53).
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=1
+fi
+trap '[ $created_policy -eq 1 ] && rm -f "$policy"' EXIT
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
