@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "ValonKit", targets: ["ValonKit"]),
+        .executable(name: "valon-bench", targets: ["valon-bench"]),
     ],
     dependencies: [
         // X25519 keys (WireGuard private/public keys).
@@ -37,6 +38,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "valon-bench",
+            dependencies: ["ValonKit"],
+            path: "Benchmarks/valon-bench"
         ),
         .testTarget(
             name: "ValonKitTests",

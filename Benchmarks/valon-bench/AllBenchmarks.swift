@@ -1,0 +1,4 @@
+/// Every benchmark valon-bench knows. Add one line per benchmark file.
+let allBenchmarks: [any Benchmark.Type] = [
+    KeyDerivationBenchmark.self,
+]
