@@ -14,6 +14,8 @@ let package = Package(
         // X25519 keys (WireGuard private/public keys).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // valonctl.yml and the discovery node's YAML config.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // libcurl with non-variadic shims: curl_easy_setopt is variadic and Swift cannot call it.
@@ -37,6 +39,7 @@ let package = Package(
                 "CMnl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
