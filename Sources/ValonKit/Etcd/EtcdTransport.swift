@@ -71,7 +71,9 @@ final class EtcdTransport: @unchecked Sendable {
                     return (answer, connection.endpoint)
                 } catch {
                     guard error.isRetryableElsewhere else { throw error }
-                    if error.code == .server { electionSeen = true }
+                    // A refused connection will be refused again; an election or a slow
+                    // quorum may be over in a moment.
+                    if error.code != .connection { electionSeen = true }
                     attempts.append(error)
                 }
             }

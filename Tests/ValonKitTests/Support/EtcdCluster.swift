@@ -35,20 +35,23 @@ final class EtcdCluster: @unchecked Sendable {
     private let lock = NSLock()
     private var members: [Member]
     private let clusterToken: String
+    private let extraArguments: [String]
 
     /// The client URLs, in member order.
     var clientURLs: [String] { lock.withLock { members.map(\.clientURL) } }
     var memberCount: Int { lock.withLock { members.count } }
 
-    private init(directory: String, members: [Member], certificates: Certificates?) {
+    private init(directory: String, members: [Member], certificates: Certificates?, extraArguments: [String]) {
         self.directory = directory
+        self.extraArguments = extraArguments
         self.members = members
         self.certificates = certificates
         clusterToken = "valon-test-\(UInt32.random(in: 0...UInt32.max))"
     }
 
     /// Starts `size` members and waits until every one answers `/health`.
-    static func start(size: Int = 1, tls: Bool = false) async throws -> EtcdCluster {
+    /// `extraArguments` go to every member (`--auth-token-ttl 1`).
+    static func start(size: Int = 1, tls: Bool = false, extraArguments: [String] = []) async throws -> EtcdCluster {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("valon-etcd-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -60,7 +63,8 @@ final class EtcdCluster: @unchecked Sendable {
                    peerURL: "http://127.0.0.1:\(ports[2 * index + 1])",
                    dataDirectory: "\(directory)/m\(index).etcd", process: nil)
         }
-        let cluster = EtcdCluster(directory: directory, members: members, certificates: certificates)
+        let cluster = EtcdCluster(directory: directory, members: members, certificates: certificates,
+                                  extraArguments: extraArguments)
         do {
             for index in 0..<size { try cluster.launch(index) }
             for index in 0..<size { try await cluster.waitUntilHealthy(index) }
@@ -160,6 +164,7 @@ final class EtcdCluster: @unchecked Sendable {
             arguments += ["--cert-file", certificates.serverCertificate, "--key-file", certificates.serverKey,
                           "--trusted-ca-file", certificates.caFile, "--client-cert-auth"]
         }
+        arguments += extraArguments
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
         process.arguments = arguments
