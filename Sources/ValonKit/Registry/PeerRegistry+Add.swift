@@ -14,7 +14,8 @@ extension PeerRegistry {
         let allocator = AddressAllocator(network: configuration.network, reserved: configuration.reservedAddresses)
         if let requested { try allocator.validate(requested) }
         var skipped: Set<IPAddress> = []
-        for _ in 0..<Self.attempts {
+        for attempt in 0..<Self.allocationAttempts {
+            if attempt > 0 { await Self.backOff(attempt) }
             let address: IPAddress
             let inUse = try await addressesInUse()
             if let requested {
@@ -41,8 +42,13 @@ extension PeerRegistry {
             }
             throw conflict
         }
-        throw RegistryError(.conflict, "add peer \(alias): lost the race for a free address \(Self.attempts) times")
+        throw RegistryError(.conflict, "add peer \(alias): lost the race for a free address \(Self.allocationAttempts) times")
     }
+
+    /// Concurrent adds all want the lowest free address and only one wins each round;
+    /// losers read again and try the next, so up to one round per concurrent writer.
+    static let allocationAttempts = 256
+
 
     /// The transaction of ``add(key:alias:address:lanEndpoint:natEndpoint:)``; its failure
     /// branch reads what was in the way.

@@ -10,7 +10,8 @@ extension PeerRegistry {
     public func setEndpoint(_ kind: PeerEndpointKind, to endpoint: Endpoint?, of key: WireGuardKey) async throws(RegistryError) -> Bool {
         let (current, legacy) = PeerField.fields(for: kind)
         let desired = endpoint?.description
-        for _ in 0..<Self.attempts {
+        for attempt in 0..<Self.attempts {
+            if attempt > 0 { await Self.backOff(attempt) }
             let record = try await record(key: key)
             guard let fields = record.fields, let wgIP = fields.record(.wgIP) else {
                 throw RegistryError(.peerNotFound, "no peer with key \(key.base64)")

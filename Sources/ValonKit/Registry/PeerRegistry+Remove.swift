@@ -4,7 +4,8 @@ extension PeerRegistry {
     /// while they still point to this key. Retried when the peer changes meanwhile.
     @discardableResult
     public func remove(key: WireGuardKey) async throws(RegistryError) -> Peer {
-        for _ in 0..<Self.attempts {
+        for attempt in 0..<Self.attempts {
+            if attempt > 0 { await Self.backOff(attempt) }
             let record = try await record(key: key)
             guard let fields = record.fields else {
                 throw RegistryError(.peerNotFound, "no peer with key \(key.base64)")

@@ -22,6 +22,12 @@ public final class PeerRegistry: Sendable {
     /// How often a write is tried again after losing a race to another writer.
     static let attempts = 16
 
+    /// A short random pause that grows with the attempts, so that racing writers spread out.
+    static func backOff(_ attempt: Int) async {
+        let ceiling = min(100, 2 * attempt)
+        try? await Task.sleep(for: .milliseconds(Int.random(in: 0...ceiling)))
+    }
+
     public init(etcd: EtcdClient, configuration: Configuration) {
         self.etcd = etcd
         self.configuration = configuration

@@ -35,6 +35,16 @@ struct EtcdClusterFailoverTests {
         #expect(try await client.memberList().count == 3)
         #expect(client.transport.preferred != 0)
         #expect(try etcd.dump(prefix: "/c/") == ["/c/after": "2", "/c/txn": "3"])
+
+        // The registry's operations too.
+        let registry = PeerRegistry(etcd: client, configuration: .init(network: IPNetwork("100.100.0.0/24")!))
+        let key = WireGuardKey.generatePreshared()
+        let peer = try await registry.add(key: key, alias: "survivor")
+        #expect(try await registry.setEndpoint(.nat, to: Endpoint("203.0.113.1:51820"), of: key))
+        #expect(try await registry.list().peers.map(\.alias) == ["survivor"])
+        #expect(try await registry.peer(alias: "survivor")?.wgIP == peer.wgIP)
+        try await registry.remove(alias: "survivor")
+        #expect(try etcd.dump(prefix: "/valon/").isEmpty)
     }
 
     @Test("a watch survives the loss of its endpoint and sees every event exactly once, in order")
