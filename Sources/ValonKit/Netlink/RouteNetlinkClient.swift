@@ -58,6 +58,13 @@ public final class RouteNetlinkClient: Sendable {
         return index
     }
 
+    /// Every link with its index, name and kind (`ip -d link show`).
+    public func links() throws(NetlinkError) -> [NetworkLink] {
+        try socket.request(RouteNetlinkRequest.dumpLinks(), operation: "RTM_GETLINK dump")
+            .filter { $0.type == RouteNetlink.MessageType.newLink }
+            .map { reply throws(NetlinkError) in try NetworkLink(reply: reply) }
+    }
+
     /// Brings the link up or down (`ip link set NAME up|down`).
     public func setUp(_ up: Bool, name: String) throws(NetlinkError) {
         let index = try interfaceIndex(name: name)

@@ -59,3 +59,32 @@ public struct RouteLookup: Hashable, Sendable {
             gateway: attributes.first(RouteNetlink.RouteAttribute.gateway).flatMap { IPAddress(bytes: $0.payload) })
     }
 }
+
+/// A network interface as `RTM_NEWLINK` describes it (`struct ifinfomsg` and `IFLA_*`).
+public struct NetworkLink: Hashable, Sendable {
+    public var index: Int32
+    public var name: String
+    /// `IFLA_INFO_KIND` (`wireguard`, `veth`, `bridge`); `nil` for a physical device.
+    public var kind: String?
+    /// `ifi_flags` (`IFF_UP` is 0x1).
+    public var flags: UInt32
+    public var mtu: UInt32?
+
+    public var isUp: Bool { flags & RouteNetlink.interfaceUp != 0 }
+
+    init(reply: NetlinkReply) throws(NetlinkError) {
+        let header = Array(reply.payload.prefix(RouteNetlink.linkHeaderSize))
+        guard header.count == RouteNetlink.linkHeaderSize,
+              let index = NetlinkReader.integer(Int32.self, header[4..<8]),
+              let flags = NetlinkReader.integer(UInt32.self, header[8..<12]) else {
+            throw NetlinkError(.malformedReply, "RTM_NEWLINK shorter than struct ifinfomsg")
+        }
+        let attributes = try reply.attributes(after: RouteNetlink.linkHeaderSize)
+        self.index = index
+        self.flags = flags
+        name = attributes.first(RouteNetlink.LinkAttribute.ifname)?.string ?? ""
+        mtu = attributes.first(RouteNetlink.LinkAttribute.mtu)?.u32
+        kind = try attributes.first(RouteNetlink.LinkAttribute.linkInfo)?.nested()
+            .first(RouteNetlink.LinkAttribute.infoKind)?.string
+    }
+}

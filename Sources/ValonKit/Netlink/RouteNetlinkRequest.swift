@@ -32,6 +32,14 @@ public enum RouteNetlinkRequest {
         return message
     }
 
+    /// `RTM_GETLINK` dump of every link (`ip link show`).
+    public static func dumpLinks() -> NetlinkMessage {
+        var message = NetlinkMessage(
+            type: RouteNetlink.MessageType.getLink, flags: Netlink.Flag.request | Netlink.Flag.dump)
+        message.appendHeader(linkHeader(index: 0))
+        return message
+    }
+
     /// `RTM_NEWLINK` changing an existing link: `IFF_UP` in `ifi_flags` under an
     /// `ifi_change` mask when `up` is given, `IFLA_MTU` when `mtu` is given.
     public static func setLink(index: Int32, up: Bool? = nil, mtu: UInt32? = nil) -> NetlinkMessage {

@@ -1,6 +1,6 @@
 extension WireGuardControl {
     /// The backend for interfaces without a userspace socket: the kernel's.
-    public static var kernelBackend: any WireGuardBackend { WireGuardNoKernelBackend() }
+    public static var kernelBackend: any WireGuardBackend { WireGuardNetlinkBackend() }
 }
 
 /// The kernel backend of a system whose kernel offers no WireGuard control: it lists no
