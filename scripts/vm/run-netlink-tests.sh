@@ -33,7 +33,7 @@ fi
 binary="$repo/.build/debug/valonPackageTests.xctest"
 [ -x "$binary" ] || { echo "run-netlink-tests: $binary missing; build the tests first" >&2; exit 1; }
 
-filter=${VM_FILTER:-RouteNetlinkClientTests|KernelWireGuard}
+filter=${VM_FILTER:-RouteNetlinkClientTests|KernelWireGuard|WireGuardNetlink}
 initramfs="$cache/initramfs-$version.cpio"
 scripts/vm/build-initramfs.sh "$kroot" "$version" "$binary" "$filter" "$initramfs"
 

@@ -32,6 +32,11 @@ final class NetworkNamespace: Sendable {
         try Command.check(["ip", "-n", name] + arguments)
     }
 
+    /// Runs `ip ARGS…` (no `-n`), for `ip netns exec NAME …`.
+    func ipOutput(_ arguments: [String]) throws -> String {
+        try Command.check(["ip"] + arguments)
+    }
+
     /// `ip -j -n NAME ARGS…` parsed as a JSON array of objects.
     func ipJSON(_ arguments: [String]) throws -> [[String: Any]] {
         let output = try Command.check(["ip", "-j", "-n", name] + arguments)
@@ -40,27 +45,34 @@ final class NetworkNamespace: Sendable {
     }
 
     /// A netlink socket opened inside this namespace (see the type's documentation).
-    func openSocket(bus: Int32) throws -> NetlinkSocket {
+    func openSocket(bus: Int32) throws(NetlinkError) -> NetlinkSocket {
         let path = "/var/run/netns/\(name)"
-        let result = LockedBox<Result<NetlinkSocket, any Error>?>(nil)
+        let result = LockedBox<Result<NetlinkSocket, NetlinkError>?>(nil)
         let finished = DispatchSemaphore(value: 0)
         let thread = Thread {
             defer { finished.signal() }
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
-                result.value = .failure(SystemError(operation: "open", target: path, errno: errno))
+                result.value = .failure(NetlinkError(.socket, "cannot open the namespace \(path)",
+                                                     cause: SystemError(operation: "open", target: path, errno: errno)))
                 return
             }
             defer { close(fd) }
             guard enterNetworkNamespace(fd) == 0 else {
-                result.value = .failure(SystemError(operation: "setns", target: path, errno: errno))
+                result.value = .failure(NetlinkError(.socket, "cannot enter the namespace \(path)",
+                                                     cause: SystemError(operation: "setns", target: path, errno: errno)))
                 return
             }
-            result.value = Result { try NetlinkSocket(bus: bus) }
+            result.value = Result { () throws(NetlinkError) in try NetlinkSocket(bus: bus) }
         }
         thread.start()
         finished.wait()
         return try result.value!.get()
+    }
+
+    /// The kernel WireGuard backend acting inside this namespace.
+    func wireGuardBackend(messageLimit: Int = WireGuardNetlink.defaultMessageLimit) -> WireGuardNetlinkBackend {
+        WireGuardNetlinkBackend(messageLimit: messageLimit) { [self] bus throws(NetlinkError) in try openSocket(bus: bus) }
     }
 
     /// A route client whose socket lives in this namespace.
