@@ -3,9 +3,11 @@
 # busybox-static, /init (init.sh), the test binary with every shared library `ldd` names,
 # `ip` and `wg` as oracles, and the kernel modules for wireguard, veth and bridge with
 # their dependencies in `modprobe --show-depends` order (decompressed when .xz/.zst).
-# Usage: build-initramfs.sh KERNEL_ROOT VERSION TEST_BINARY FILTER OUTPUT
+# With BENCH_BINARY, /init runs `valon-bench BENCH_ARGS` instead of the tests.
+# Usage: build-initramfs.sh KERNEL_ROOT VERSION TEST_BINARY FILTER OUTPUT [BENCH_BINARY BENCH_ARGS]
 set -euo pipefail
 kroot=${1:?kernel root}; version=${2:?version}; binary=${3:?test binary}; filter=${4:?filter}; output=${5:?output}
+bench=${6:-}; bench_args=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 stage="$output.d"
 rm -rf "$stage"
@@ -30,6 +32,10 @@ copy_with_libraries "$binary" /tests/valonPackageTests.xctest
 copy_with_libraries "$(command -v ip)" /usr/sbin/ip
 copy_with_libraries "$(command -v wg)" /usr/bin/wg
 copy_with_libraries /usr/bin/env /usr/bin/env
+if [ -n "$bench" ]; then
+  copy_with_libraries "$bench" /tests/valon-bench
+  printf '%s\n' "$bench_args" > "$stage/bench-args"
+fi
 mkdir -p "$stage/lib/x86_64-linux-gnu"
 [ -e "$stage/lib64/ld-linux-x86-64.so.2" ] || install -D /lib64/ld-linux-x86-64.so.2 "$stage/lib64/ld-linux-x86-64.so.2"
 

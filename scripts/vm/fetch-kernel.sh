@@ -9,7 +9,13 @@ cache=${1:?usage: fetch-kernel.sh CACHE_DIR}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
-package=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+depends() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
+package=$(depends)
+if [ -z "$package" ]; then
+  # A fresh machine may have empty package lists.
+  apt-get update -qq >&2 || true
+  package=$(depends)
+fi
 if [ -z "$package" ]; then
   echo "fetch-kernel: apt-cache does not know linux-image-amd64 (run apt-get update)" >&2
   exit 1

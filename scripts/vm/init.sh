@@ -26,8 +26,17 @@ done < /modules/order
 ip link set lo up
 
 export VALON_VM_KERNEL_WIREGUARD=1
-filter=$(cat /test-filter)
 cd /tmp
+if [ -f /bench-args ]; then
+  # Benchmark mode (scripts/vm/run-netlink-bench.sh).
+  # shellcheck disable=SC2046
+  /tests/valon-bench $(cat /bench-args)
+  status=$?
+  if [ "$status" -eq 0 ]; then echo "VALON-VM-RESULT: PASS tests=1 status=0 bench"; else echo "VALON-VM-RESULT: FAIL tests=0 status=$status bench"; fi
+  sync
+  reboot -f
+fi
+filter=$(cat /test-filter)
 /tests/valonPackageTests.xctest --testing-library swift-testing --filter "$filter" > /tmp/test.log 2>&1
 status=$?
 cat /tmp/test.log
