@@ -271,4 +271,9 @@ struct WireGuardNetlinkBackendErrorTests {
         }
         #expect(try namespace.wireGuardBackend().listDevices() == [])
     }
+
+    @Test("an interface without a userspace socket is controlled through netlink")
+    func backendChoice() {
+        #expect(WireGuardControl.backend(for: "wg\(randomSuffix(6))") is WireGuardNetlinkBackend)
+    }
 }
