@@ -13,16 +13,26 @@ import ValonKit
 /// reading the config file and the same socket round trip.
 enum WireGuardUAPIBenchmark: Benchmark {
     static let name = "wg-uapi"
-    static let summary = "apply N peers via the userspace socket vs `wg setconf` on wireguard-go (args: N... [--rounds R]); root"
+    static let summary = "apply N peers via the userspace socket vs `wg setconf` on wireguard-go (args: N... [--rounds R] [--client-only]); root"
 
     static func run(arguments: [String]) async throws {
-        var counts = [Int](), rounds = 5
+        var counts = [Int](), rounds = 5, clientOnly = false
         var rest = arguments[...]
         while let argument = rest.popFirst() {
-            if argument == "--rounds", let value = rest.popFirst().flatMap({ Int($0) }) { rounds = value } else if let count = Int(argument) { counts.append(count) }
+            if argument == "--rounds", let value = rest.popFirst().flatMap({ Int($0) }) {
+                rounds = value
+            } else if argument == "--client-only" {
+                clientOnly = true
+            } else if let count = Int(argument) {
+                counts.append(count)
+            }
         }
         if counts.isEmpty { counts = [1_000, 10_000] }
 
+        if clientOnly {
+            for count in counts { try clientSide(try peers(count), rounds: rounds) }
+            return
+        }
         let namespace = "vkbench" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         try tool(["ip", "netns", "add", namespace])
         defer { try? tool(["ip", "netns", "del", namespace]) }
@@ -58,16 +68,21 @@ enum WireGuardUAPIBenchmark: Benchmark {
                     }
                 }
             }
-            let encode = try (0..<rounds).map { _ in try seconds { _ = WireGuardUAPI.setRequest(for: update) } }
-            let reply = getReply(update)
-            let parse = try (0..<rounds).map { _ in try seconds { _ = try WireGuardUAPI.parseGetReply(reply, device: "x") } }
-            print(String(format: "wg-uapi: %6d peers  client side alone: encode set %.1f ms (%d bytes), parse get %.1f ms (%d bytes)",
-                         count, median(encode) * 1e3, WireGuardUAPI.setRequest(for: update).count, median(parse) * 1e3, reply.count))
+            try clientSide(update, rounds: rounds)
             print(String(format: "wg-uapi: %6d peers  set: valon median %.3f s (min %.3f)  wg setconf median %.3f s (min %.3f)  wg/valon %.2f",
                          count, median(ours), ours.min()!, median(theirs), theirs.min()!, median(theirs) / median(ours)))
             print(String(format: "wg-uapi: %6d peers  get: valon median %.3f s  wg show dump median %.3f s  wg/valon %.2f",
                          count, median(ourGet), median(theirDump), median(theirDump) / median(ourGet)))
         }
+    }
+
+    /// Encoding the set request and parsing a get reply, without a daemon.
+    static func clientSide(_ update: WireGuardDevice, rounds: Int) throws {
+        let encode = try (0..<rounds).map { _ in try seconds { _ = WireGuardUAPI.setRequest(for: update) } }
+        let reply = getReply(update)
+        let parse = try (0..<rounds).map { _ in try seconds { _ = try WireGuardUAPI.parseGetReply(reply, device: "x") } }
+        print(String(format: "wg-uapi: %6d peers  client side alone: encode set %.1f ms (%d bytes), parse get %.1f ms (%d bytes)",
+                     update.peers.count, median(encode) * 1e3, WireGuardUAPI.setRequest(for: update).count, median(parse) * 1e3, reply.count))
     }
 
     /// A private key, port 51820, replace-peers, and `count` peers.
