@@ -70,31 +70,19 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// Parses a dotted quad: four decimal octets, no leading zeros, nothing else.
     public init?(_ text: some StringProtocol) {
-        self.init(utf8: text.utf8)
-    }
-
-    /// Parses a dotted quad from its UTF-8 bytes, without allocating: for parsers that
-    /// read addresses out of a larger buffer (the WireGuard userspace protocol's replies).
-    public init?(utf8 text: some Collection<UInt8>) {
         var value: UInt32 = 0
-        var octets = 0, octet = 0, digits = 0
-        var leadingZero = false
-        for byte in text {
-            if byte == UInt8(ascii: ".") {
-                guard digits > 0, octets < 3 else { return nil }
-                value = value << 8 | UInt32(octet)
-                octets += 1
-                (octet, digits, leadingZero) = (0, 0, false)
-                continue
-            }
-            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte), digits < 3, !leadingZero else { return nil }
-            if digits == 0 && byte == UInt8(ascii: "0") { leadingZero = true }
-            octet = octet * 10 + Int(byte - UInt8(ascii: "0"))
-            digits += 1
+        var octets = 0
+        for part in text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            guard octets < 4, (1...3).contains(part.count),
+                  part.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                  part.count == 1 || part.first != UInt8(ascii: "0") else { return nil }
+            let octet = part.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
             guard octet <= 255 else { return nil }
+            value = value << 8 | UInt32(octet)
+            octets += 1
         }
-        guard digits > 0, octets == 3 else { return nil }
-        self.value = value << 8 | UInt32(octet)
+        guard octets == 4 else { return nil }
+        self.value = value
     }
 
     /// The 4 bytes in network order.

@@ -129,22 +129,22 @@ extension WireGuardUAPI {
         return decimal(digits, maximum: UInt64(Int32.max))
     }
 
-    /// `address/prefix`; an IPv4 address is read straight from the bytes.
+    /// `address/prefix`, split on the bytes (an IPv4 address is a small string: no allocation).
     static func network(_ value: ArraySlice<UInt8>) -> IPNetwork? {
         guard let slash = value.firstIndex(of: UInt8(ascii: "/")),
               let prefix = decimal(value[(slash + 1)...], maximum: 128) else { return nil }
         let text = value[..<slash]
         let address = text.contains(UInt8(ascii: ":"))
             ? IPv6Address(String(decoding: text, as: UTF8.self)).map(IPAddress.v6)
-            : IPv4Address(utf8: text).map(IPAddress.v4)
+            : IPv4Address(String(decoding: text, as: UTF8.self)).map(IPAddress.v4)
         return address.flatMap { IPNetwork(address: $0, prefixLength: Int(prefix)) }
     }
 
-    /// `ipv4:port`, read straight from the bytes, or `[ipv6]:port` through ``Endpoint``.
+    /// `ipv4:port`, split on the bytes, or `[ipv6]:port` through ``Endpoint``.
     static func endpoint(_ value: ArraySlice<UInt8>) -> Endpoint? {
         if value.first == UInt8(ascii: "[") { return Endpoint(String(decoding: value, as: UTF8.self)) }
         guard let colon = value.lastIndex(of: UInt8(ascii: ":")),
-              let address = IPv4Address(utf8: value[..<colon]),
+              let address = IPv4Address(String(decoding: value[..<colon], as: UTF8.self)),
               let port = decimal(value[(colon + 1)...], maximum: UInt64(UInt16.max)), port != 0 else { return nil }
         return Endpoint(address: .v4(address), port: UInt16(port))
     }
