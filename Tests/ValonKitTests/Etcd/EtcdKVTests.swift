@@ -34,11 +34,13 @@ struct EtcdKVTests {
         #expect(try etcd.etcdctl(["get", "/t/a"]) == "")
     }
 
-    @Test("ranges: prefix, limit, count-only, keys-only, at a past revision")
-    func ranges() async throws {
+    @Test("ranges: prefix, limit, count-only, keys-only, at a past revision (gRPC and gateway)", arguments: [true, false])
+    func ranges(overGRPC: Bool) async throws {
         let etcd = try await EtcdCluster.start()
         defer { etcd.shutdown() }
-        let client = try EtcdClient(EtcdConfiguration(endpoints: etcd.clientURLs))
+        var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
+        configuration.rangesOverGRPC = overGRPC
+        let client = try EtcdClient(configuration)
         for index in 0..<5 { try etcd.etcdctl(["put", "/r/k\(index)", "v\(index)"]) }
         try etcd.etcdctl(["put", "/rz", "outside"])
         try etcd.etcdctl(["put", "/r/k0", "changed"])
@@ -71,6 +73,21 @@ struct EtcdKVTests {
         var past = EtcdRangeRequest(key: "/r/k0")
         past.revision = 2
         #expect(try await client.range(past).kvs.first?.valueString == "v0")
+        var pastPrefix = EtcdRangeRequest.prefix("/r/")
+        pastPrefix.revision = 3
+        #expect(try await client.range(pastPrefix).kvs.map(\.valueString) == ["v0", "v1"])
+
+        // Binary keys and values, and a compacted revision as an error with etcd's code.
+        var binary = EtcdPutRequest(key: [0x2f, 0x62, 0x00, 0xff], value: [0, 1, 2, 0xfe])
+        binary.prevKV = false
+        try await client.put(binary)
+        let read = try await client.range(.prefix("/b"))
+        #expect(read.kvs.map(\.key) == [[0x2f, 0x62, 0x00, 0xff]])
+        #expect(read.kvs.map(\.value) == [[0, 1, 2, 0xfe]])
+        try etcd.etcdctl(["compaction", "5"])
+        let error = await #expect(throws: EtcdError.self) { try await client.range(pastPrefix) }
+        #expect(error?.grpcCode == EtcdError.GRPCCode.outOfRange)
+        #expect(error?.serverMessage == "etcdserver: mvcc: required revision has been compacted")
     }
 
     @Test("txn compares on value, version, create and mod revision")
