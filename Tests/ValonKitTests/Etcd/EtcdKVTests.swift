@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import ValonKit
 
@@ -205,6 +208,40 @@ struct EtcdKVTests {
         try await client.put(EtcdPutRequest(key: "/f", value: "ok"))
         #expect(client.transport.preferred == 1)
         #expect(try etcd.etcdctl(["get", "/f", "--print-value-only"]) == "ok\n")
+    }
+
+    @Test("a member that does not answer: the request times out, named as such")
+    func timeout() async throws {
+        let etcd = try await EtcdCluster.start()
+        defer { etcd.shutdown() }
+        var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
+        configuration.requestTimeout = .milliseconds(300)
+        configuration.retryWindow = .milliseconds(500)
+        let client = try EtcdClient(configuration)
+        try await client.put(EtcdPutRequest(key: "/t", value: "1"))
+        etcd.signal(0, SIGSTOP)
+        defer { etcd.signal(0, SIGCONT) }
+        let error = await #expect(throws: EtcdError.self) { try await client.get("/t") }
+        #expect(error?.code == .unavailable)
+        if case .attempts(let attempts) = error?.cause {
+            #expect(attempts.first?.code == .timeout)
+            #expect(attempts.first?.endpoint == etcd.clientURLs[0])
+        } else {
+            Issue.record("expected the attempts, got \(String(describing: error))")
+        }
+        etcd.signal(0, SIGCONT)
+        #expect(try await client.get("/t")?.valueString == "1")
+    }
+
+    @Test("a URL that is not etcd's gateway gives an HTTP error with the status")
+    func wrongPath() async throws {
+        let etcd = try await EtcdCluster.start()
+        defer { etcd.shutdown() }
+        let client = try EtcdClient(EtcdConfiguration(endpoints: [etcd.clientURLs[0] + "/not-etcd"]))
+        let error = await #expect(throws: EtcdError.self) { try await client.put(EtcdPutRequest(key: "/k", value: "v")) }
+        #expect(error?.code == .http)
+        if case .http(let status, _) = error?.cause { #expect(status == 404) } else { Issue.record("no HTTP status") }
+        #expect(error?.description.contains("/not-etcd") == true)
     }
 
     @Test("bad configuration is refused up front")
