@@ -5,7 +5,7 @@ import ValonKit
 /// connection) and the time to list a registry of many peers with one range.
 ///
 ///     valon-bench etcd puts|ranges|txns ENDPOINT [COUNT]
-///     valon-bench etcd list ENDPOINT [PEERS]
+///     valon-bench etcd list ENDPOINT [PEERS [gateway]]
 ///
 /// scripts/bench/etcd.sh runs these side by side with a keep-alive `curl` loop.
 enum EtcdBenchmark: Benchmark {
@@ -18,7 +18,10 @@ enum EtcdBenchmark: Benchmark {
             exit(2)
         }
         let mode = arguments[0]
-        let client = try EtcdClient(EtcdConfiguration(endpoints: [arguments[1]]))
+        var configuration = EtcdConfiguration(endpoints: [arguments[1]])
+        // `list ENDPOINT PEERS gateway` lists through the JSON gateway instead of gRPC.
+        configuration.rangesOverGRPC = arguments.count < 4 || arguments[3] != "gateway"
+        let client = try EtcdClient(configuration)
         let count = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
         let value = String(repeating: "v", count: 64)
         switch mode {
@@ -78,8 +81,9 @@ enum EtcdBenchmark: Benchmark {
             times.append(seconds(ContinuousClock.now - start))
         }
         times.sort()
-        print(String(format: "list: %d peers in one range: min %.1f ms, median %.1f ms, max %.1f ms (10 runs)",
-                     listed, times[0] * 1000, times[5] * 1000, times[9] * 1000))
+        let path = client.configuration.rangesOverGRPC ? "gRPC" : "gateway"
+        print(String(format: "list (%@): %d peers in one range: min %.1f ms, median %.1f ms, max %.1f ms (10 runs)",
+                     path, listed, times[0] * 1000, times[5] * 1000, times[9] * 1000))
     }
 
     static func timed(_ count: Int, _ body: (Int) async throws -> Void) async throws -> Double {

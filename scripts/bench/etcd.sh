@@ -72,3 +72,4 @@ for kind in puts ranges txns; do
 done
 
 "$BENCH" etcd list "$ENDPOINT" "$PEERS"
+"$BENCH" etcd list "$ENDPOINT" "$PEERS" gateway

@@ -58,6 +58,8 @@ final class CurlHandle {
             let version = target.hasPrefix("https:") ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
             status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version))
             status = orFirst(status, ccurl_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlHeaderCallback))
+            // Large ranges arrive in megabytes: read them in large chunks.
+            status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, 512 * 1024))
             // libcurl before 7.89 fails every request after the first on a reused HTTP/2
             // prior-knowledge connection ("Error in the HTTP2 framing layer", curl#10634):
             // there, each gRPC call opens its own connection.

@@ -53,18 +53,25 @@ final class EtcdConnection: @unchecked Sendable {
         return try result.get()
     }
 
+    /// The endpoint's handle for the gateway (HTTP/1.1) or for gRPC (HTTP/2), made on first
+    /// use and kept for its connection. Runs on `queue`.
+    private func curlHandle(http2: Bool) -> Result<CurlHandle, EtcdError> {
+        if let existing = http2 ? grpcHandle : handle { return .success(existing) }
+        do {
+            let made = try CurlHandle(target: endpoint, tls: tls, connectTimeout: connectTimeout, http2: http2)
+            if http2 { grpcHandle = made } else { handle = made }
+            return .success(made)
+        } catch {
+            return .failure(error)
+        }
+    }
+
     /// Runs on `queue`.
     private func performGRPC(method: String, message: [UInt8], token: String?, timeout: Duration, what: String) -> Result<[UInt8], EtcdError> {
         let curl: CurlHandle
-        if let grpcHandle {
-            curl = grpcHandle
-        } else {
-            do {
-                curl = try CurlHandle(target: endpoint, tls: tls, connectTimeout: connectTimeout, http2: true)
-            } catch {
-                return .failure(error)
-            }
-            grpcHandle = curl
+        switch curlHandle(http2: true) {
+        case .success(let handle): curl = handle
+        case .failure(let error): return .failure(error)
         }
         var headers = ["Content-Type: application/grpc", "TE: trailers"]
         if let token { headers.append("token: \(token)") }
@@ -99,15 +106,9 @@ final class EtcdConnection: @unchecked Sendable {
     /// Runs on `queue`.
     private func perform(path: String, body: [UInt8], token: String?, timeout: Duration, what: String) -> Result<[UInt8], EtcdError> {
         let curl: CurlHandle
-        if let handle {
-            curl = handle
-        } else {
-            do {
-                curl = try CurlHandle(target: endpoint, tls: tls, connectTimeout: connectTimeout)
-            } catch {
-                return .failure(error)
-            }
-            handle = curl
+        switch curlHandle(http2: false) {
+        case .success(let handle): curl = handle
+        case .failure(let error): return .failure(error)
         }
         switch curl.post(url: endpoint + path, body: body, headers: Self.headers(token: token), timeout: timeout) {
         case .failure(let failure):
