@@ -9,6 +9,7 @@ final class EtcdTransport: @unchecked Sendable {
     private let lock = NSLock()
     private var preferredIndex = 0
     private var token: String?
+    private var reconnects = 0
 
     init(configuration: EtcdConfiguration) throws(EtcdError) {
         guard !configuration.endpoints.isEmpty else {
@@ -29,6 +30,11 @@ final class EtcdTransport: @unchecked Sendable {
     func prefer(_ index: Int) { lock.withLock { preferredIndex = index } }
 
     var currentToken: String? { lock.withLock { token } }
+
+    /// How many times a watch stream of this client broke and was opened again.
+    var watchReconnects: Int { lock.withLock { reconnects } }
+
+    func countWatchReconnect() { lock.withLock { reconnects += 1 } }
 
     /// Calls `path` with `request` as JSON and decodes the answer as `Response`.
     /// `what` names the operation in errors (`"range /valon/peers/"`).

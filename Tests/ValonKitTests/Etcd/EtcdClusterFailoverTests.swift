@@ -70,5 +70,6 @@ struct EtcdClusterFailoverTests {
         #expect(values == (0..<total).map(String.init))
         let revisions = batches.flatMap(\.events).map(\.kv.modRevision)
         #expect(revisions == Array(start..<(start + Int64(total))))
+        #expect(client.watchReconnects >= 1)
     }
 }
