@@ -9,6 +9,7 @@ final class EtcdTransport: @unchecked Sendable {
     private let lock = NSLock()
     private var preferredIndex = 0
     private var token: String?
+    private var reconnects = 0
 
     init(configuration: EtcdConfiguration) throws(EtcdError) {
         guard !configuration.endpoints.isEmpty else {
@@ -29,6 +30,11 @@ final class EtcdTransport: @unchecked Sendable {
     func prefer(_ index: Int) { lock.withLock { preferredIndex = index } }
 
     var currentToken: String? { lock.withLock { token } }
+
+    /// How many times a watch stream of this client broke and was opened again.
+    var watchReconnects: Int { lock.withLock { reconnects } }
+
+    func countWatchReconnect() { lock.withLock { reconnects += 1 } }
 
     /// Calls `path` with `request` as JSON and decodes the answer as `Response`.
     /// `what` names the operation in errors (`"range /valon/peers/"`).
@@ -54,31 +60,50 @@ final class EtcdTransport: @unchecked Sendable {
     /// at once; "unavailable" answers (an election) are retried with backoff within
     /// ``EtcdConfiguration/retryWindow``.
     func send(_ path: String, body: [UInt8], what: String) async throws(EtcdError) -> (body: [UInt8], endpoint: String) {
+        let timeout = configuration.requestTimeout
+        return try await send(what: what) { (connection, token) async throws(EtcdError) -> [UInt8] in
+            try await connection.post(path: path, body: body, token: token, timeout: timeout, what: what)
+        }
+    }
+
+    /// Calls a unary gRPC method with the same failover, retry and token handling as ``send(_:body:what:)``.
+    func callGRPC(_ method: String, message: [UInt8], what: String) async throws(EtcdError) -> (body: [UInt8], endpoint: String) {
+        let timeout = configuration.requestTimeout
+        return try await send(what: what) { (connection, token) async throws(EtcdError) -> [UInt8] in
+            try await connection.callGRPC(method: method, message: message, token: token, timeout: timeout, what: what)
+        }
+    }
+
+    /// One request as `post` makes it, tried on each endpoint in turn.
+    private func send(
+        what: String, _ post: (EtcdConnection, String?) async throws(EtcdError) -> [UInt8]
+    ) async throws(EtcdError) -> (body: [UInt8], endpoint: String) {
         let count = connections.count
         let deadline = ContinuousClock.now + configuration.retryWindow
-        var attempts: [EtcdError] = []
         var round = 0
         while true {
             let start = preferred
-            var electionSeen = false
+            // What each endpoint said in this round; the error names them all.
+            var attempts: [EtcdError] = []
+            var mayRecover = false
             for offset in 0..<count {
                 if Task.isCancelled { throw EtcdError(.cancelled, "\(what): cancelled") }
                 let index = (start + offset) % count
                 let connection = connections[index]
                 do {
-                    let answer = try await authorizedPost(connection, path: path, body: body, what: what)
+                    let answer = try await authorized(connection, post)
                     if index != start { prefer(index) }
                     return (answer, connection.endpoint)
                 } catch {
                     guard error.isRetryableElsewhere else { throw error }
                     // A refused connection will be refused again; an election or a slow
                     // quorum may be over in a moment.
-                    if error.code != .connection { electionSeen = true }
+                    if error.code != .connection { mayRecover = true }
                     attempts.append(error)
                 }
             }
             round += 1
-            if !electionSeen || ContinuousClock.now >= deadline {
+            if !mayRecover || ContinuousClock.now >= deadline {
                 let tried = configuration.endpoints.joined(separator: ", ")
                 throw EtcdError(.unavailable, "\(what): no etcd endpoint answered (tried \(tried))", cause: .attempts(attempts))
             }
@@ -87,12 +112,12 @@ final class EtcdTransport: @unchecked Sendable {
         }
     }
 
-    /// One POST with the current token; when etcd refuses the token, authenticates again
-    /// on the same endpoint and repeats the POST once.
-    private func authorizedPost(_ connection: EtcdConnection, path: String, body: [UInt8], what: String) async throws(EtcdError) -> [UInt8] {
-        guard configuration.credentials != nil else {
-            return try await connection.post(path: path, body: body, token: nil, timeout: configuration.requestTimeout, what: what)
-        }
+    /// One request with the current token; when etcd refuses the token, authenticates
+    /// again on the same endpoint and repeats the request once.
+    private func authorized(
+        _ connection: EtcdConnection, _ post: (EtcdConnection, String?) async throws(EtcdError) -> [UInt8]
+    ) async throws(EtcdError) -> [UInt8] {
+        guard configuration.credentials != nil else { return try await post(connection, nil) }
         let current: String
         if let token = currentToken {
             current = token
@@ -100,10 +125,9 @@ final class EtcdTransport: @unchecked Sendable {
             current = try await authenticate(on: connection)
         }
         do {
-            return try await connection.post(path: path, body: body, token: current, timeout: configuration.requestTimeout, what: what)
+            return try await post(connection, current)
         } catch where error.isRefusedToken {
-            let renewed = try await authenticate(on: connection)
-            return try await connection.post(path: path, body: body, token: renewed, timeout: configuration.requestTimeout, what: what)
+            return try await post(connection, try await authenticate(on: connection))
         }
     }
 
