@@ -44,6 +44,12 @@ let package = Package(
             dependencies: ["ValonKit"],
             path: "Benchmarks/valon-bench"
         ),
+        // Example: DNS-SD browse of a VALON zone with pipelined queries.
+        .executableTarget(
+            name: "dns-browse",
+            dependencies: ["ValonKit"],
+            path: "Examples/dns-browse"
+        ),
         .testTarget(
             name: "ValonKitTests",
             dependencies: ["ValonKit"]
