@@ -49,9 +49,9 @@ extension DNSRecordData: CustomStringConvertible {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// The RFC 3597 §5 generic RDATA form.
+    /// The RFC 3597 §5 generic RDATA form, hex in upper case as BIND and `dig` print it.
     static func generic(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = Array("0123456789ABCDEF".utf8)
         var hex = [UInt8]()
         hex.reserveCapacity(bytes.count * 2)
         for byte in bytes {

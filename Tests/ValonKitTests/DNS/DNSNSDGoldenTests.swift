@@ -23,7 +23,7 @@ struct DNSNSDGoldenTests {
         _wireguard._udp IN PTR client01._wireguard._udp.valon.test.
         client01._wireguard._udp IN TXT "txtvers=1" "pub=xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=" "wg_ip=100.100.0.2" "alias=client01"
         www             IN CNAME client01.valon.test.
-        blob            IN TYPE65280 \\# 4 deadbeef
+        blob            IN TYPE65280 \\# 4 DEADBEEF
         mail            IN MX 10 client01.valon.test.
         spaced          IN TXT "a b\\"c" "\\255"
         """
@@ -61,11 +61,11 @@ struct DNSNSDGoldenTests {
             "valon.test. 3600 IN SOA ns1.valon.test. hostmaster.valon.test. 2026112601 3600 600 86400 2",
         ]),
         Case(name: "valon.test", type: .ns, answers: ["valon.test. 3600 IN NS ns1.valon.test."]),
-        Case(name: "blob.valon.test", type: DNSRecordType(rawValue: 65280), answers: ["blob.valon.test. 2 IN TYPE65280 \\# 4 deadbeef"]),
+        Case(name: "blob.valon.test", type: DNSRecordType(rawValue: 65280), answers: ["blob.valon.test. 2 IN TYPE65280 \\# 4 DEADBEEF"]),
         // NSD compresses the MX exchange (RFC 1035 type); the codec keeps MX as raw RDATA with
         // the name decompressed (RFC 3597 §4), so it re-encodes longer.
         Case(name: "mail.valon.test", type: DNSRecordType(rawValue: 15),
-             answers: ["mail.valon.test. 2 IN MX \\# 23 000a08636c69656e7430310576616c6f6e047465737400"], byteExact: false),
+             answers: ["mail.valon.test. 2 IN MX \\# 23 000A08636C69656E7430310576616C6F6E047465737400"], byteExact: false),
         Case(name: "missing.valon.test", type: .a, responseCode: .nxDomain, answers: []),
         Case(name: "client01.valon.test", type: .txt, answers: []),
     ]
