@@ -14,10 +14,15 @@ extension DNSMessage {
     /// pointer that does not point strictly backwards (``DNSError/Code/badPointer``,
     /// ``DNSError/Code/pointerLoop``), labels over 63 bytes, names over 255, label types
     /// 0x40 and 0x80, and an OPT record that breaks RFC 6891 §6.1.1
-    /// (``DNSError/Code/invalidOPT``). Any input ends in a value or an error, in time
+    /// (``DNSError/Code/invalidOPT``), and input over 65535 bytes
+    /// (``DNSError/Code/messageTooLarge``). Any input ends in a value or an error, in time
     /// linear in its length.
     public init(decoding bytes: some Collection<UInt8>) throws(DNSError) {
         var reader = DNSWireReader(bytes: Array(bytes))
+        guard reader.remaining <= DNSMessage.maximumSize else {
+            throw DNSError(.messageTooLarge, "the message is \(reader.remaining) bytes, more than the 65535 of a DNS "
+                           + "message (RFC 1035 §4.2.2): it runs on past offset 65535", offset: DNSMessage.maximumSize)
+        }
         guard reader.remaining >= 12 else {
             throw DNSError(.truncated, "header at offset 0: the message is \(reader.remaining) bytes, "
                            + "shorter than the 12-byte header (RFC 1035 §4.1.1)", offset: 0)

@@ -11,8 +11,8 @@ extension DNSMessage {
     /// so its answers re-encode byte for byte.
     ///
     /// - Throws: ``DNSError/Code/messageTooLarge`` past 65535 bytes or entries,
-    ///   ``DNSError/Code/invalidOPT`` for an OPT record outside the additional section or a
-    ///   second one, ``DNSError/Code/invalidHeader`` for a header RCODE above 15, and
+    ///   ``DNSError/Code/invalidOPT`` for an OPT record outside the additional section, a
+    ///   second one or one not owned by the root, ``DNSError/Code/invalidHeader`` for a header RCODE above 15, and
     ///   ``DNSError/Code/invalidRecord`` for RDATA that has no wire form.
     public func encoded(compress: Bool = true) throws(DNSError) -> [UInt8] {
         guard header.responseCode.rawValue <= 0x0F else {
@@ -41,6 +41,9 @@ extension DNSMessage {
                     guard section == "additional", !sawOPT else {
                         throw DNSError(.invalidOPT, "\(section) \(index + 1) is an OPT record; a message has at most one, "
                                        + "in the additional section (RFC 6891 §6.1.1)")
+                    }
+                    guard record.name.isRoot else {
+                        throw DNSError(.invalidOPT, "the OPT record's owner is \(record.name), not the root (RFC 6891 §6.1.2)")
                     }
                     sawOPT = true
                 }

@@ -66,6 +66,7 @@ struct DNSMalformedTests {
         ("256-byte name through a pointer", header(qd: 2) + label63 + label63 + label63 + [0, 0, 1, 0, 1]
             + label63 + label63 + [0xC0, 12, 0, 1, 0, 1], .nameTooLong, 209),
         ("trailing data", header() + [0], .trailingData, 12),
+        ("over 65535 bytes", header() + [UInt8](repeating: 0, count: 65536 - 12), .messageTooLarge, 65535),
         ("OPT in the answer section", header(an: 1) + [0] + fixed(41, 0), .invalidOPT, 13),
         ("two OPT records", header(ar: 2) + [0] + fixed(41, 0) + [0] + fixed(41, 0), .invalidOPT, 24),
         ("OPT owned by a name other than the root", header(ar: 1) + [1, 0x61, 0] + fixed(41, 0), .invalidOPT, 12),
