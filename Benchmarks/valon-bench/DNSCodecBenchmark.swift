@@ -57,14 +57,23 @@ enum DNSCodecBenchmark: Benchmark {
         ))
     }
 
+    /// Arguments: `[ITERATIONS [decode|encode]]`; the second runs one loop alone, for a profiler.
     static func run(arguments: [String]) async throws {
         let count = arguments.first.flatMap(Int.init) ?? 200_000
+        let only = arguments.dropFirst().first
         let message = try srvAnswer()
         let bytes = try message.encoded()
         let json = try jsonAnswer(message)
         print("dns-codec: SRV answer of \(bytes.count) bytes (2 SRV, 2 A, OPT), JSON equivalent \(json.count) bytes, \(count) iterations")
 
         var checksum = 0
+        if let only {
+            let seconds = try measure(count) {
+                checksum &+= only == "encode" ? try message.encoded().count : try DNSMessage(decoding: bytes).answers.count
+            }
+            report(only, seconds, count)
+            return
+        }
         let decode = try measure(count) {
             let decoded = try DNSMessage(decoding: bytes)
             checksum &+= decoded.answers.count &+ Int(decoded.header.id)

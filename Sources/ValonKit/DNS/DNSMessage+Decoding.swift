@@ -29,16 +29,16 @@ extension DNSMessage {
         }
         let id = try reader.readUInt16("ID")
         let flags = try reader.readUInt16("flags")
-        let counts = [
-            try reader.readUInt16("QDCOUNT"), try reader.readUInt16("ANCOUNT"),
-            try reader.readUInt16("NSCOUNT"), try reader.readUInt16("ARCOUNT"),
-        ].map(Int.init)
+        let questionCount = Int(try reader.readUInt16("QDCOUNT"))
+        let answerCount = Int(try reader.readUInt16("ANCOUNT"))
+        let authorityCount = Int(try reader.readUInt16("NSCOUNT"))
+        let additionalCount = Int(try reader.readUInt16("ARCOUNT"))
 
         reader.section = .question
         var questions = [DNSQuestion]()
-        questions.reserveCapacity(min(counts[0], reader.remaining / Self.minimumQuestionSize))
-        for index in 0..<counts[0] {
-            try Self.checkCount(counts[0], "QDCOUNT", index: index, reader: &reader)
+        questions.reserveCapacity(min(questionCount, reader.remaining / Self.minimumQuestionSize))
+        for index in 0..<questionCount {
+            try Self.checkCount(questionCount, "QDCOUNT", index: index, reader: &reader)
             questions.append(DNSQuestion(
                 name: try reader.readName("QNAME"),
                 type: DNSRecordType(rawValue: try reader.readUInt16("QTYPE")),
@@ -57,9 +57,9 @@ extension DNSMessage {
             }
             return records
         }
-        let answers = try records(.answer, counts[1], "ANCOUNT")
-        let authorities = try records(.authority, counts[2], "NSCOUNT")
-        let additionals = try records(.additional, counts[3], "ARCOUNT")
+        let answers = try records(.answer, answerCount, "ANCOUNT")
+        let authorities = try records(.authority, authorityCount, "NSCOUNT")
+        let additionals = try records(.additional, additionalCount, "ARCOUNT")
 
         guard reader.isAtEnd else {
             throw DNSError(.trailingData, "\(reader.remaining) bytes at offset \(reader.position) follow the last "
