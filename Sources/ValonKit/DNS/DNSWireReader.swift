@@ -44,14 +44,17 @@ struct DNSWireReader {
 
     /// The error for a read of `count` bytes for `field` that does not fit: the message is
     /// truncated, or the RDATA is shorter than its content needs.
+    /// `offset` is where the read starts, the current position unless given; `jumped` says
+    /// the read follows a compression pointer, where the bound is the message, not the RDATA.
     @inline(never)
-    private func shortRead(_ count: Int, _ field: String) -> DNSError {
-        if let rdataLength {
-            return error(.badRDLength, field, at: position,
+    private func shortRead(_ count: Int, _ field: String, at offset: Int? = nil, jumped: Bool = false) -> DNSError {
+        let offset = offset ?? position
+        if let rdataLength, !jumped {
+            return error(.badRDLength, field, at: offset,
                          "needs \(count) bytes but the RDATA ends at offset \(end) (RDLENGTH \(rdataLength))")
         }
-        return error(.truncated, field, at: position,
-                     "needs \(count) bytes but the message ends at offset \(end)")
+        return error(.truncated, field, at: offset,
+                     "needs \(count) bytes but the message ends at offset \(jumped ? bytes.count : end)")
     }
 
     // The reads are inlined into the record decoder, and the error path stays out of line.
@@ -132,8 +135,7 @@ struct DNSWireReader {
         var firstPointer: Int?  // offset of the first pointer, the end of the name's own bytes
         while true {
             guard cursor < limit else {
-                position = cursor
-                throw shortRead(1, field + " label length")
+                throw shortRead(1, field + " label length", at: cursor, jumped: firstPointer != nil)
             }
             let length = bytes[cursor]
             switch length & 0xC0 {
@@ -143,8 +145,7 @@ struct DNSWireReader {
                     return DNSName(checkedStorage: storage)
                 }
                 guard Int(length) < limit - cursor else {
-                    position = cursor
-                    throw shortRead(1 + Int(length), field + " label")
+                    throw shortRead(1 + Int(length), field + " label", at: cursor, jumped: firstPointer != nil)
                 }
                 guard storage.count + 1 + Int(length) < DNSName.maximumWireLength else {
                     throw error(.nameTooLong, field, at: nameStart,
@@ -155,8 +156,7 @@ struct DNSWireReader {
                 cursor += 1 + Int(length)
             case 0xC0:
                 guard cursor + 1 < limit else {
-                    position = cursor
-                    throw shortRead(2, field + " compression pointer")
+                    throw shortRead(2, field + " compression pointer", at: cursor, jumped: firstPointer != nil)
                 }
                 let target = Int(length & 0x3F) << 8 | Int(bytes[cursor + 1])
                 try checkPointer(target, at: cursor, segmentStart: segmentStart, nameStart: nameStart,
