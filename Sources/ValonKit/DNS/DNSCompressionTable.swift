@@ -38,6 +38,15 @@ struct DNSCompressionTable {
             entries = []
         }
     }
+
+    /// Forgets the suffixes written at `offset` or later.
+    mutating func removeEntries(from offset: Int) {
+        if let index {
+            self.index = index.filter { Int($0.value) < offset }
+        } else {
+            entries.removeAll { Int($0.offset) >= offset }
+        }
+    }
 }
 
 /// A name suffix in wire form (labels from some label to the root), compared and hashed

@@ -12,9 +12,11 @@ extension DNSMessage {
     /// (``DNSError/Code/trailingData``), an RDLENGTH that runs past the message or does not
     /// match the RDATA of a known type (``DNSError/Code/badRDLength``), a compression
     /// pointer that does not point strictly backwards (``DNSError/Code/badPointer``,
-    /// ``DNSError/Code/pointerLoop``), labels over 63 bytes, names over 255, label types
-    /// 0x40 and 0x80, and an OPT record that breaks RFC 6891 §6.1.1
-    /// (``DNSError/Code/invalidOPT``), and input over 65535 bytes
+    /// ``DNSError/Code/pointerLoop``), names over 255 bytes (``DNSError/Code/nameTooLong``),
+    /// label types 0x40 and 0x80, which is also how a 64-byte label shows on the wire
+    /// (``DNSError/Code/badLabelType``), a TXT record without strings
+    /// (``DNSError/Code/invalidRecord``), an OPT record that breaks RFC 6891 §6.1.1
+    /// (``DNSError/Code/invalidOPT``) and input over 65535 bytes
     /// (``DNSError/Code/messageTooLarge``). Any input ends in a value or an error, in time
     /// linear in its length.
     public init(decoding bytes: some Collection<UInt8>) throws(DNSError) {

@@ -42,6 +42,13 @@ struct DNSWireWriter {
         bytes[offset + 1] = UInt8(truncatingIfNeeded: value)
     }
 
+    /// Drops everything from `size` on, and the compression targets in it: a record that
+    /// did not fit is taken back.
+    mutating func truncate(to size: Int) {
+        bytes.removeSubrange(size...)
+        compression?.removeEntries(from: size)
+    }
+
     /// Writes a name. A `compressible` name (owner names and the names in RDATA that
     /// RFC 3597 §4 lists: NS, CNAME, PTR, SOA) ends in a pointer to the longest suffix
     /// already written, and its new suffixes become pointer targets. Other names (the SRV
