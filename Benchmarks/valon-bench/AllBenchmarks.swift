@@ -1,5 +1,6 @@
 /// Every benchmark valon-bench knows. Add one line per benchmark file.
 let allBenchmarks: [any Benchmark.Type] = [
     KeyDerivationBenchmark.self,
+    DNSCodecBenchmark.self,
     DNSResolverBenchmark.self,
 ]
