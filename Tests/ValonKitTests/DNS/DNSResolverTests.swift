@@ -137,10 +137,20 @@ import Testing
         #expect(error?.code == .timeout)
         #expect(error?.message.contains("127.0.0.1:\(silent.port)") == true)
         #expect(error?.message.contains("2 tries") == true)
-        // The same query (same ID) was sent twice.
-        let queries = try FakeDNSPeers.drain(silent.descriptor).map { try DNSMessage(decoding: $0) }
+        // The same query (same ID) was sent twice from one socket.
+        let first = FakeDNSPeers.drain(silent.descriptor)
+        let queries = try first.map { try DNSMessage(decoding: $0.bytes) }
         #expect(queries.count == 2)
         #expect(Set(queries.map(\.header.id)).count == 1)
+        #expect(Set(first.map(\.port)).count == 1)
+        // Further queries come from fresh sockets: other source ports (RFC 5452 §9.2).
+        var ports: Set<UInt16> = Set(first.map(\.port))
+        configuration.attempts = 1
+        for _ in 0..<3 {
+            _ = try? await DNSResolver(configuration: configuration).query(try DNSName("quiet.test."), .a)
+            ports.formUnion(FakeDNSPeers.drain(silent.descriptor).map(\.port))
+        }
+        #expect(ports.count > 1)
     }
 
     @Test func decoysAreIgnoredUntilTheRealReply() async throws {
