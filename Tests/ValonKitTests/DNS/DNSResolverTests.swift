@@ -116,6 +116,22 @@ import Testing
         #expect(replies.map { $0.answers.map(\.data) } == (0..<300).map { [.a(IPv4Address(DNSTestZones.hostAddress($0))!)] })
     }
 
+    @Test func aZoneNSDCouldNotLoadIsAServerFailure() async throws {
+        // NSD answers SERVFAIL for a configured zone whose file does not parse.
+        let broken = try NSDTestServer(zones: [
+            .init(name: DNSTestZones.resolverZone, text: DNSTestZones.resolver),
+            .init(name: "broken.test.", text: "this is not a zone file\n"),
+        ])
+        defer { broken.stop() }
+        let resolver = DNSResolver(server: Endpoint(broken.endpointText)!)
+        let error = await #expect(throws: DNSError.self) {
+            try await resolver.query(try DNSName("www.broken.test."), .a)
+        }
+        #expect(error?.code == .serverFailure)
+        #expect(error?.message.contains("SERVFAIL") == true)
+        #expect(error?.message.contains(broken.endpointText) == true)
+    }
+
     @Test func tcpTransportAnswersAsUDPDoes() async throws {
         let reply = try await resolver { $0.transport = .tcp }.query(try name("www"), .aaaa)
         #expect(answers(reply) == ["www.resolver.test. 300 in aaaa 2001:db8::10"])
