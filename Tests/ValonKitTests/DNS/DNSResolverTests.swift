@@ -48,6 +48,17 @@ import Testing
         #expect(DNSTestZones.normalizeDigLines(dig).sorted() == expected)
     }
 
+    @Test func theZoneSerialComesFromItsSOA() async throws {
+        let soa = try await resolver().startOfAuthority(of: try DNSName("RESOLVER.test."))
+        #expect(soa.serial == 2026112601)
+        #expect(soa.primaryServer == (try name("ns1")))
+        let error = await #expect(throws: DNSError.self) {
+            try await resolver().startOfAuthority(of: try name("www"))
+        }
+        #expect(error?.code == .noAnswer)
+        #expect(error?.message.contains("no SOA for www.resolver.test.") == true)
+    }
+
     @Test func nxdomainCarriesTheSOA() async throws {
         let reply = try await resolver().query(try name("nope"), .a)
         #expect(reply.header.responseCode == .nxDomain)
