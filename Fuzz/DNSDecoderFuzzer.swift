@@ -7,7 +7,8 @@
 import Foundation
 
 /// Decodes the input. A message that decodes must encode, with and without compression,
-/// to bytes that decode to an equal message; anything else is a bug and traps, which
+/// to bytes that decode to an equal message, and cut to 512 bytes to a message that
+/// decodes; anything else is a bug and traps, which
 /// libFuzzer reports as a crash. Refused input must be a ``DNSError`` (typed throws
 /// guarantees it).
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -38,6 +39,19 @@ public func dnsDecoderFuzzTarget(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
             preconditionFailure("re-encoded message does not decode (compress \(compress)): \(error)")
         }
         precondition(again == message, "re-encoded message decodes differently (compress \(compress))")
+    }
+    // Cut to a UDP size, it must fit and decode, or be refused as too large.
+    do {
+        let cut = try message.encoded(maximumSize: 512)
+        precondition(cut.count <= 512, "encoded(maximumSize: 512) wrote \(cut.count) bytes")
+        do {
+            _ = try DNSMessage(decoding: cut)
+        } catch {
+            preconditionFailure("a truncated message does not decode: \(error)")
+        }
+    } catch where error.code == .messageTooLarge {
+    } catch {
+        preconditionFailure("encoded(maximumSize:) failed on a decoded message: \(error)")
     }
     // The presentation format must print anything that decodes.
     for record in message.answers + message.authorities + message.additionals {
