@@ -18,6 +18,7 @@ corpus="$work/corpus"
 artifacts="$work/artifacts"
 binary="$work/dns-decoder-fuzzer"
 mkdir -p "$corpus" "$artifacts"
+rm -f "$artifacts"/*
 
 for fixture in "$root"/Tests/Fixtures/dns/*.hex; do
     sed 's/;.*//' "$fixture" | xxd -r -p > "$corpus/seed-$(basename "$fixture" .hex)"
@@ -32,7 +33,8 @@ swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ValonDNSFuzz \
 echo "fuzz-dns: running for $seconds s with $(ls "$corpus" | wc -l) corpus inputs"
 log="$work/fuzz.log"
 set +e
-"$binary" "$corpus" -dict="$root/Fuzz/dns.dict" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+# Swift's own crash backtracer would run inside ASan and bury the failure message.
+SWIFT_BACKTRACE=enable=no "$binary" "$corpus" -dict="$root/Fuzz/dns.dict" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix="$artifacts/" -print_final_stats=1 > "$log" 2>&1
 status=$?
 set -e
