@@ -56,6 +56,20 @@ struct DNSFixtureTests {
         #expect(try message.encoded() == bytes)
     }
 
+    @Test("a message prints in dig's layout")
+    func presentation() throws {
+        let message = try DNSMessage(decoding: DNSFixtures.bytes("nsd-nxdomain"))
+        #expect(message.description == """
+            ;; opcode: QUERY, status: NXDOMAIN, id: 6702
+            ;; flags: qr aa; QUERY: 1, ANSWER: 0, AUTHORITY: 1, ADDITIONAL: 1
+            ;; EDNS: version: 0, flags:; udp: 1232
+            ;; QUESTION SECTION:
+            ;missing.valon.test. IN A
+            ;; AUTHORITY SECTION:
+            valon.test. 2 IN SOA ns1.valon.test. hostmaster.valon.test. 2026112601 3600 600 86400 2
+            """)
+    }
+
     @Test("dig's SRV query: RD and AD set, EDNS 1232 with a client cookie")
     func digQuery() throws {
         let bytes = try DNSFixtures.bytes("dig-srv-query")

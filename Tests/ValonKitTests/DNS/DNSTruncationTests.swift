@@ -100,6 +100,23 @@ struct DNSTruncationTests {
         #expect(cut.additionals == [Self.record("small.test", "10.0.5.1")])
     }
 
+    /// An RRset that is taken back must take its compression targets with it: the record
+    /// after it would otherwise point into bytes that are no longer there. With 30 hosts the
+    /// compression table has moved from its linear list to a dictionary.
+    @Test("names of a left-out RRset are no compression targets", arguments: [3, 30])
+    func rollback(_ hosts: Int) throws {
+        let kept = (0..<hosts).map { Self.record("h\($0).z.test", "10.0.6.\($0)") }
+        let dropped = (0..<40).map { Self.record("q.r.s.test", "10.0.7.\($0)") }
+        let last = Self.record("r.s.test", "10.0.8.1")
+        let header = DNSHeader(id: 5, isResponse: true)
+        let question = DNSQuestion(name: name("a.test"), type: .a)
+        let fitting = try DNSMessage(header: header, questions: [question], additionals: kept + [last]).encoded()
+        let message = DNSMessage(header: header, questions: [question], additionals: kept + dropped + [last])
+        let bytes = try message.encoded(maximumSize: fitting.count)
+        #expect(bytes == fitting)
+        #expect(try DNSMessage(decoding: bytes).additionals == kept + [last])
+    }
+
     @Test("a question and OPT larger than the limit are refused")
     func tooSmall() {
         var message = DNSMessage.query(id: 3, name: name("a.test"), type: .a)
