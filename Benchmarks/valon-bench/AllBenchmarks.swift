@@ -4,4 +4,6 @@ let allBenchmarks: [any Benchmark.Type] = [
     WireGuardNetlinkBenchmark.self,
     WireGuardUAPIBenchmark.self,
     EtcdBenchmark.self,
+    DNSCodecBenchmark.self,
+    DNSResolverBenchmark.self,
 ]
