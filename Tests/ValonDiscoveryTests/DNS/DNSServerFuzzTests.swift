@@ -46,7 +46,7 @@ struct DNSServerFuzzTests {
         default:
             packet.replaceSubrange(12..<14, with: [0xC0, 12])
         }
-        packet[2] &= 0x7F
+        if packet.count > 2 { packet[2] &= 0x7F }
         return packet
     }
 
