@@ -53,6 +53,12 @@ let package = Package(
             dependencies: ["ValonKit"],
             path: "Benchmarks/valon-bench"
         ),
+        // Example: DNS-SD browse of a VALON zone with pipelined queries.
+        .executableTarget(
+            name: "dns-browse",
+            dependencies: ["ValonKit"],
+            path: "Examples/dns-browse"
+        ),
         // The discovery node as a library, so tests can start it in-process.
         .target(
             name: "ValonDiscovery",
