@@ -50,7 +50,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "valon-bench",
-            dependencies: ["ValonKit"],
+            dependencies: ["ValonKit", "ValonDiscovery"],
             path: "Benchmarks/valon-bench"
         ),
         // Example: DNS-SD browse of a VALON zone with pipelined queries.
