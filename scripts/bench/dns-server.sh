@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# valon-discovery's DNS server against NSD, side by side, on the same synthetic zone:
+#   1. dnsperf (UDP, 10 s each) against the in-process server (valon-bench dns-server serve,
+#      a PEERS-peer snapshot without etcd) and against NSD serving the zone file the bench
+#      wrote from the same snapshot, with the same query file;
+#   2. the server's resident memory with PEERS and BIG peers;
+#   3. time from an etcd write to the changed answer (p50, p99) with a real etcd member.
+# Usage: scripts/bench/dns-server.sh [PEERS] [BIG] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+peers=${1:-10000}
+big=${2:-100000}
+seconds=${3:-10}
+dir=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; rm -rf "$dir"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+wait_for() { for _ in $(seq 300); do dig +short +time=1 +tries=1 -p "$1" @127.0.0.1 valon.internal SOA | grep -q . && return 0; sleep 0.1; done; echo "no answer on port $1" >&2; exit 1; }
+perf() { dnsperf -s 127.0.0.1 -p "$1" -d "$dir/queries" -c 4 -q 200 -l "$seconds" 2>&1 |
+  grep -E 'Queries (sent|completed|lost)|Queries per second|Average Latency' | sed 's/^ */  /'; }
+
+swift build -c release --product valon-bench >/dev/null
+bench=.build/release/valon-bench
+
+# 1. valon-discovery vs NSD, same zone, same queries.
+ours=$(free_port)
+"$bench" dns-server serve --peers "$peers" --port "$ours" --zone-file "$dir/valon.internal.zone" \
+  --queries-file "$dir/queries" > "$dir/ours.log" 2>&1 &
+pids+=($!); ours_pid=$!
+wait_for "$ours"
+nsd_port=$(free_port)
+cat > "$dir/nsd.conf" <<CONF
+server:
+  ip-address: 127.0.0.1
+  port: $nsd_port
+  do-ip6: no
+  reuseport: yes
+  server-count: 2
+  username: ""
+  chroot: ""
+  zonesdir: "$dir"
+  pidfile: "$dir/nsd.pid"
+  xfrdfile: "$dir/xfrd.state"
+  xfrdir: "$dir"
+  zonelistfile: "$dir/zone.list"
+  database: ""
+  logfile: "$dir/nsd.log"
+  hide-version: yes
+remote-control:
+  control-enable: no
+zone:
+  name: "valon.internal"
+  zonefile: "valon.internal.zone"
+CONF
+nsd -d -c "$dir/nsd.conf" &
+pids+=($!)
+wait_for "$nsd_port"
+echo "== $peers peers, $(wc -l < "$dir/queries") distinct queries (alias A, key-label A, nated A, SRV), dnsperf -c 4 -q 200 -l $seconds"
+echo "valon-discovery (in process, 2 UDP sockets, SO_REUSEPORT):"
+perf "$ours"
+echo "NSD $(nsd -v 2>&1 | head -1 | awk '{print $NF}') (server-count 2, reuseport):"
+perf "$nsd_port"
+echo "== resident memory"
+echo "  valon-discovery, $peers peers, after the dnsperf run: $(rss "$ours_pid") KiB"
+kill "$ours_pid"; wait "$ours_pid" 2>/dev/null || true
+
+big_port=$(free_port)
+"$bench" dns-server serve --peers "$big" --port "$big_port" --queries-file "$dir/queries" > "$dir/big.log" 2>&1 &
+pids+=($!); big_pid=$!
+wait_for "$big_port"
+dnsperf -s 127.0.0.1 -p "$big_port" -d "$dir/queries" -c 4 -q 200 -l 3 >/dev/null 2>&1
+echo "  valon-discovery, $big peers, after a 3 s dnsperf run: $(rss "$big_pid") KiB"
+kill "$big_pid"; wait "$big_pid" 2>/dev/null || true
+
+# 3. etcd write → changed answer.
+client=$(free_port); peer=$(free_port)
+etcd --name bench --data-dir "$dir/etcd" --listen-client-urls "http://127.0.0.1:$client" \
+  --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$peer" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$peer" --initial-cluster "bench=http://127.0.0.1:$peer" \
+  > "$dir/etcd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$client/health" | grep -q true && break; sleep 0.1; done
+echo "== etcd write → changed answer (real etcd $(etcd --version | head -1 | awk '{print $3}'), 100 peers, 200 writes)"
+"$bench" dns-server latency --etcd "http://127.0.0.1:$client" --writes 200 --peers 100 | sed 's/^/  /'
