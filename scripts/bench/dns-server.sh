@@ -18,8 +18,10 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 wait_for() { for _ in $(seq 300); do dig +short +time=1 +tries=1 -p "$1" @127.0.0.1 valon.internal SOA | grep -q . && return 0; sleep 0.1; done; echo "no answer on port $1" >&2; exit 1; }
-perf() { dnsperf -s 127.0.0.1 -p "$1" -d "$dir/queries" -c 4 -q 200 -l "$seconds" 2>&1 |
+# perf PORT [MAX_QPS]: as fast as it goes (200 outstanding), or at a fixed rate.
+perf() { dnsperf -s 127.0.0.1 -p "$1" -d "$dir/queries" -c 4 -q 200 -l "$seconds" ${2:+-Q "$2"} 2>&1 |
   grep -E 'Queries (sent|completed|lost)|Queries per second|Average Latency' | sed 's/^ */  /'; }
+rate=20000
 
 swift build -c release --product valon-bench >/dev/null
 bench=.build/release/valon-bench
@@ -58,21 +60,31 @@ nsd -d -c "$dir/nsd.conf" &
 pids+=($!)
 wait_for "$nsd_port"
 echo "== $peers peers, $(wc -l < "$dir/queries") distinct queries (alias A, key-label A, nated A, SRV), dnsperf -c 4 -q 200 -l $seconds"
+nsd_version=$(nsd -v 2>&1 | head -1 | awk '{print $NF}')
+echo "-- saturation (as fast as each server answers)"
 echo "valon-discovery (in process, 2 UDP sockets, SO_REUSEPORT):"
 perf "$ours"
-echo "NSD $(nsd -v 2>&1 | head -1 | awk '{print $NF}') (server-count 2, reuseport):"
+echo "NSD $nsd_version (server-count 2, reuseport):"
 perf "$nsd_port"
-echo "== resident memory"
-echo "  valon-discovery, $peers peers, after the dnsperf run: $(rss "$ours_pid") KiB"
+echo "-- fixed rate, $rate queries/s (latency without queueing)"
+echo "valon-discovery:"
+perf "$ours" "$rate"
+echo "NSD $nsd_version:"
+perf "$nsd_port" "$rate"
 kill "$ours_pid"; wait "$ours_pid" 2>/dev/null || true
 
-big_port=$(free_port)
-"$bench" dns-server serve --peers "$big" --port "$big_port" --queries-file "$dir/queries" > "$dir/big.log" 2>&1 &
-pids+=($!); big_pid=$!
-wait_for "$big_port"
-dnsperf -s 127.0.0.1 -p "$big_port" -d "$dir/queries" -c 4 -q 200 -l 3 >/dev/null 2>&1
-echo "  valon-discovery, $big peers, after a 3 s dnsperf run: $(rss "$big_pid") KiB"
-kill "$big_pid"; wait "$big_pid" 2>/dev/null || true
+# 2. Resident memory: a fresh server per size (no zone file written), after 3 s of dnsperf.
+echo "== resident memory (VmRSS) of valon-bench dns-server serve"
+for count in "$peers" "$big"; do
+  port=$(free_port)
+  "$bench" dns-server serve --peers "$count" --port "$port" > "$dir/mem-$count.log" 2>&1 &
+  pids+=($!); pid=$!
+  wait_for "$port"
+  started=$(rss "$pid")
+  dnsperf -s 127.0.0.1 -p "$port" -d "$dir/queries" -c 4 -q 200 -l 3 >/dev/null 2>&1
+  echo "  $count peers: $started KiB serving, $(rss "$pid") KiB after 3 s of dnsperf"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+done
 
 # 3. etcd write → changed answer.
 client=$(free_port); peer=$(free_port)
