@@ -50,8 +50,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "valon-bench",
-            dependencies: ["ValonKit"],
+            dependencies: ["ValonKit", "ValonDiscovery"],
             path: "Benchmarks/valon-bench"
+        ),
+        // Example: DNS-SD browse of a VALON zone with pipelined queries.
+        .executableTarget(
+            name: "dns-browse",
+            dependencies: ["ValonKit"],
+            path: "Examples/dns-browse"
         ),
         // The discovery node as a library, so tests can start it in-process.
         .target(
@@ -65,23 +71,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Real-process helpers shared by the test targets: etcd members, NSD, dig and friends.
+        .target(
+            name: "ValonTestSupport",
+            dependencies: ["ValonKit"],
+            path: "Tests/ValonTestSupport"
+        ),
         .testTarget(
             name: "ValonDiscoveryTests",
             dependencies: [
                 "ValonDiscovery",
                 "ValonKit",
+                "ValonTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        // Example: DNS-SD browse of a VALON zone with pipelined queries.
-        .executableTarget(
-            name: "dns-browse",
-            dependencies: ["ValonKit"],
-            path: "Examples/dns-browse"
-        ),
         .testTarget(
             name: "ValonKitTests",
-            dependencies: ["ValonKit"]
+            dependencies: ["ValonKit", "ValonTestSupport"]
         ),
     ]
 )

@@ -5,5 +5,6 @@ let allBenchmarks: [any Benchmark.Type] = [
     WireGuardUAPIBenchmark.self,
     EtcdBenchmark.self,
     DNSCodecBenchmark.self,
+    DNSServerBenchmark.self,
     DNSResolverBenchmark.self,
 ]
