@@ -64,6 +64,9 @@ final class DNSUDPHandler: ChannelInboundHandler {
                 server.metrics.recordDNSQuery(type: query.questions.first?.type ?? .a, rcode: forwarded.rcode)
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: forwarded.reply)), promise: nil)
             }
+        case .transfer:
+            // The responder refuses transfers over UDP; nothing to send.
+            break
         case .drop:
             break
         }

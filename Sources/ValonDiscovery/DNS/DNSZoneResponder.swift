@@ -8,8 +8,10 @@ public enum DNSTransport: Sendable, Hashable {
 
 /// What to do with one received packet.
 public enum DNSResponderOutcome: Sendable, Equatable {
-    /// Send these messages, in order (one, or several for a zone transfer).
+    /// Send these messages, in order.
     case reply([[UInt8]])
+    /// Send a zone transfer's messages, made one by one as the connection takes them.
+    case transfer(DNSZoneTransfer)
     /// The name is outside the zone and forwarding is configured: ask an upstream.
     case forward(DNSMessage)
     /// Send nothing: the packet is not a readable query (shorter than a header, or a response).
