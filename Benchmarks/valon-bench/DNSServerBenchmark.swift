@@ -76,7 +76,7 @@ enum DNSServerBenchmark: Benchmark {
         let query = DNSMessage.query(id: 1, name: zone.name, type: .axfr)
         let (outcome, _) = DNSZoneResponder(zone: zone).respond(to: query, client: IPAddress("127.0.0.1"),
                                                                 transport: .tcp, snapshot: snapshot)
-        guard case .reply(let messages) = outcome else { throw DNSServerBenchmarkFailure("the zone did not transfer") }
+        guard case .transfer(let messages) = outcome else { throw DNSServerBenchmarkFailure("the zone did not transfer") }
         var records = try messages.flatMap { try DNSMessage(decoding: $0).answers }
         records.removeLast()
         return records.map(\.description).joined(separator: "\n") + "\n"

@@ -49,9 +49,35 @@ final class DNSTCPHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let server: DNSServer
+    /// A zone transfer waiting for the connection to become writable again.
+    private var pendingTransfer: DNSZoneTransfer.Iterator?
 
     init(server: DNSServer) {
         self.server = server
+    }
+
+    /// Writes transfer messages while the connection is writable; the rest waits for
+    /// `channelWritabilityChanged`, so a slow reader holds at most the channel's high water
+    /// mark of a transfer in memory.
+    private func continueTransfer(context: ChannelHandlerContext) {
+        while var transfer = pendingTransfer {
+            guard let message = transfer.next() else {
+                pendingTransfer = nil
+                break
+            }
+            pendingTransfer = transfer
+            context.write(wrapOutboundOut(framedDNSMessage(message, allocator: context.channel.allocator)), promise: nil)
+            if !context.channel.isWritable {
+                context.flush()
+                return
+            }
+        }
+        context.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, pendingTransfer != nil { continueTransfer(context: context) }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -74,6 +100,10 @@ final class DNSTCPHandler: ChannelInboundHandler {
                 server.metrics.recordDNSQuery(type: query.questions.first?.type ?? .a, rcode: forwarded.rcode)
                 channel.writeAndFlush(framedDNSMessage(forwarded.reply, allocator: channel.allocator), promise: nil)
             }
+        case .transfer(let transfer):
+            server.record(summary)
+            pendingTransfer = transfer.makeIterator()
+            continueTransfer(context: context)
         case .drop:
             // Not a query: nothing sensible can follow on this stream.
             context.close(promise: nil)

@@ -3,7 +3,8 @@ import ValonKit
 extension DNSZoneResponder {
     /// AXFR (RFC 5936): over TCP, to allowed clients, for the apex only. The zone's records
     /// between two copies of the SOA, split across messages of at most
-    /// ``DNSZone/transferRecordsPerMessage`` records; the question only in the first.
+    /// ``DNSZone/transferRecordsPerMessage`` records; the question only in the first. The
+    /// messages are made one at a time as the server sends them (``DNSZoneTransfer``).
     /// IXFR (RFC 1995 §4) is answered the same way: a full transfer is a valid reply.
     func transfer(query: DNSMessage, response: DNSMessage, client: IPAddress?, transport: DNSTransport,
                   snapshot: RegistrySnapshot) -> (outcome: DNSResponderOutcome, summary: Summary?) {
@@ -15,39 +16,28 @@ extension DNSZoneResponder {
             return (.reply([encode(response)]), summary(.refused))
         }
         response.header.isAuthoritative = true
-        let records = zoneRecords(snapshot: snapshot)
-        var messages = [[UInt8]]()
-        var start = 0
-        repeat {
-            let end = min(start + zone.transferRecordsPerMessage, records.count)
-            var message = response
-            if start > 0 { message.questions = [] }
-            message.answers = Array(records[start..<end])
-            messages.append(encode(message))
-            start = end
-        } while start < records.count
-        return (.reply(messages), summary(.noError))
+        return (.transfer(DNSZoneTransfer(responder: self, response: response, snapshot: snapshot)), summary(.noError))
     }
 
-    /// Every record of the zone in transfer order: the SOA, the apex, then each peer's names
-    /// under its key label and its alias, and the SOA again.
-    func zoneRecords(snapshot: RegistrySnapshot) -> [DNSResourceRecord] {
-        let soa = zone.soa(serial: snapshot.serial)
-        var records = [soa]
+    /// The records before the peers': SOA, NS, the server's addresses, the browse PTRs.
+    func apexRecords(snapshot: RegistrySnapshot) -> [DNSResourceRecord] {
+        var records = [zone.soa(serial: snapshot.serial)]
         records += zone.records(at: .apex, owner: zone.name, snapshot: snapshot).answers.filter { $0.type != .soa }
         records += zone.addressRecords(zone.discoveryAddresses, owner: zone.serverName)
-        if !snapshot.peers.isEmpty, let browse = try? zone.name.prepending("_udp").prepending("_wireguard") {
-            records += zone.records(at: .browse, owner: browse, snapshot: snapshot).answers
-        }
-        for peer in snapshot.peers {
-            var labels = [Array(peer.publicKey.dnsLabel.utf8)]
-            if snapshot.peer(named: peer.alias) == peer { labels.append(Array(peer.alias.utf8)) }
-            for label in labels {
-                records += peerRecords(peer, label: label, snapshot: snapshot)
-            }
-        }
-        records.append(soa)
         return records
+    }
+
+    /// The browse PTR of one peer.
+    func browseRecord(_ peer: Peer) -> DNSResourceRecord? {
+        guard let browse = try? zone.name.prepending("_udp").prepending("_wireguard") else { return nil }
+        return DNSResourceRecord(name: browse, ttl: zone.ttl, data: .ptr(zone.instanceName(Array(peer.publicKey.dnsLabel.utf8))))
+    }
+
+    /// A peer's records under its key label and, where it names this peer, its alias.
+    func peerRecords(_ peer: Peer, snapshot: RegistrySnapshot) -> [DNSResourceRecord] {
+        var labels = [Array(peer.publicKey.dnsLabel.utf8)]
+        if snapshot.peer(named: peer.alias) == peer { labels.append(Array(peer.alias.utf8)) }
+        return labels.flatMap { peerRecords(peer, label: $0, snapshot: snapshot) }
     }
 
     private func peerRecords(_ peer: Peer, label: [UInt8], snapshot: RegistrySnapshot) -> [DNSResourceRecord] {
