@@ -78,17 +78,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Real-process helpers shared by the test targets: etcd members, NSD, dig and friends.
+        .target(
+            name: "ValonTestSupport",
+            dependencies: ["ValonKit"],
+            path: "Tests/ValonTestSupport"
+        ),
         .testTarget(
             name: "ValonDiscoveryTests",
             dependencies: [
                 "ValonDiscovery",
                 "ValonKit",
+                "ValonTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "ValonKitTests",
-            dependencies: ["ValonKit"]
+            dependencies: ["ValonKit", "ValonTestSupport"]
         ),
     ]
 )
