@@ -11,11 +11,13 @@ public struct DiscoveryError: Error, Sendable, CustomStringConvertible {
         case addresses
         /// The etcd client could not be set up (bad TLS files, bad endpoint URLs).
         case etcdClient
+        /// The zone or a forwarder of the config cannot be served.
+        case dnsConfiguration
     }
 
     public var code: Code
     public var message: String
-    /// The failure underneath: a ``NetlinkError``, ``WireGuardError`` or ``EtcdError``.
+    /// The failure underneath: a ``NetlinkError``, ``WireGuardError``, ``EtcdError`` or ``DNSError``.
     public var cause: (any Error & Sendable)?
 
     public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {

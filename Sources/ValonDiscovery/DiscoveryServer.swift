@@ -23,6 +23,7 @@ public final class DiscoveryServer: Sendable {
     public let registry: PeerRegistry
     public let store: RegistrySnapshotStore
     public let wireGuardStatus: WireGuardStatus
+    public let dns: DNSServer
     public let api: DDNSServer
     public let learner: EndpointLearner
     public let reconciler: PeerReconciler
@@ -61,6 +62,16 @@ public final class DiscoveryServer: Sendable {
         store = RegistrySnapshotStore(registry: registry, syncInterval: config.etcdSyncInterval, metrics: metrics,
                                       logger: logger.labelled("registry"))
         wireGuardStatus = WireGuardStatus(interface: config.interface)
+        let dnsConfiguration: DNSServer.Configuration
+        do {
+            // AXFR: the configured networks, plus the WireGuard networks unless axfr_allow was set.
+            let transfer = config.axfrAllow == DiscoveryConfig().axfrAllow ? interface.networks : []
+            dnsConfiguration = try DNSServer.Configuration(config, discoveryAddresses: interface.addresses.map(\.address),
+                                                           extraTransferNetworks: transfer)
+        } catch {
+            throw DiscoveryError(.dnsConfiguration, "cannot serve the zone \(config.zone)", cause: error)
+        }
+        dns = DNSServer(configuration: dnsConfiguration, store: store, metrics: metrics, logger: logger.labelled("dns"))
         let handler = DDNSHandler(registry: registry, limiter: TokenBucketLimiter(requestsPerSecond: config.apiRateLimit),
                                   tunnelNetworks: interface.networks, logger: logger.labelled("api"))
         api = DDNSServer(
@@ -93,7 +104,7 @@ public final class DiscoveryServer: Sendable {
     }
 
     /// In start order; a graceful shutdown stops them in reverse.
-    var services: [any Service] { [store, reconciler, learner, api] }
+    var services: [any Service] { [store, dns, reconciler, learner, api] }
 
     /// The seed's network, for an interface without addresses.
     static let seedNetwork = IPNetwork("100.100.0.0/24")!

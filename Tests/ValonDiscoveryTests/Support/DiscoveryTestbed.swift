@@ -123,7 +123,7 @@ final class DiscoveryTestbed: @unchecked Sendable {
         let hostSide = "\(underlayPrefix).\(4 * index + 1)", clientSide = "\(underlayPrefix).\(4 * index + 2)"
         let wgIP = IPAddress(bytes: discoveryIP.bytes.dropLast() + [UInt8(10 + index)])!
         do {
-            try Command.check(["ip", "link", "add", veth, "type", "veth", "peer", "name", "ul0", "netns", device.namespace])
+            try Command.check(["ip", "link", "add", veth, "type", "veth", "peer", "name", "ul0", "netns", device.namespace!])
             veths.append(veth)
             try Command.check(["ip", "addr", "add", "\(hostSide)/30", "dev", veth])
             try Command.check(["ip", "link", "set", veth, "up"])
@@ -186,7 +186,7 @@ final class DiscoveryTestbed: @unchecked Sendable {
         let headerText = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: headerFile)
         guard let newline = output.lastIndex(of: "\n"), let status = Int(output[output.index(after: newline)...]) else {
-            throw Command.Failure(commandLine: command.joined(separator: " "), result: .init(status: 1, stdout: output, stderr: ""))
+            throw Timeout(description: "curl \(method) \(path): no HTTP status in \(output)")
         }
         return (status, String(output[..<newline]), headerText)
     }

@@ -4,7 +4,7 @@ import ValonKit
 
 /// The learner's and the reconciler's decisions, given a device as read back and a
 /// registry snapshot (pure; the suites over wireguard-go check them for real).
-@Suite struct DeviceDiffTests {
+@Suite struct ReconcilerDecisionTests {
     static func key(_ byte: UInt8) -> WireGuardKey { try! WireGuardKey(bytes: [UInt8](repeating: byte, count: 32)) }
     static let alice = key(1), bob = key(2), stranger = key(3)
 
