@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import ValonKit
 
@@ -28,6 +29,7 @@ public final class DiscoveryServer: Sendable {
     public let learner: EndpointLearner
     public let reconciler: PeerReconciler
     let logger: Logger
+    private let group = Mutex<ServiceGroup?>(nil)
 
     /// Checks the interface, reads its addresses and builds every part; nothing runs yet.
     /// `backend` and `routes` default to the real WireGuard control and rtnetlink.
@@ -94,6 +96,7 @@ public final class DiscoveryServer: Sendable {
             gracefulShutdownSignals: gracefulShutdownSignals,
             logger: logger
         ))
+        self.group.withLock { $0 = group }
         logger.info("valon-discovery starting", metadata: [
             "zone": "\(config.zone)", "interface": "\(config.interface)",
             "addresses": "\(interface.addresses.map(\.description).joined(separator: ","))",
@@ -101,6 +104,12 @@ public final class DiscoveryServer: Sendable {
         ])
         try await group.run()
         logger.info("valon-discovery stopped")
+    }
+
+    /// Stops a running node gracefully, as SIGTERM does: ``run(gracefulShutdownSignals:)`` returns
+    /// once every part has finished.
+    public func shutdown() async {
+        await group.withLock { $0 }?.triggerGracefulShutdown()
     }
 
     /// In start order; a graceful shutdown stops them in reverse.

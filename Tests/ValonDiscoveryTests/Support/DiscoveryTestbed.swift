@@ -166,6 +166,11 @@ final class DiscoveryTestbed: @unchecked Sendable {
         try etcd.dump(prefix: "/valon/peers/\(key.base64)/\(field)")["/valon/peers/\(key.base64)/\(field)"]
     }
 
+    /// The host's end of a client's veth pair.
+    func underlayGateway(of client: Client) -> IPAddress {
+        IPAddress(bytes: client.underlay.bytes.dropLast() + [client.underlay.bytes[3] - 1])!
+    }
+
     /// The etcd mod revision of one peer field (`etcdctl get -w json`), `nil` when absent.
     func modRevision(_ field: String, of key: WireGuardKey) throws -> Int? {
         let output = try etcd.etcdctl(["get", "/valon/peers/\(key.base64)/\(field)", "-w", "json"])

@@ -2,8 +2,8 @@ import Logging
 import ValonDiscovery
 import ValonKit
 
-/// A ``DiscoveryServer`` running in-process in a task, for tests; ``stop()`` cancels it
-/// and waits until every part has ended.
+/// A ``DiscoveryServer`` running in-process in a task, for tests; ``stop()`` shuts it down
+/// gracefully and waits until every part has ended.
 final class RunningDiscovery: Sendable {
     let server: DiscoveryServer
     let task: Task<Void, any Error>
@@ -35,8 +35,9 @@ final class RunningDiscovery: Sendable {
         }
     }
 
+    /// Shuts the node down gracefully and waits until it has stopped.
     func stop() async {
-        task.cancel()
+        await server.shutdown()
         _ = await task.result
     }
 }
