@@ -125,7 +125,7 @@ import Glibc
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeAll(atPath: directory) }
         let missing = "vdnone" + String(UUID().uuidString.prefix(6)).lowercased()
-        try Self.write("wg_interface: \(missing)\nddns_listen: 127.0.0.1:0\n", to: "\(directory)/discovery.yml")
+        try Self.write("wg_interface: \(missing)\nddns_listen: 127.0.0.1:18053\n", to: "\(directory)/discovery.yml")
         let daemon = try Daemon(["--config", "\(directory)/discovery.yml"], directory: directory)
         defer { daemon.stop() }
         #expect(await daemon.waitForExit() == 69)
