@@ -133,6 +133,7 @@ import ValonTestSupport
             try await eventually("the health check to see etcd down") {
                 try bed.curl(from: me, "GET", "/health", port: port).status == 503
             }
+            #expect(try node.dig("\(me.alias).valon.test") == me.wgIP.description, "DNS answers from the last snapshot")
 
             try await bed.etcd.restart(0)
             try await eventually("writes to resume") {

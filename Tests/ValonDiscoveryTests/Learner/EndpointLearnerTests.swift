@@ -20,6 +20,8 @@ import ValonTestSupport
             try await eventually("the snapshot to show it") {
                 node.server.store.current.peer(key: talker.publicKey)?.natEndpoint == Endpoint(expected)
             }
+            #expect(try node.dig("nated.\(talker.alias).valon.test") == talker.underlay.description)
+            #expect(try node.dig("nated.\(talker.publicKey.dnsLabel).valon.test") == talker.underlay.description)
             let revision = try bed.modRevision("nat_endpoint", of: talker.publicKey)
             try talker.device.exec(["ping", "-c", "1", "-W", "5", bed.discoveryIP.description])
             // Several polls later the unchanged endpoint has not been written again.

@@ -1,4 +1,6 @@
 import Logging
+import Testing
+import ValonTestSupport
 import ValonDiscovery
 import ValonKit
 
@@ -33,6 +35,13 @@ final class RunningDiscovery: Sendable {
             await node.stop()
             throw error
         }
+    }
+
+    /// `dig +short` against the node's DNS server on loopback.
+    func dig(_ name: String, _ type: String = "A") throws -> String {
+        let port = try #require(server.dns.boundPort)
+        return try Command.check(["dig", "+short", "+time=2", "+tries=2", "@127.0.0.1", "-p", "\(port)", name, type])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Shuts the node down gracefully and waits until it has stopped.
