@@ -17,18 +17,22 @@ final class RunningDiscovery: Sendable {
         task = Task { [server] in try await server.run() }
     }
 
-    /// Waits until the API listens and the registry has been read once; returns the API port.
-    func ready() async throws -> Int {
-        try await eventually("the discovery node to start") { server.api.boundPort != nil && server.store.current.revision > 0 }
+    /// Waits until the API and DNS listen and (with `registryRead`) the registry has been
+    /// read once; returns the API port.
+    func ready(registryRead: Bool = true) async throws -> Int {
+        try await eventually("the discovery node to start") {
+            server.api.boundPort != nil && server.dns.boundPort != nil && (!registryRead || server.store.current.revision > 0)
+        }
         return server.api.boundPort!
     }
 
     /// Runs `body` with a started node and its API port, and stops the node afterwards,
     /// also when `body` throws.
-    static func with<T>(_ config: DiscoveryConfig, _ body: (RunningDiscovery, Int) async throws -> T) async throws -> T {
+    static func with<T>(_ config: DiscoveryConfig, registryRead: Bool = true,
+                        _ body: (RunningDiscovery, Int) async throws -> T) async throws -> T {
         let node = try RunningDiscovery(config: config)
         do {
-            let result = try await body(node, try await node.ready())
+            let result = try await body(node, try await node.ready(registryRead: registryRead))
             await node.stop()
             return result
         } catch {
