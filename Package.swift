@@ -53,8 +53,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "valon-bench",
-            dependencies: ["ValonKit"],
+            dependencies: ["ValonKit", "ValonDiscovery"],
             path: "Benchmarks/valon-bench"
+        ),
+        // Example: DNS-SD browse of a VALON zone with pipelined queries.
+        .executableTarget(
+            name: "dns-browse",
+            dependencies: ["ValonKit"],
+            path: "Examples/dns-browse"
         ),
         // The discovery node as a library, so tests can start it in-process.
         .target(

@@ -2,4 +2,7 @@
 let allBenchmarks: [any Benchmark.Type] = [
     KeyDerivationBenchmark.self,
     WireGuardNetlinkBenchmark.self,
+    DNSCodecBenchmark.self,
+    DNSServerBenchmark.self,
+    DNSResolverBenchmark.self,
 ]

@@ -3,8 +3,10 @@ import Glibc
 #endif
 import ValonKit
 
-/// A TCP connection to 127.0.0.1 for tests: raw bytes out, DNS-framed messages (a 2-byte
-/// length, RFC 1035 §4.2.2) in, with a deadline on every read.
+/// A TCP connection to 127.0.0.1 for tests: DNS messages framed with the two-byte length of
+/// RFC 1035 §4.2.2 / RFC 7766 §8 (``send(_:)``, ``receive(timeoutMilliseconds:)``), and raw
+/// bytes (``write(_:)``) for fuzzing a server. Same API as the copy dns-resolver keeps in
+/// Tests/ValonKitTests/Support, which this one can replace.
 public final class LoopbackTCP {
     public let descriptor: Int32
 
@@ -33,7 +35,7 @@ public final class LoopbackTCP {
     public func write(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else { return false }
             offset += sent
@@ -41,15 +43,16 @@ public final class LoopbackTCP {
         return true
     }
 
-    /// Writes `message` with its 2-byte length in front.
-    @discardableResult
-    public func writeFramed(_ message: [UInt8]) -> Bool {
-        write([UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message)
+    /// Sends one message with its length prefix.
+    public func send(_ message: [UInt8]) throws {
+        guard write([UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message) else {
+            throw SystemError(operation: "send", target: "127.0.0.1", errno: errno)
+        }
     }
 
     /// Reads exactly `count` bytes, or `nil` on close or when `timeoutMilliseconds` pass
     /// with nothing to read.
-    public func read(_ count: Int, timeoutMilliseconds: Int32 = 2000) throws -> [UInt8]? {
+    func read(_ count: Int, timeoutMilliseconds: Int32 = 2000) throws -> [UInt8]? {
         var result = [UInt8]()
         while result.count < count {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
@@ -62,8 +65,9 @@ public final class LoopbackTCP {
         return result
     }
 
-    /// Reads one framed message.
-    public func readFramed(timeoutMilliseconds: Int32 = 2000) throws -> [UInt8]? {
+    /// Reads one length-prefixed message, or `nil` if nothing arrives within the time-out
+    /// or the server closes the connection.
+    public func receive(timeoutMilliseconds: Int32 = 5000) throws -> [UInt8]? {
         guard let length = try read(2, timeoutMilliseconds: timeoutMilliseconds) else { return nil }
         return try read(Int(length[0]) << 8 | Int(length[1]), timeoutMilliseconds: timeoutMilliseconds)
     }

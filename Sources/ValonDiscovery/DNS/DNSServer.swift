@@ -99,9 +99,24 @@ public final class DNSServer: Service, Sendable {
         logger.info("DNS server stopped", metadata: ["zone": "\(configuration.zone.name)"])
     }
 
+    /// Binds every socket. With port 0 the kernel's pick for the first UDP socket may be
+    /// taken for TCP or on another address, so a few picks are tried.
+    private func bindAll() async throws -> [any Channel] {
+        guard configuration.port == 0 else { return try await bindOnce() }
+        var attempt = 0
+        while true {
+            do {
+                return try await bindOnce()
+            } catch {
+                attempt += 1
+                if attempt == 8 { throw error }
+            }
+        }
+    }
+
     /// Binds the first UDP socket (learning the port when it is 0), then every other socket
     /// on that port.
-    private func bindAll() async throws -> [any Channel] {
+    private func bindOnce() async throws -> [any Channel] {
         let addresses = configuration.bindAddresses.isEmpty
             ? [IPAddress("0.0.0.0")!, IPAddress("::")!] : configuration.bindAddresses
         var channels = [any Channel]()

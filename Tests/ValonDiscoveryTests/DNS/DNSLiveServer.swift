@@ -62,9 +62,13 @@ final class DNSLiveServer: @unchecked Sendable {
         etcd.shutdown()
     }
 
-    /// `dig` against the server at `address`, parsed.
-    func dig(_ arguments: [String], at address: String = "127.0.0.1") throws -> DigResult {
-        try DigResult.run(["@\(address)", "-p", String(port)] + arguments)
+    /// `dig` against the server at `address`, parsed. It runs on a thread of its own: a
+    /// blocked cooperative thread would starve the server's forwarding tasks.
+    func dig(_ arguments: [String], at address: String = "127.0.0.1") async throws -> DigResult {
+        let arguments = ["@\(address)", "-p", String(port)] + arguments
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try DigResult.run(arguments) }) }.start()
+        }
     }
 
     /// Adds a peer with a fresh key.
@@ -77,6 +81,11 @@ final class DNSLiveServer: @unchecked Sendable {
             peer.natEndpoint = nat
         }
         return peer
+    }
+
+    /// Waits (bounded) until the store's snapshot holds `peer` exactly as written.
+    func waitUntilServed(_ peer: Peer) async throws -> Bool {
+        try await Self.eventually { store.current.peer(key: peer.publicKey) == peer }
     }
 
     /// Polls `condition` up to `tries` times, `pause` apart; `true` as soon as it holds.
