@@ -26,23 +26,23 @@ import ValonTestSupport
         try await RunningDiscovery.with(bed.config()) { node, port in
             let me = bed.clients[0]
 
-            let first = try bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me, alias: me.alias))
+            let first = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me, alias: me.alias))
             #expect(first.status == 200, "\(first.body)")
             #expect(Self.json(first.body)["success"] as? Bool == true)
-            #expect(try bed.field("lan_endpoint", of: me.publicKey) == "192.168.1.50:51820")
+            #expect(try await bed.field("lan_endpoint", of: me.publicKey) == "192.168.1.50:51820")
 
-            let revision = try bed.modRevision("lan_endpoint", of: me.publicKey)
-            let again = try bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me))
+            let revision = try await bed.modRevision("lan_endpoint", of: me.publicKey)
+            let again = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me))
             #expect(again.status == 200)
             #expect((Self.json(again.body)["message"] as? String)?.contains("nothing changed") == true)
-            #expect(try bed.modRevision("lan_endpoint", of: me.publicKey) == revision,
+            #expect(try await bed.modRevision("lan_endpoint", of: me.publicKey) == revision,
                     "an unchanged endpoint is not written again (same mod revision)")
 
-            let cleared = try bed.curl(from: me, "DELETE", "/api/endpoint/delete", port: port,
+            let cleared = try await bed.curl(from: me, "DELETE", "/api/endpoint/delete", port: port,
                                        body: #"{"pubkey":"\#(me.publicKey.base64)"}"#)
             #expect(cleared.status == 200, "\(cleared.body)")
-            #expect(try bed.field("lan_endpoint", of: me.publicKey) == nil)
-            #expect(try bed.field("alias", of: me.publicKey) == me.alias, "the rest of the record stays")
+            #expect(try await bed.field("lan_endpoint", of: me.publicKey) == nil)
+            #expect(try await bed.field("alias", of: me.publicKey) == me.alias, "the rest of the record stays")
         }
     }
 
@@ -53,9 +53,9 @@ import ValonTestSupport
             let (me, other) = (bed.clients[0], bed.clients[1])
             // The first packet through the tunnel makes the learner store a NAT endpoint:
             // let that happen before taking the registry's picture.
-            _ = try bed.curl(from: me, "GET", "/health", port: port)
-            try await eventually("the learner to store the NAT endpoint") { try bed.field("nat_endpoint", of: me.publicKey) != nil }
-            let before = try bed.etcd.dump(prefix: "/valon/")
+            _ = try await bed.curl(from: me, "GET", "/health", port: port)
+            try await eventually("the learner to store the NAT endpoint") { try await bed.field("nat_endpoint", of: me.publicKey) != nil }
+            let before = try await bed.registryDump()
             let unknown = try WireGuardKey.generatePrivate().publicKey()
 
             let cases: [(String, body: String, headers: [String], status: Int)] = [
@@ -76,21 +76,21 @@ import ValonTestSupport
                 ("an endpoint inside the tunnel", Self.body(me, endpoint: "\(bed.discoveryIP):51820"), [], 422),
             ]
             for (what, body, headers, status) in cases {
-                let answer = try bed.curl(from: me, "POST", "/api/endpoint", port: port, body: body, headers: headers)
+                let answer = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: body, headers: headers)
                 #expect(answer.status == status, "\(what): \(answer.body)")
                 let reply = Self.json(answer.body)
                 #expect(reply["success"] as? Bool == false, "\(what): \(answer.body)")
                 #expect((reply["message"] as? String)?.isEmpty == false, "\(what)")
             }
-            let deletion = try bed.curl(from: me, "DELETE", "/api/endpoint/delete", port: port,
+            let deletion = try await bed.curl(from: me, "DELETE", "/api/endpoint/delete", port: port,
                                         body: #"{"pubkey":"\#(other.publicKey.base64)"}"#, headers: ["X-Forwarded-For: \(other.wgIP)"])
             #expect(deletion.status == 403)
-            #expect(try bed.etcd.dump(prefix: "/valon/") == before, "no refused request changed the registry")
+            #expect(try await bed.registryDump() == before, "no refused request changed the registry")
 
-            let own = try bed.curl(from: other, "POST", "/api/endpoint", port: port, body: Self.body(other, endpoint: "10.9.8.7:51820"))
+            let own = try await bed.curl(from: other, "POST", "/api/endpoint", port: port, body: Self.body(other, endpoint: "10.9.8.7:51820"))
             #expect(own.status == 200, "the other peer may still change its own record: \(own.body)")
-            #expect(try bed.field("lan_endpoint", of: other.publicKey) == "10.9.8.7:51820")
-            #expect(try bed.field("lan_endpoint", of: me.publicKey) == nil)
+            #expect(try await bed.field("lan_endpoint", of: other.publicKey) == "10.9.8.7:51820")
+            #expect(try await bed.field("lan_endpoint", of: me.publicKey) == nil)
         }
     }
 
@@ -107,14 +107,14 @@ import ValonTestSupport
                 command += ["-H", "Content-Type: application/json", "-w", "%{http_code}\n", "-o", "/dev/null",
                             "--data-binary", Self.body(flooder), url]
             }
-            let statuses = try flooder.device.exec(command).split(separator: "\n").compactMap { Int($0) }
+            let statuses = try await bed.run(command, in: flooder).split(separator: "\n").compactMap { Int($0) }
             #expect(statuses.count == 40)
             #expect(statuses.contains(429), "\(statuses)")
             #expect(Set(statuses).isSubset(of: [200, 429]), "\(statuses)")
 
-            let answer = try bed.curl(from: other, "POST", "/api/endpoint", port: port, body: Self.body(other))
+            let answer = try await bed.curl(from: other, "POST", "/api/endpoint", port: port, body: Self.body(other))
             #expect(answer.status == 200, "each peer has its own bucket: \(answer.body)")
-            let metrics = try bed.curl(from: other, "GET", "/metrics", port: port)
+            let metrics = try await bed.curl(from: other, "GET", "/metrics", port: port)
             #expect(metrics.body.contains(#"valon_api_requests_total{status="429"}"#), "\(metrics.body)")
         }
     }
@@ -126,22 +126,22 @@ import ValonTestSupport
             let me = bed.clients[0]
 
             bed.etcd.stop(0)
-            let down = try bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me))
+            let down = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me))
             #expect(down.status == 503, "\(down.body)")
             #expect(down.headers.lowercased().contains("retry-after: "), "\(down.headers)")
             #expect(Self.json(down.body)["success"] as? Bool == false)
             try await eventually("the health check to see etcd down") {
-                try bed.curl(from: me, "GET", "/health", port: port).status == 503
+                try await bed.curl(from: me, "GET", "/health", port: port).status == 503
             }
-            #expect(try node.dig("\(me.alias).valon.test") == me.wgIP.description, "DNS answers from the last snapshot")
+            #expect(try await node.dig("\(me.alias).valon.test") == me.wgIP.description, "DNS answers from the last snapshot")
 
             try await bed.etcd.restart(0)
             try await eventually("writes to resume") {
-                try bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me)).status == 200
+                try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me)).status == 200
             }
-            #expect(try bed.field("lan_endpoint", of: me.publicKey) == "192.168.1.50:51820")
+            #expect(try await bed.field("lan_endpoint", of: me.publicKey) == "192.168.1.50:51820")
             try await eventually("the health check to recover") {
-                try bed.curl(from: me, "GET", "/health", port: port).status == 200
+                try await bed.curl(from: me, "GET", "/health", port: port).status == 200
             }
         }
     }
@@ -151,22 +151,22 @@ import ValonTestSupport
         defer { bed.shutdown() }
         let (member, outsider) = (bed.clients[0], bed.clients[1])
         // The outsider reaches the discovery address over its veth, around the tunnel.
-        try outsider.device.exec(["ip", "route", "add", "\(bed.discoveryIP)/32", "via", bed.underlayGateway(of: outsider).description])
-        func outsiderConnects(_ port: Int) throws -> Bool {
-            let result = try outsider.device.exec(["sh", "-c",
-                "curl -s --max-time 3 -o /dev/null -w '%{http_code}' http://\(bed.discoveryIP):\(port)/health || true"])
+        try await bed.run(["ip", "route", "add", "\(bed.discoveryIP)/32", "via", bed.underlayGateway(of: outsider).description], in: outsider)
+        func outsiderConnects(_ port: Int) async throws -> Bool {
+            let result = try await bed.run(["sh", "-c",
+                "curl -s --max-time 3 -o /dev/null -w '%{http_code}' http://\(bed.discoveryIP):\(port)/health || true"], in: outsider)
             return result != "000" && !result.isEmpty
         }
         try await RunningDiscovery.with(bed.config()) { _, port in
-            let connects = try outsiderConnects(port)
+            let connects = try await outsiderConnects(port)
             #expect(connects, "without the binding the kernel takes the connection from any interface")
         }
         var config = bed.config()
         config.apiBindToDevice = true
         try await RunningDiscovery.with(config) { _, port in
-            let answer = try bed.curl(from: member, "POST", "/api/endpoint", port: port, body: Self.body(member))
+            let answer = try await bed.curl(from: member, "POST", "/api/endpoint", port: port, body: Self.body(member))
             #expect(answer.status == 200, "\(answer.body)")
-            let connects = try outsiderConnects(port)
+            let connects = try await outsiderConnects(port)
             #expect(!connects, "bound to the WireGuard device, the API takes no connection from the veth")
         }
     }

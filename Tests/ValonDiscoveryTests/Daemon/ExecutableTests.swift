@@ -54,9 +54,9 @@ import Glibc
     }
 
     /// `GET /health` from the host (the discovery address is local), `nil` while nothing answers.
-    static func health(_ bed: DiscoveryTestbed, port: Int) -> (status: Int, body: String)? {
-        guard let result = try? Command.run(["curl", "-s", "--max-time", "2", "-w", "\n%{http_code}",
-                                             "http://\(bed.discoveryIP):\(port)/health"]),
+    static func health(_ bed: DiscoveryTestbed, port: Int) async -> (status: Int, body: String)? {
+        let url = "http://\(bed.discoveryIP):\(port)/health"
+        guard let result = try? await offPool({ try Command.run(["curl", "-s", "--max-time", "2", "-w", "\n%{http_code}", url]) }),
               result.status == 0, let newline = result.stdout.lastIndex(of: "\n"),
               let status = Int(result.stdout[result.stdout.index(after: newline)...]) else { return nil }
         return (status, String(result.stdout[..<newline]))
@@ -78,15 +78,15 @@ import Glibc
         """, to: path)
         let daemon = try Daemon(["--config", path, "--log-level", "info"], directory: bed.directory)
         defer { daemon.stop() }
-        try await eventually("the API to answer /health with 200") { Self.health(bed, port: ports[0])?.status == 200 }
-        try await eventually("the reconciler to add the registered peer") { try bed.discoveryPeers().count == 1 }
+        try await eventually("the API to answer /health with 200") { await Self.health(bed, port: ports[0])?.status == 200 }
+        try await eventually("the reconciler to add the registered peer") { try await bed.discoveryPeers().count == 1 }
 
         kill(daemon.process.processIdentifier, SIGTERM)
         let status = await daemon.waitForExit()
         #expect(status == 0, "\(daemon.output)")
         #expect(daemon.output.contains("valon-discovery stopped"), "\(daemon.output)")
-        #expect(Self.health(bed, port: ports[0]) == nil, "the API is closed")
-        #expect(try bed.discoveryPeers().count == 1, "shutting down leaves the interface's peers in place")
+        #expect(await Self.health(bed, port: ports[0]) == nil, "the API is closed")
+        #expect(try await bed.discoveryPeers().count == 1, "shutting down leaves the interface's peers in place")
     }
 
     @Test func startsFromTheSeedsCorefile() async throws {
@@ -112,8 +112,8 @@ import Glibc
         """, to: path)
         let daemon = try Daemon(["--corefile", path], directory: bed.directory)
         defer { daemon.stop() }
-        try await eventually("the API to answer /health") { Self.health(bed, port: ports[0]) != nil }
-        let health = try #require(Self.health(bed, port: ports[0]))
+        try await eventually("the API to answer /health") { await Self.health(bed, port: ports[0]) != nil }
+        let health = try #require(await Self.health(bed, port: ports[0]))
         #expect(health.status == 200, "\(health.body)")
         #expect(health.body.contains(#""interface":"\#(bed.discovery.name)""#), "\(health.body)")
         kill(daemon.process.processIdentifier, SIGINT)

@@ -12,21 +12,21 @@ import ValonTestSupport
         defer { bed.shutdown() }
         try await RunningDiscovery.with(bed.config()) { node, _ in
             let (talker, silent) = (bed.clients[0], bed.clients[1])
-            try await eventually("the reconciler to add the clients") { try bed.discoveryPeers().count == 2 }
-            try talker.device.exec(["ping", "-c", "1", "-W", "5", bed.discoveryIP.description])
+            try await eventually("the reconciler to add the clients") { try await bed.discoveryPeers().count == 2 }
+            try await bed.run(["ping", "-c", "1", "-W", "5", bed.discoveryIP.description], in: talker)
             let expected = "\(talker.underlay):\(talker.port)"
-            try await eventually("the NAT endpoint in etcd") { try bed.field("nat_endpoint", of: talker.publicKey) == expected }
-            #expect(try bed.field("nat_endpoint", of: silent.publicKey) == nil, "no handshake, nothing learned")
+            try await eventually("the NAT endpoint in etcd") { try await bed.field("nat_endpoint", of: talker.publicKey) == expected }
+            #expect(try await bed.field("nat_endpoint", of: silent.publicKey) == nil, "no handshake, nothing learned")
             try await eventually("the snapshot to show it") {
                 node.server.store.current.peer(key: talker.publicKey)?.natEndpoint == Endpoint(expected)
             }
-            #expect(try node.dig("nated.\(talker.alias).valon.test") == talker.underlay.description)
-            #expect(try node.dig("nated.\(talker.publicKey.dnsLabel).valon.test") == talker.underlay.description)
-            let revision = try bed.modRevision("nat_endpoint", of: talker.publicKey)
-            try talker.device.exec(["ping", "-c", "1", "-W", "5", bed.discoveryIP.description])
+            #expect(try await node.dig("nated.\(talker.alias).valon.test") == talker.underlay.description)
+            #expect(try await node.dig("nated.\(talker.publicKey.dnsLabel).valon.test") == talker.underlay.description)
+            let revision = try await bed.modRevision("nat_endpoint", of: talker.publicKey)
+            try await bed.run(["ping", "-c", "1", "-W", "5", bed.discoveryIP.description], in: talker)
             // Several polls later the unchanged endpoint has not been written again.
             try await Task.sleep(for: .milliseconds(800))
-            #expect(try bed.modRevision("nat_endpoint", of: talker.publicKey) == revision)
+            #expect(try await bed.modRevision("nat_endpoint", of: talker.publicKey) == revision)
         }
     }
 }

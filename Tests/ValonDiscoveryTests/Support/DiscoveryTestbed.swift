@@ -62,8 +62,10 @@ final class DiscoveryTestbed: @unchecked Sendable {
         let bed = DiscoveryTestbed(etcd: etcd, discovery: discovery)
         do {
             try FileManager.default.createDirectory(atPath: bed.directory, withIntermediateDirectories: true)
-            try bed.setUpDiscovery()
-            for index in 0..<count { try bed.addClient(index) }
+            try await offPool {
+                try bed.setUpDiscovery()
+                for index in 0..<count { try bed.addClient(index) }
+            }
             if register {
                 for client in bed.clients {
                     try await bed.registry.add(key: client.publicKey, alias: client.alias, address: client.wgIP)
@@ -151,19 +153,34 @@ final class DiscoveryTestbed: @unchecked Sendable {
     }
 
     /// The discovery interface as `wg show NAME dump` prints it: peer key → (endpoint, allowed IPs).
-    func discoveryPeers() throws -> [String: (endpoint: String, allowedIPs: String)] {
-        let lines = try Command.check(["wg", "show", discovery.name, "dump"]).split(separator: "\n").dropFirst()
-        var peers: [String: (String, String)] = [:]
+    func discoveryPeers() async throws -> [String: WireGuardDumpPeer] {
+        let name = discovery.name
+        let lines = try await offPool { try Command.check(["wg", "show", name, "dump"]) }.split(separator: "\n").dropFirst()
+        var peers: [String: WireGuardDumpPeer] = [:]
         for line in lines {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if fields.count >= 4 { peers[fields[0]] = (fields[2], fields[3]) }
+            if fields.count >= 4 { peers[fields[0]] = WireGuardDumpPeer(endpoint: fields[2], allowedIPs: fields[3]) }
         }
         return peers
     }
 
     /// `etcdctl get` of one peer field, `nil` when absent.
-    func field(_ field: String, of key: WireGuardKey) throws -> String? {
-        try etcd.dump(prefix: "/valon/peers/\(key.base64)/\(field)")["/valon/peers/\(key.base64)/\(field)"]
+    func field(_ field: String, of key: WireGuardKey) async throws -> String? {
+        let etcd = etcd
+        return try await offPool { try etcd.dump(prefix: "/valon/peers/\(key.base64)/\(field)")["/valon/peers/\(key.base64)/\(field)"] }
+    }
+
+    /// `etcdctl get --prefix /valon/` as key → value.
+    func registryDump() async throws -> [String: String] {
+        let etcd = etcd
+        return try await offPool { try etcd.dump(prefix: "/valon/") }
+    }
+
+    /// Runs a command on the host, or in a client's namespace.
+    @discardableResult
+    func run(_ arguments: [String], in client: Client? = nil) async throws -> String {
+        let device = client?.device
+        return try await offPool { try device?.exec(arguments) ?? Command.check(arguments) }
     }
 
     /// The host's end of a client's veth pair.
@@ -172,8 +189,9 @@ final class DiscoveryTestbed: @unchecked Sendable {
     }
 
     /// The etcd mod revision of one peer field (`etcdctl get -w json`), `nil` when absent.
-    func modRevision(_ field: String, of key: WireGuardKey) throws -> Int? {
-        let output = try etcd.etcdctl(["get", "/valon/peers/\(key.base64)/\(field)", "-w", "json"])
+    func modRevision(_ field: String, of key: WireGuardKey) async throws -> Int? {
+        let etcd = etcd
+        let output = try await offPool { try etcd.etcdctl(["get", "/valon/peers/\(key.base64)/\(field)", "-w", "json"]) }
         let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
         let kvs = object?["kvs"] as? [[String: Any]]
         return (kvs?.first?["mod_revision"] as? NSNumber)?.intValue
@@ -181,13 +199,14 @@ final class DiscoveryTestbed: @unchecked Sendable {
 
     /// `curl` from inside a client's namespace, through its tunnel: status, body and headers.
     func curl(from client: Client, _ method: String, _ path: String, port: Int, body: String? = nil,
-              headers: [String] = []) throws -> (status: Int, body: String, headers: String) {
+              headers: [String] = []) async throws -> (status: Int, body: String, headers: String) {
         let headerFile = "\(directory)/headers-\(UUID().uuidString.prefix(8))"
         var command = ["curl", "-sS", "--max-time", "15", "-o", "-", "-D", headerFile, "-w", "\n%{http_code}", "-X", method]
         for header in headers { command += ["-H", header] }
         if let body { command += ["-H", "Content-Type: application/json", "--data-binary", body] }
         command.append("http://\(discoveryIP):\(port)\(path)")
-        let output = try client.device.exec(command)
+        let device = client.device
+        let output = try await offPool { [command] in try device.exec(command) }
         let headerText = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: headerFile)
         guard let newline = output.lastIndex(of: "\n"), let status = Int(output[output.index(after: newline)...]) else {
@@ -208,6 +227,12 @@ final class DiscoveryTestbed: @unchecked Sendable {
     }
     private static let processBase = Int.random(in: 0..<(64 * 256))
     private static let subnetCounter = NSLockedInt()
+}
+
+/// One peer line of `wg show NAME dump`.
+struct WireGuardDumpPeer: Sendable, Hashable {
+    var endpoint: String
+    var allowedIPs: String
 }
 
 /// A counter guarded by a lock.

@@ -42,9 +42,9 @@ final class RunningDiscovery: Sendable {
     }
 
     /// `dig +short` against the node's DNS server on loopback.
-    func dig(_ name: String, _ type: String = "A") throws -> String {
+    func dig(_ name: String, _ type: String = "A") async throws -> String {
         let port = try #require(server.dns.boundPort)
-        return try Command.check(["dig", "+short", "+time=2", "+tries=2", "@127.0.0.1", "-p", "\(port)", name, type])
+        return try await offPool { try Command.check(["dig", "+short", "+time=2", "+tries=2", "@127.0.0.1", "-p", "\(port)", name, type]) }
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
