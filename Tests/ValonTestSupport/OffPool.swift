@@ -4,7 +4,7 @@ import Dispatch
 /// instead of the test's own. Swift's cooperative pool has as many threads as cores (two
 /// here): tests that block them while they wait for the in-process node would starve the
 /// node's own request handling, which runs on that pool.
-func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             continuation.resume(with: Result { try work() })
