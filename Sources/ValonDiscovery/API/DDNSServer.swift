@@ -72,7 +72,11 @@ public final class DDNSServer: Service, Sendable {
     }
 
     /// `setsockopt(SOL_SOCKET, SO_BINDTODEVICE, name)` on the listening socket; accepted
-    /// connections inherit the binding (socket(7)).
+    /// connections inherit the binding (socket(7)). Hummingbird offers no hook between
+    /// `bind` and `listen`, so the option is set right after the listener starts; a
+    /// connection accepted in that instant is still subject to the source-address check.
+    /// Note that the kernel counts a connection from the host itself to the device's own
+    /// address as arriving on the device.
     private func bind(_ channel: any Channel, to device: String) async throws(DDNSServerError) {
         let bytes = Array(device.utf8)
         guard !bytes.isEmpty, bytes.count < 16, let provider = channel as? any SocketOptionProvider else {
