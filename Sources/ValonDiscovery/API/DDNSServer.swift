@@ -51,7 +51,12 @@ public final class DDNSServer: Service, Sendable {
             onServerRunning: { [self] channel in await serverRunning(channel) },
             logger: logger
         )
-        try await app.run()
+        do {
+            try await app.run()
+        } catch {
+            guard boundPort == nil else { throw error }
+            throw DDNSServerError("the DDNS API cannot listen on \(configuration.listen) (ddns_listen): \(error)")
+        }
         if let error = state.withLock({ $0.bindError }) { throw error }
     }
 

@@ -132,6 +132,26 @@ import Glibc
         #expect(daemon.output.contains("the WireGuard interface \(missing) does not exist"), "\(daemon.output)")
     }
 
+    @Test func anAPIAddressThisHostDoesNotHaveIsNamed() async throws {
+        let bed = try await DiscoveryTestbed.start(clients: 0)
+        defer { bed.shutdown() }
+        let ports = try EtcdCluster.freePorts(1)
+        let path = "\(bed.directory)/discovery.yml"
+        // 192.0.2.1 (TEST-NET-1) is on no interface here: binding fails before anything is sent.
+        try Self.write("""
+        etcd_endpoints: [\(bed.etcd.clientURLs[0])]
+        wg_interface: \(bed.discovery.name)
+        ddns_listen: 192.0.2.1:8053
+        bind: [127.0.0.1]
+        port: \(ports[0])
+        """, to: path)
+        let daemon = try Daemon(["--config", path], directory: bed.directory)
+        defer { daemon.stop() }
+        let status = await daemon.waitForExit()
+        #expect(status != 0)
+        #expect(daemon.output.contains("cannot listen on 192.0.2.1:8053 (ddns_listen)"), "\(daemon.output)")
+    }
+
     @Test(arguments: [
         ("wg_interface: wg0\nwg_poll_interval: soon\n", ":2: wg_poll_interval"),
         ("wg_interface: wg0\nddns_listen: nowhere\n", ":2: ddns_listen"),
