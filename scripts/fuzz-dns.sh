@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz-dns.sh [SECONDS]     (default 60)
 #
-# Compiles Sources/ValonKit/DNS + Sources/ValonKit/Net + Fuzz/DNSDecoderFuzzer.swift with
+# Compiles the wire codec (Sources/ValonKit/DNS/Codec, which imports nothing) with
+# Sources/ValonKit/Net and Fuzz/DNSDecoderFuzzer.swift using
 # swiftc -sanitize=fuzzer,address (a whole-package fuzzer build would rebuild swift-crypto),
 # seeds the corpus from the captured packets in Tests/Fixtures/dns/, and runs. Exits
 # non-zero when the fuzzer finds a crash, a hang or a leak; the input that caused it is
@@ -17,6 +18,7 @@ corpus="$work/corpus"
 artifacts="$work/artifacts"
 binary="$work/dns-decoder-fuzzer"
 mkdir -p "$corpus" "$artifacts"
+rm -f "$artifacts"/*
 
 for fixture in "$root"/Tests/Fixtures/dns/*.hex; do
     sed 's/;.*//' "$fixture" | xxd -r -p > "$corpus/seed-$(basename "$fixture" .hex)"
@@ -25,13 +27,14 @@ done
 echo "fuzz-dns: building $binary"
 # The linker warns about ASan's local symbols; those lines are noise.
 swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ValonDNSFuzz \
-    "$root"/Sources/ValonKit/DNS/*.swift "$root"/Sources/ValonKit/Net/*.swift "$root"/Fuzz/DNSDecoderFuzzer.swift \
+    "$root"/Sources/ValonKit/DNS/Codec/*.swift "$root"/Sources/ValonKit/Net/*.swift "$root"/Fuzz/DNSDecoderFuzzer.swift \
     -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
 
 echo "fuzz-dns: running for $seconds s with $(ls "$corpus" | wc -l) corpus inputs"
 log="$work/fuzz.log"
 set +e
-"$binary" "$corpus" -dict="$root/Fuzz/dns.dict" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+# Swift's own crash backtracer would run inside ASan and bury the failure message.
+SWIFT_BACKTRACE=enable=no "$binary" "$corpus" -dict="$root/Fuzz/dns.dict" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix="$artifacts/" -print_final_stats=1 > "$log" 2>&1
 status=$?
 set -e

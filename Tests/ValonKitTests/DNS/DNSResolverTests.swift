@@ -48,6 +48,17 @@ import Testing
         #expect(DNSTestZones.normalizeDigLines(dig).sorted() == expected)
     }
 
+    @Test func theZoneSerialComesFromItsSOA() async throws {
+        let soa = try await resolver().startOfAuthority(of: try DNSName("RESOLVER.test."))
+        #expect(soa.serial == 2026112601)
+        #expect(soa.primaryServer == (try name("ns1")))
+        let error = await #expect(throws: DNSError.self) {
+            try await resolver().startOfAuthority(of: try name("www"))
+        }
+        #expect(error?.code == .noAnswer)
+        #expect(error?.message.contains("no SOA for www.resolver.test.") == true)
+    }
+
     @Test func nxdomainCarriesTheSOA() async throws {
         let reply = try await resolver().query(try name("nope"), .a)
         #expect(reply.header.responseCode == .nxDomain)
@@ -116,6 +127,22 @@ import Testing
         #expect(replies.map { $0.answers.map(\.data) } == (0..<300).map { [.a(IPv4Address(DNSTestZones.hostAddress($0))!)] })
     }
 
+    @Test func aZoneNSDCouldNotLoadIsAServerFailure() async throws {
+        // NSD answers SERVFAIL for a configured zone whose file does not parse.
+        let broken = try NSDTestServer(zones: [
+            .init(name: DNSTestZones.resolverZone, text: DNSTestZones.resolver),
+            .init(name: "broken.test.", text: "this is not a zone file\n"),
+        ])
+        defer { broken.stop() }
+        let resolver = DNSResolver(server: Endpoint(broken.endpointText)!)
+        let error = await #expect(throws: DNSError.self) {
+            try await resolver.query(try DNSName("www.broken.test."), .a)
+        }
+        #expect(error?.code == .serverFailure)
+        #expect(error?.message.contains("SERVFAIL") == true)
+        #expect(error?.message.contains(broken.endpointText) == true)
+    }
+
     @Test func tcpTransportAnswersAsUDPDoes() async throws {
         let reply = try await resolver { $0.transport = .tcp }.query(try name("www"), .aaaa)
         #expect(answers(reply) == ["www.resolver.test. 300 in aaaa 2001:db8::10"])
@@ -137,10 +164,20 @@ import Testing
         #expect(error?.code == .timeout)
         #expect(error?.message.contains("127.0.0.1:\(silent.port)") == true)
         #expect(error?.message.contains("2 tries") == true)
-        // The same query (same ID) was sent twice.
-        let queries = try FakeDNSPeers.drain(silent.descriptor).map { try DNSMessage(decoding: $0) }
+        // The same query (same ID) was sent twice from one socket.
+        let first = FakeDNSPeers.drain(silent.descriptor)
+        let queries = try first.map { try DNSMessage(decoding: $0.bytes) }
         #expect(queries.count == 2)
         #expect(Set(queries.map(\.header.id)).count == 1)
+        #expect(Set(first.map(\.port)).count == 1)
+        // Further queries come from fresh sockets: other source ports (RFC 5452 §9.2).
+        var ports: Set<UInt16> = Set(first.map(\.port))
+        configuration.attempts = 1
+        for _ in 0..<3 {
+            _ = try? await DNSResolver(configuration: configuration).query(try DNSName("quiet.test."), .a)
+            ports.formUnion(FakeDNSPeers.drain(silent.descriptor).map(\.port))
+        }
+        #expect(ports.count > 1)
     }
 
     @Test func decoysAreIgnoredUntilTheRealReply() async throws {
