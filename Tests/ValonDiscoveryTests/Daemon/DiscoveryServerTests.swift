@@ -91,6 +91,31 @@ import ValonTestSupport
         }
     }
 
+    /// The interface's addresses feed DNS: `discovery.<zone>` answers them and, unless
+    /// `axfr_allow` is configured, the WireGuard network may transfer the zone.
+    @Test func theWireGuardNetworkMayTransferTheZoneByDefault() async throws {
+        let bed = try await DiscoveryTestbed.start(clients: 1)
+        defer { bed.shutdown() }
+        let me = bed.clients[0]
+        var config = bed.config()
+        config.bind = [bed.discoveryIP]
+        func transfer(_ port: UInt16) async throws -> String {
+            try await bed.run(["dig", "+time=3", "+tries=1", "@\(bed.discoveryIP)", "-p", "\(port)", "valon.test", "AXFR"], in: me)
+        }
+        try await RunningDiscovery.with(config) { node, _ in
+            let port = try #require(node.server.dns.boundPort)
+            let zone = try await transfer(port)
+            #expect(zone.contains("\(me.alias).valon.test.") && zone.contains(me.wgIP.description), "\(zone)")
+            #expect(zone.contains("discovery.valon.test.") && zone.contains(bed.discoveryIP.description), "\(zone)")
+        }
+        config.axfrAllow = [IPNetwork("127.0.0.0/8")!]
+        try await RunningDiscovery.with(config) { node, _ in
+            let port = try #require(node.server.dns.boundPort)
+            let refused = try await transfer(port)
+            #expect(!refused.contains("\(me.alias).valon.test."), "an explicit axfr_allow replaces the default: \(refused)")
+        }
+    }
+
     @Test func aMissingInterfaceIsRefusedAtStartUp() throws {
         var config = DiscoveryConfig()
         config.interface = "vdgone" + String(UUID().uuidString.prefix(6)).lowercased()
