@@ -29,7 +29,6 @@ struct HealthReport: Encodable, Sendable {
                     peers: snapshot.peers.count, problems: snapshot.problems.count)
         wireguard = WireGuard(interface: reading.interface, healthy: reading.isHealthy, peers: reading.peers,
                               error: reading.error?.message ?? (reading.lastRead == nil ? "not read yet" : nil))
-        status = ""
-        status = isHealthy ? "ok" : "degraded"
+        status = etcd.healthy && wireguard.healthy ? "ok" : "degraded"
     }
 }
