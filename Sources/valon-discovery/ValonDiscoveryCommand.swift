@@ -19,13 +19,13 @@ struct ValonDiscoveryCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The YAML configuration.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The YAML configuration (default: /etc/valon/discovery.yml).", valueName: "path"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Read the original CoreDNS plugin's Corefile instead of YAML.", valueName: "path"))
     var corefile: String?
 
-    @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    @Option(name: .long, help: ArgumentHelp("How much to log on standard error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
     static let defaultConfig = "/etc/valon/discovery.yml"
