@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ValonKit", targets: ["ValonKit"]),
         .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
+        .executable(name: "valon-discovery", targets: ["valon-discovery"]),
     ],
     dependencies: [
         // X25519 keys (WireGuard private/public keys).
@@ -17,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // valonctl.yml and the discovery node's YAML config.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The command-line tools' argument parsing, help and shell completion.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // valon-discovery only (the server): DNS over SwiftNIO, the DDNS API on Hummingbird,
         // a daemon's life with swift-service-lifecycle. Clients never link these.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -68,6 +71,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "valon-discovery",
+            dependencies: [
+                "ValonDiscovery",
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
