@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# VALON's whole test suite, as CI runs it: installs what the tests need, builds,
-# runs the unit and integration tests (real etcd, NSD, wireguard-go, dig, wg),
-# the DNS decoder fuzzer, and the kernel-WireGuard tests in a qemu VM.
-# Needs root (network namespaces, wireguard-go, apt).
-set -euo pipefail
+# VALON's whole test suite, as CI runs it: installs what the tests need, builds, and runs
+#   1. swift test: unit tables and integration tests against real etcd, NSD, wireguard-go,
+#      network namespaces, with dig, wg, etcdctl and curl as oracles;
+#   2. the DNS decoder under libFuzzer (scripts/fuzz-dns.sh);
+#   3. the live DNS server under random and mutated packets (scripts/fuzz-dns-server.sh);
+#   4. the netlink tests in a qemu VM against the kernel's WireGuard module (scripts/vm/);
+#   5. the end-to-end mesh test: NAT routers, discovery node, three clients (scripts/e2e/).
+# Needs root (network namespaces, WireGuard, apt). Ends with "N passed, N failed".
+#
+#   sudo scripts/test.sh            everything
+#   FUZZ_SECONDS=10 scripts/test.sh shorter fuzz runs (CI uses the defaults)
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -11,17 +18,38 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-scripts/install-deps.sh
+scripts/install-deps.sh || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
 
 echo "== build"
-swift build --build-tests
+swift build --build-tests || { echo "test.sh: build failed" >&2; exit 1; }
 
-echo "== swift test"
-swift test --skip-build
-
-for extra in scripts/fuzz-dns.sh scripts/vm/run-netlink-tests.sh; do
-  if [ -x "$extra" ]; then
-    echo "== $extra"
-    "$extra"
+passed=0
+failed=0
+failures=()
+step() {
+  local name=$1; shift
+  echo
+  echo "== $name"
+  local started=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "== $name: passed ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "== $name: FAILED ($((SECONDS - started)) s)"
   fi
-done
+}
+
+step "swift test" swift test --skip-build
+step "fuzz: DNS decoder" scripts/fuzz-dns.sh "${FUZZ_SECONDS:-60}"
+step "fuzz: live DNS server" scripts/fuzz-dns-server.sh "${FUZZ_SECONDS:-30}"
+step "kernel WireGuard in a VM" scripts/vm/run-netlink-tests.sh --no-build
+if [ -x scripts/e2e/mesh-test.sh ]; then
+  step "end-to-end mesh" scripts/e2e/mesh-test.sh
+fi
+
+echo
+for name in "${failures[@]}"; do echo "failed: $name"; done
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
