@@ -1,0 +1,159 @@
+import CCurl
+
+/// One libcurl easy handle that keeps its connection open between requests
+/// (HTTP/1.1 keep-alive; libcurl reuses the connection of a handle for the same host).
+///
+/// Blocking and not thread-safe: it is used by one thread at a time, an endpoint's
+/// serial queue or a watch's own thread, never the cooperative thread pool.
+final class CurlHandle {
+    /// What libcurl said when a transfer failed.
+    struct Failure: Error {
+        var code: Int
+        var detail: String
+        /// The transfer was stopped by ``CurlHandle/post(url:body:headers:timeout:onData:isCancelled:)``'s callbacks.
+        var aborted: Bool
+        var timedOut: Bool { code == Int(CURLE_OPERATION_TIMEDOUT.rawValue) }
+    }
+
+    /// The outcome of a completed transfer: the HTTP status and, unless streamed, the body.
+    struct Response {
+        var status: Int
+        var body: [UInt8]
+    }
+
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let target: String
+
+    /// Creates the handle with the options that stay the same for every request.
+    init(target: String, tls: EtcdTLS?, connectTimeout: Duration) throws(EtcdError) {
+        ccurl_global_init_once()
+        guard let handle = curl_easy_init() else {
+            throw EtcdError(.configuration, "curl_easy_init failed for \(target)", endpoint: target)
+        }
+        self.handle = handle
+        self.target = target
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        var status = ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        // Threads without signals: libcurl must not use SIGALRM for DNS timeouts.
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, connectTimeout.curlMilliseconds))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TCP_NODELAY, 1))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPIDLE, 10))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPINTVL, 5))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_POST, 1))
+        status = orFirst(status, ccurl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback))
+        status = orFirst(status, ccurl_easy_setopt_xferinfo_callback(handle, curlProgressCallback))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, 0))
+        if let tls {
+            if let ca = tls.caFile { status = orFirst(status, ccurl_easy_setopt_string(handle, CURLOPT_CAINFO, ca)) }
+            if let cert = tls.certificateFile { status = orFirst(status, ccurl_easy_setopt_string(handle, CURLOPT_SSLCERT, cert)) }
+            if let key = tls.keyFile { status = orFirst(status, ccurl_easy_setopt_string(handle, CURLOPT_SSLKEY, key)) }
+        }
+        if status != CURLE_OK {
+            let detail = String(cString: curl_easy_strerror(status))
+            curl_easy_cleanup(handle)
+            errorBuffer.deallocate()
+            throw EtcdError(.configuration, "cannot configure libcurl for \(target)", endpoint: target,
+                            cause: .curl(code: Int(status.rawValue), detail: detail))
+        }
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// POSTs `body` to `url` and blocks until the answer is complete.
+    ///
+    /// With `onData`, the body is handed over chunk by chunk as it arrives (a stream) and
+    /// not collected; returning `false` from it stops the transfer. `isCancelled` is polled
+    /// by libcurl's progress callback (at least once a second while idle).
+    /// A `timeout` of `nil` lets the transfer run as long as the connection lives.
+    func post(
+        url: String, body: [UInt8], headers: [String], timeout: Duration?,
+        onData: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+        isCancelled: (() -> Bool)? = nil
+    ) -> Result<Response, Failure> {
+        let sink = TransferSink(onData: onData, isCancelled: isCancelled)
+        let sinkPointer = Unmanaged.passRetained(sink).toOpaque()
+        defer { Unmanaged<TransferSink>.fromOpaque(sinkPointer).release() }
+
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        for header in headers { list = curl_slist_append(list, header) }
+        defer { curl_slist_free_all(list) }
+
+        errorBuffer[0] = 0
+        var status = ccurl_easy_setopt_string(handle, CURLOPT_URL, url)
+        status = orFirst(status, ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list))
+        status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer))
+        status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, sinkPointer))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout?.curlMilliseconds ?? 0))
+        status = orFirst(status, ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+        if status != CURLE_OK { return .failure(failure(status, aborted: false)) }
+
+        let result: CURLcode = body.withUnsafeBytes { bytes in
+            // The body stays valid for the whole (blocking) perform; libcurl does not copy it.
+            _ = ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS,
+                                          UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(errorBuffer)))
+            defer { _ = ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil) }
+            return curl_easy_perform(handle)
+        }
+        if result != CURLE_OK { return .failure(failure(result, aborted: sink.aborted)) }
+        var code = 0
+        _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+        return .success(Response(status: code, body: sink.body))
+    }
+
+    private func failure(_ code: CURLcode, aborted: Bool) -> Failure {
+        let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        return Failure(code: Int(code.rawValue), detail: detail, aborted: aborted)
+    }
+
+    private func orFirst(_ first: CURLcode, _ next: CURLcode) -> CURLcode {
+        first != CURLE_OK ? first : next
+    }
+}
+
+/// Where one transfer's bytes go, reached from libcurl's C callbacks.
+private final class TransferSink {
+    var body: [UInt8] = []
+    var aborted = false
+    let onData: ((UnsafeRawBufferPointer) -> Bool)?
+    let isCancelled: (() -> Bool)?
+
+    init(onData: ((UnsafeRawBufferPointer) -> Bool)?, isCancelled: (() -> Bool)?) {
+        self.onData = onData
+        self.isCancelled = isCancelled
+    }
+}
+
+/// CURLOPT_WRITEFUNCTION: returning less than the size given stops the transfer.
+private let curlWriteCallback: ccurl_data_callback = { pointer, size, count, userdata in
+    let total = size * count
+    guard let userdata else { return 0 }
+    let sink = Unmanaged<TransferSink>.fromOpaque(userdata).takeUnretainedValue()
+    let bytes = UnsafeRawBufferPointer(start: pointer, count: total)
+    if let onData = sink.onData {
+        guard onData(bytes) else {
+            sink.aborted = true
+            return 0
+        }
+    } else {
+        sink.body.append(contentsOf: bytes)
+    }
+    return total
+}
+
+/// CURLOPT_XFERINFOFUNCTION: a non-zero return stops the transfer.
+private let curlProgressCallback: ccurl_xferinfo_callback = { userdata, _, _, _, _ in
+    guard let userdata else { return 0 }
+    let sink = Unmanaged<TransferSink>.fromOpaque(userdata).takeUnretainedValue()
+    if let isCancelled = sink.isCancelled, isCancelled() {
+        sink.aborted = true
+        return 1
+    }
+    return 0
+}

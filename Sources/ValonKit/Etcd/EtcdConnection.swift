@@ -1,0 +1,89 @@
+import Dispatch
+import Foundation
+
+/// One etcd endpoint: its base URL, one libcurl handle kept open between requests, and
+/// the serial dispatch queue that owns the handle. Requests to one endpoint run one after
+/// another on that queue, outside Swift's cooperative thread pool.
+final class EtcdConnection: @unchecked Sendable {
+    /// The base URL, `http://127.0.0.1:2379`.
+    let endpoint: String
+    private let queue: DispatchQueue
+    private let tls: EtcdTLS?
+    private let connectTimeout: Duration
+    /// Only touched on `queue`.
+    private var handle: CurlHandle?
+
+    init(endpoint: String, tls: EtcdTLS?, connectTimeout: Duration) {
+        self.endpoint = endpoint
+        self.tls = tls
+        self.connectTimeout = connectTimeout
+        queue = DispatchQueue(label: "valon.etcd \(endpoint)")
+    }
+
+    /// POSTs a JSON body to `path` and returns the body of a 200 answer. Any other answer
+    /// becomes an ``EtcdError`` naming this endpoint: `.server` with etcd's gRPC code and
+    /// message, `.http`, `.connection` or `.timeout`.
+    func post(path: String, body: [UInt8], token: String?, timeout: Duration, what: String) async throws(EtcdError) -> [UInt8] {
+        let result: Result<[UInt8], EtcdError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: self.perform(path: path, body: body, token: token, timeout: timeout, what: what))
+            }
+        }
+        return try result.get()
+    }
+
+    /// The headers of every request: JSON, no `Expect: 100-continue` round trip, the token.
+    static func headers(token: String?) -> [String] {
+        var headers = ["Content-Type: application/json", "Expect:"]
+        if let token { headers.append("Authorization: \(token)") }
+        return headers
+    }
+
+    /// Runs on `queue`.
+    private func perform(path: String, body: [UInt8], token: String?, timeout: Duration, what: String) -> Result<[UInt8], EtcdError> {
+        let curl: CurlHandle
+        if let handle {
+            curl = handle
+        } else {
+            do {
+                curl = try CurlHandle(target: endpoint, tls: tls, connectTimeout: connectTimeout)
+            } catch {
+                return .failure(error)
+            }
+            handle = curl
+        }
+        switch curl.post(url: endpoint + path, body: body, headers: Self.headers(token: token), timeout: timeout) {
+        case .failure(let failure):
+            return .failure(Self.error(for: failure, what: what, endpoint: endpoint))
+        case .success(let response):
+            if response.status == 200 { return .success(response.body) }
+            return .failure(Self.error(status: response.status, body: response.body, what: what, endpoint: endpoint))
+        }
+    }
+
+    /// A libcurl failure as an ``EtcdError``.
+    static func error(for failure: CurlHandle.Failure, what: String, endpoint: String) -> EtcdError {
+        let code: EtcdError.Code = failure.aborted ? .cancelled : (failure.timedOut ? .timeout : .connection)
+        return EtcdError(code, "\(what) on \(endpoint)", endpoint: endpoint,
+                         cause: .curl(code: failure.code, detail: failure.detail))
+    }
+
+    /// A non-200 answer as an ``EtcdError``: the gateway's error body when there is one.
+    static func error(status: Int, body: [UInt8], what: String, endpoint: String) -> EtcdError {
+        if let wire = try? JSONDecoder().decode(WireErrorBody.self, from: Data(body)), let code = wire.code {
+            let message = wire.message ?? wire.error ?? ""
+            return serverError(grpcCode: code, message: message, httpStatus: status, what: what, endpoint: endpoint)
+        }
+        let text = String(decoding: body.prefix(512), as: UTF8.self)
+        return EtcdError(.http, "\(what) on \(endpoint)", endpoint: endpoint, cause: .http(status: status, body: text))
+    }
+
+    /// etcd's gRPC status as an ``EtcdError``; refused credentials and permissions are `.authentication`.
+    static func serverError(grpcCode: Int, message: String, httpStatus: Int, what: String, endpoint: String) -> EtcdError {
+        let authentication = grpcCode == EtcdError.GRPCCode.unauthenticated
+            || grpcCode == EtcdError.GRPCCode.permissionDenied
+            || message.contains("authentication failed") || message.contains("user name is empty")
+        return EtcdError(authentication ? .authentication : .server, "\(what) on \(endpoint)", endpoint: endpoint,
+                         cause: .etcd(grpcCode: grpcCode, message: message, httpStatus: httpStatus))
+    }
+}

@@ -1,0 +1,103 @@
+/// The peer registry in etcd (DESIGN §3): list, look up, add, remove and update peers,
+/// each write one etcd transaction so that concurrent writers never leave a half peer.
+public final class PeerRegistry: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        public var keys: RegistryKeys
+        /// The WireGuard network addresses are allocated from.
+        public var network: IPNetwork
+        /// The discovery nodes' WireGuard addresses, never handed to a peer.
+        public var reservedAddresses: Set<IPAddress>
+
+        public init(network: IPNetwork, reservedAddresses: Set<IPAddress> = [], keys: RegistryKeys = RegistryKeys()) {
+            self.network = network
+            self.reservedAddresses = reservedAddresses
+            self.keys = keys
+        }
+    }
+
+    public let etcd: EtcdClient
+    public let configuration: Configuration
+    var keys: RegistryKeys { configuration.keys }
+
+    /// How often a write is tried again after losing a race to another writer.
+    static let attempts = 16
+
+    /// A short random pause that grows with the attempts, so that racing writers spread out.
+    static func backOff(_ attempt: Int) async {
+        let ceiling = min(100, 2 * attempt)
+        try? await Task.sleep(for: .milliseconds(Int.random(in: 0...ceiling)))
+    }
+
+    public init(etcd: EtcdClient, configuration: Configuration) {
+        self.etcd = etcd
+        self.configuration = configuration
+    }
+
+    /// Every peer, read with one range request, and the revision it was read at.
+    public func list() async throws(RegistryError) -> PeerListing {
+        let response = try await range(.prefix(keys.peers), "list peers")
+        let (peers, problems) = PeerRecords.peers(from: response.kvs, keys: keys)
+        return PeerListing(peers: peers, revision: response.header.revision, problems: problems)
+    }
+
+    /// The peer with this key, or `nil`.
+    public func peer(key: WireGuardKey) async throws(RegistryError) -> Peer? {
+        try await record(key: key).peer
+    }
+
+    /// The peer with this alias, or `nil`.
+    public func peer(alias: String) async throws(RegistryError) -> Peer? {
+        guard let key = try await owner(ofAlias: alias) else { return nil }
+        return try await peer(key: key)
+    }
+
+    /// The peer named by a base64 key or an alias, as `valonctl peer show/remove` take it.
+    public func peer(named name: String) async throws(RegistryError) -> Peer? {
+        if let key = try? WireGuardKey(base64: name) { return try await peer(key: key) }
+        return try await peer(alias: name)
+    }
+
+    // MARK: - Helpers shared by the operations
+
+    /// One peer's stored records and the peer they make, if they make one.
+    struct Record {
+        var fields: PeerRecords.Fields?
+        var peer: Peer?
+        var revision: Int64
+    }
+
+    func record(key: WireGuardKey) async throws(RegistryError) -> Record {
+        let response = try await range(.prefix(keys.peer(key)), "read peer \(key.base64)")
+        let fields = PeerRecords.group(response.kvs, keys: keys).first
+        var problems: [RegistryError] = []
+        let peer = fields.flatMap { PeerRecords.peer(from: $0, problems: &problems) }
+        return Record(fields: fields, peer: peer, revision: response.header.revision)
+    }
+
+    /// The key an alias points to.
+    func owner(ofAlias alias: String) async throws(RegistryError) -> WireGuardKey? {
+        guard let kv = try await range(EtcdRangeRequest(key: keys.alias(alias)), "read alias \(alias)").kvs.first else {
+            return nil
+        }
+        guard let key = try? WireGuardKey(base64: kv.valueString) else {
+            throw RegistryError(.invalidRecord, "alias \(alias) points to \"\(kv.valueString.prefix(64))\", which is not a key")
+        }
+        return key
+    }
+
+    func range(_ request: EtcdRangeRequest, _ what: String) async throws(RegistryError) -> EtcdRangeResponse {
+        do {
+            return try await etcd.range(request)
+        } catch {
+            throw RegistryError(what, error)
+        }
+    }
+
+    func txn(_ request: EtcdTxnRequest, _ what: String) async throws(RegistryError) -> EtcdTxnResponse {
+        do {
+            return try await etcd.txn(request)
+        } catch {
+            throw RegistryError(what, error)
+        }
+    }
+}
