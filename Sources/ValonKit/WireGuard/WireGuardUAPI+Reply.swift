@@ -1,0 +1,147 @@
+extension WireGuardUAPI {
+    /// Parses the reply to `get=1`: device lines, then one block per peer starting at its
+    /// `public_key`, then `errno=N`, all before a blank line (which may be omitted from
+    /// `reply`). Keys follow wireguard-tools' `userspace_get_device()`; unknown keys are
+    /// skipped, as `wg` skips them, so newer implementations still parse.
+    ///
+    /// The device comes back normalised as ``WireGuardDevice`` documents: zero keys,
+    /// port 0, fwmark 0, keepalive 0 and a zero handshake time read as `nil`.
+    /// Throws ``WireGuardError/Code/userspace(errno:)`` for a non-zero `errno` and
+    /// ``WireGuardError/Code/protocolError`` naming the line for anything malformed.
+    public static func parseGetReply(_ reply: some Collection<UInt8>, device name: String) throws(WireGuardError) -> WireGuardDevice {
+        var device = WireGuardDevice(name: name)
+        var peer: WireGuardPeer?
+        var sawErrno = false
+        var lineNumber = 0
+
+        func fail(_ detail: String) -> WireGuardError {
+            WireGuardError(.protocolError, operation: "get", device: name, "malformed reply, line \(lineNumber): \(detail)")
+        }
+
+        for line in Array(reply).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.isEmpty { break }
+            if sawErrno { throw fail("data after errno") }
+            guard let equals = line.firstIndex(of: UInt8(ascii: "=")) else { throw fail("no '=' in a line") }
+            let key = String(decoding: line[line.startIndex..<equals], as: UTF8.self)
+            let value = line[(equals + 1)...]
+
+            switch key {
+            case "errno":
+                guard let code = decimal(value, maximum: UInt64(Int32.max)) else { throw fail("errno is not a number") }
+                if code != 0 {
+                    throw WireGuardError(.userspace(errno: Int32(code)), operation: "get", device: name,
+                                         "the userspace implementation answered errno=\(code)")
+                }
+                sawErrno = true
+            case "public_key":
+                if let finished = peer { device.peers.append(finished) }
+                guard let key = hexKey(value) else { throw fail("public_key is not 64 hex digits") }
+                peer = WireGuardPeer(publicKey: key)
+            case "private_key" where peer == nil:
+                guard let key = hexKey(value) else { throw fail("private_key is not 64 hex digits") }
+                device.privateKey = key.isZero ? nil : key
+            case "listen_port" where peer == nil:
+                guard let port = decimal(value, maximum: UInt64(UInt16.max)) else { throw fail("listen_port is not a port") }
+                device.listenPort = port == 0 ? nil : UInt16(port)
+            case "fwmark" where peer == nil:
+                guard let mark = decimal(value, maximum: UInt64(UInt32.max)) else { throw fail("fwmark is not a 32-bit number") }
+                device.fwmark = mark == 0 ? nil : UInt32(mark)
+            case "preshared_key" where peer != nil:
+                guard let key = hexKey(value) else { throw fail("preshared_key is not 64 hex digits") }
+                peer!.presharedKey = key.isZero ? nil : key
+            case "endpoint" where peer != nil:
+                guard let endpoint = Endpoint(String(decoding: value, as: UTF8.self)) else {
+                    throw fail("endpoint is not ip:port or [ipv6]:port")
+                }
+                peer!.endpoint = endpoint
+            case "persistent_keepalive_interval" where peer != nil:
+                guard let interval = decimal(value, maximum: UInt64(UInt16.max)) else {
+                    throw fail("persistent_keepalive_interval is not a 16-bit number")
+                }
+                peer!.persistentKeepalive = interval == 0 ? nil : UInt16(interval)
+            case "allowed_ip" where peer != nil:
+                guard value.contains(UInt8(ascii: "/")),
+                      let network = IPNetwork(String(decoding: value, as: UTF8.self)) else {
+                    throw fail("allowed_ip is not address/prefix")
+                }
+                peer!.allowedIPs.append(network)
+            case "last_handshake_time_sec" where peer != nil:
+                guard let seconds = decimal(value, maximum: UInt64(Int64.max)) else { throw fail("last_handshake_time_sec is not a number") }
+                peer!.setHandshake(seconds: Int64(seconds))
+            case "last_handshake_time_nsec" where peer != nil:
+                guard let nanoseconds = decimal(value, maximum: 999_999_999) else { throw fail("last_handshake_time_nsec is not 0-999999999") }
+                peer!.setHandshake(nanoseconds: Int64(nanoseconds))
+            case "rx_bytes" where peer != nil:
+                guard let bytes = decimal(value, maximum: UInt64.max) else { throw fail("rx_bytes is not a number") }
+                peer!.rxBytes = bytes
+            case "tx_bytes" where peer != nil:
+                guard let bytes = decimal(value, maximum: UInt64.max) else { throw fail("tx_bytes is not a number") }
+                peer!.txBytes = bytes
+            case "protocol_version" where peer != nil:
+                guard let version = decimal(value, maximum: UInt64(UInt32.max)) else { throw fail("protocol_version is not a number") }
+                peer!.protocolVersion = UInt32(version)
+            case "private_key", "listen_port", "fwmark":
+                throw fail("\(key) inside a peer")
+            case "preshared_key", "endpoint", "persistent_keepalive_interval", "allowed_ip",
+                 "last_handshake_time_sec", "last_handshake_time_nsec", "rx_bytes", "tx_bytes", "protocol_version":
+                throw fail("\(key) before any public_key")
+            default:
+                continue
+            }
+        }
+        guard sawErrno else {
+            throw WireGuardError(.protocolError, operation: "get", device: name, "malformed reply: it has no errno line")
+        }
+        if let finished = peer { device.peers.append(finished) }
+        return device
+    }
+
+    /// Parses the reply to `set=1`: `errno=N` and a blank line. Throws
+    /// ``WireGuardError/Code/userspace(errno:)`` for a non-zero `errno`.
+    public static func parseSetReply(_ reply: some Collection<UInt8>, device name: String) throws(WireGuardError) {
+        let lines = Array(reply).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let text = lines.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        guard text.hasPrefix("errno="), lines.count == 1 || lines[1].isEmpty,
+              let code = decimal(Array(text.utf8.dropFirst(6)), maximum: UInt64(Int32.max)) else {
+            throw WireGuardError(.protocolError, operation: "set", device: name,
+                                 "malformed reply: expected errno=N, got \(Self.quoted(text))")
+        }
+        if code != 0 {
+            throw WireGuardError(.userspace(errno: Int32(code)), operation: "set", device: name,
+                                 "the userspace implementation refused the update with errno=\(code)")
+        }
+    }
+
+    /// A decimal number without sign or spaces, at most `maximum`.
+    static func decimal(_ digits: some Collection<UInt8>, maximum: UInt64) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 20 else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+        }
+        return value <= maximum ? value : nil
+    }
+
+    private static func hexKey(_ value: some Collection<UInt8>) -> WireGuardKey? {
+        try? WireGuardKey(hex: String(decoding: value, as: UTF8.self))
+    }
+
+    /// At most 40 characters of a reply line, for an error message.
+    static func quoted(_ text: String) -> String {
+        text.count <= 40 ? "\"\(text)\"" : "\"\(text.prefix(40))…\""
+    }
+}
+
+extension WireGuardPeer {
+    fileprivate mutating func setHandshake(seconds: Int64? = nil, nanoseconds: Int64? = nil) {
+        var time = lastHandshake ?? HandshakeTime(seconds: 0)
+        if let seconds { time.seconds = seconds }
+        if let nanoseconds { time.nanoseconds = nanoseconds }
+        lastHandshake = time.seconds == 0 && time.nanoseconds == 0 ? nil : time
+    }
+}
