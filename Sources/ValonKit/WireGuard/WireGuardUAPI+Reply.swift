@@ -28,7 +28,7 @@ extension WireGuardUAPI {
 
             switch key {
             case "errno":
-                guard let code = decimal(value, maximum: UInt64(Int32.max)) else { throw fail("errno is not a number") }
+                guard let code = errnoValue(value) else { throw fail("errno is not a number") }
                 if code != 0 {
                     throw WireGuardError(.userspace(errno: Int32(code)), operation: "get", device: name,
                                          "the userspace implementation answered errno=\(code)")
@@ -103,7 +103,7 @@ extension WireGuardUAPI {
         let lines = Array(reply).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let text = lines.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
         guard text.hasPrefix("errno="), lines.count == 1 || lines[1].isEmpty,
-              let code = decimal(Array(text.utf8.dropFirst(6)), maximum: UInt64(Int32.max)) else {
+              let code = errnoValue(Array(text.utf8.dropFirst(6))) else {
             throw WireGuardError(.protocolError, operation: "set", device: name,
                                  "malformed reply: expected errno=N, got \(Self.quoted(text))")
         }
@@ -125,6 +125,13 @@ extension WireGuardUAPI {
             value = sum
         }
         return value <= maximum ? value : nil
+    }
+
+    /// The value of `errno=`: wireguard-go writes it negated, as the kernel returns errors
+    /// (`errno=-22`), the protocol page positive; both read as the positive `errno`.
+    static func errnoValue(_ value: some Collection<UInt8>) -> UInt64? {
+        let digits = value.first == UInt8(ascii: "-") ? value.dropFirst() : value[...]
+        return decimal(digits, maximum: UInt64(Int32.max))
     }
 
     private static func hexKey(_ value: some Collection<UInt8>) -> WireGuardKey? {
