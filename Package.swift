@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "ValonKit", targets: ["ValonKit"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
+        .executable(name: "valonctl", targets: ["valonctl"]),
     ],
     dependencies: [
         // X25519 keys (WireGuard private/public keys).
@@ -16,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // valonctl.yml and the discovery node's YAML config.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The command-line tools' argument parsing, help and shell completion.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // libcurl with non-variadic shims: curl_easy_setopt is variadic and Swift cannot call it.
@@ -46,6 +49,14 @@ let package = Package(
             name: "valon-bench",
             dependencies: ["ValonKit"],
             path: "Benchmarks/valon-bench"
+        ),
+        // The administrator's tool (DESIGN §1): argument parsing and output over ValonKit.
+        .executableTarget(
+            name: "valonctl",
+            dependencies: [
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(
             name: "ValonKitTests",
