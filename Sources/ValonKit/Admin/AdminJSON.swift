@@ -41,6 +41,16 @@ public struct PeerJSON: Codable, Sendable, Hashable {
         enum CodingKeys: String, CodingKey {
             case endpoint, allowedIPs = "allowed_ips", lastHandshake = "last_handshake", rxBytes = "rx_bytes", txBytes = "tx_bytes"
         }
+
+        /// Encodes `nil` optionals as `null`, so every key is always present.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(endpoint, forKey: .endpoint)
+            try container.encode(allowedIPs, forKey: .allowedIPs)
+            try container.encode(lastHandshake, forKey: .lastHandshake)
+            try container.encode(rxBytes, forKey: .rxBytes)
+            try container.encode(txBytes, forKey: .txBytes)
+        }
     }
 
     public var alias: String

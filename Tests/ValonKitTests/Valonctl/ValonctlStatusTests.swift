@@ -33,8 +33,9 @@ struct ValonctlStatusTests {
         }
 
         func stop() {
+            // By its own PID; SIGKILL, as SIGTERM may be blocked in children of the test runner.
             if process.isRunning {
-                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
             try? FileManager.default.removeAll(atPath: directory)
