@@ -11,7 +11,7 @@ public enum StatusText {
         if interface.ok || interface.publicKey != nil {
             lines.append("  peers:          \(interface.peers) (\(interface.peersWithRecentHandshake) with a handshake in the last \(StatusReport.recentHandshake / 60) minutes)")
             let latest = interface.latestHandshake.map { PeerTable.age(seconds: max(0, now - $0)) + " ago" } ?? "never"
-            lines.append("  latest handshake: \(latest)")
+            lines.append("  last handshake: \(latest)")
         }
 
         let etcd = report.etcd

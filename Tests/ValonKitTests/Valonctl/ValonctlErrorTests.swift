@@ -161,3 +161,45 @@ struct ValonctlErrorTests {
         #expect(unknown.status == 2)
     }
 }
+
+/// Permission as etcd decides it: a user whose role may only read the registry, and a
+/// wrong password.
+@Suite("valonctl and etcd authentication")
+struct ValonctlEtcdAuthTests {
+    @Test("a read-only etcd user lists peers but cannot add one; a wrong password is refused; exit 7")
+    func readOnlyUser() async throws {
+        let node = try await ValonctlFixture(etcdArguments: ["--auth-token", "simple"])
+        defer { node.shutdown() }
+        let etcd = node.etcd
+        try etcd.etcdctl(["user", "add", "root:rootpw"])
+        try etcd.etcdctl(["role", "add", "valon-admin"])
+        try etcd.etcdctl(["role", "grant-permission", "valon-admin", "--prefix=true", "readwrite", "/valon/"])
+        try etcd.etcdctl(["role", "add", "valon-auditor"])
+        try etcd.etcdctl(["role", "grant-permission", "valon-auditor", "--prefix=true", "read", "/valon/"])
+        try etcd.etcdctl(["user", "add", "admin:adminpw"])
+        try etcd.etcdctl(["user", "grant-role", "admin", "valon-admin"])
+        try etcd.etcdctl(["user", "add", "auditor:auditorpw"])
+        try etcd.etcdctl(["user", "grant-role", "auditor", "valon-auditor"])
+        try etcd.etcdctl(["auth", "enable"], user: "root:rootpw")
+
+        try node.writeConfig(etcdEndpoints: etcd.clientURLs, apiURL: "http://127.0.0.1:9", credentials: ("admin", "adminpw"))
+        let first = try newPublicKey()
+        let added = try node.valonctl(["peer", "add", first.base64, "--alias", "client01"])
+        #expect(added.status == 0, "\(added.stderr)")
+
+        try node.writeConfig(etcdEndpoints: etcd.clientURLs, apiURL: "http://127.0.0.1:9", credentials: ("auditor", "auditorpw"))
+        let listed = try node.valonctl(["peer", "list", "--json"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains(first.base64))
+        let denied = try node.valonctl(["peer", "add", try newPublicKey().base64, "--alias", "client02"])
+        #expect(denied.status == 7)
+        #expect(denied.stderr.contains("permission denied"), "\(denied.stderr)")
+        #expect(try etcd.dump(prefix: "/valon/", user: "root:rootpw").count == 4)
+
+        try node.writeConfig(etcdEndpoints: etcd.clientURLs, apiURL: "http://127.0.0.1:9", credentials: ("auditor", "s3cret-wrong"))
+        let wrong = try node.valonctl(["peer", "list"])
+        #expect(wrong.status == 7)
+        #expect(wrong.stderr.contains("authentication failed"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("s3cret-wrong"))
+    }
+}

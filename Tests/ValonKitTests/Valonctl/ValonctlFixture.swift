@@ -17,12 +17,12 @@ final class ValonctlFixture: @unchecked Sendable {
 
     /// `withInterface: false` names an interface that does not exist.
     init(withInterface: Bool = true, apiURL: String = "http://127.0.0.1:9", network: String = "100.100.0.0/24",
-         discoveryIP: String = "100.100.0.1") async throws {
+         discoveryIP: String = "100.100.0.1", etcdArguments: [String] = []) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("valonctl-\(randomSuffix())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         missingInterface = "vkno\(randomSuffix(6))"
         discoveryPrivateKey = WireGuardKey.generatePrivate()
-        etcd = try await EtcdCluster.start()
+        etcd = try await EtcdCluster.start(extraArguments: etcdArguments)
         if withInterface {
             do {
                 let device = try WireGuardGoDevice()
@@ -41,7 +41,9 @@ final class ValonctlFixture: @unchecked Sendable {
 
     /// Writes valonctl.yml in the layout of the seed's `configs/valonctl.yml.example`.
     func writeConfig(etcdEndpoints: [String], apiURL: String, network: String = "100.100.0.0/24",
-                     discoveryIP: String = "100.100.0.1", to path: String? = nil) throws {
+                     discoveryIP: String = "100.100.0.1", credentials: (user: String, password: String)? = nil,
+                     to path: String? = nil) throws {
+        let auth = credentials.map { "\n  username: \($0.user)\n  password: \($0.password)" } ?? ""
         let text = """
             wireguard:
               interface: \(interface)
@@ -51,7 +53,7 @@ final class ValonctlFixture: @unchecked Sendable {
 
             etcd:
               endpoints:
-            \(etcdEndpoints.map { "    - \($0)" }.joined(separator: "\n"))
+            \(etcdEndpoints.map { "    - \($0)" }.joined(separator: "\n"))\(auth)
 
             ddns:
               api_url: \(apiURL)
