@@ -58,6 +58,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Example: DNS-SD browse of a VALON zone with pipelined queries.
+        .executableTarget(
+            name: "dns-browse",
+            dependencies: ["ValonKit"],
+            path: "Examples/dns-browse"
+        ),
         .testTarget(
             name: "ValonKitTests",
             dependencies: ["ValonKit"]
