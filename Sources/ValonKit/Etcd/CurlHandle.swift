@@ -1,4 +1,5 @@
 import CCurl
+import Foundation
 
 /// One libcurl easy handle that keeps its connection open between requests
 /// (HTTP/1.1 keep-alive; libcurl reuses the connection of a handle for the same host).
@@ -19,20 +20,26 @@ final class CurlHandle {
     struct Response {
         var status: Int
         var body: [UInt8]
+        /// Header and trailer lines, for a handle made with `http2` (gRPC answers in trailers).
+        var headers: [String]
     }
 
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let target: String
+    private let capturesHeaders: Bool
 
     /// Creates the handle with the options that stay the same for every request.
-    init(target: String, tls: EtcdTLS?, connectTimeout: Duration) throws(EtcdError) {
+    /// With `http2`, the handle speaks HTTP/2 (prior knowledge on `http`, ALPN on `https`)
+    /// and keeps header and trailer lines, as gRPC needs.
+    init(target: String, tls: EtcdTLS?, connectTimeout: Duration, http2: Bool = false) throws(EtcdError) {
         ccurl_global_init_once()
         guard let handle = curl_easy_init() else {
             throw EtcdError(.configuration, "curl_easy_init failed for \(target)", endpoint: target)
         }
         self.handle = handle
         self.target = target
+        capturesHeaders = http2
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         var status = ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
@@ -47,6 +54,19 @@ final class CurlHandle {
         status = orFirst(status, ccurl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback))
         status = orFirst(status, ccurl_easy_setopt_xferinfo_callback(handle, curlProgressCallback))
         status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, 0))
+        if http2 {
+            let version = target.hasPrefix("https:") ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+            status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version))
+            status = orFirst(status, ccurl_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlHeaderCallback))
+            // Large ranges arrive in megabytes: read them in large chunks.
+            status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_BUFFERSIZE, 512 * 1024))
+            // libcurl before 7.89 fails every request after the first on a reused HTTP/2
+            // prior-knowledge connection ("Error in the HTTP2 framing layer", curl#10634):
+            // there, each gRPC call opens its own connection.
+            if version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE, Self.libcurlVersion < 0x07_59_00 {
+                status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, 1))
+            }
+        }
         if let tls {
             if let ca = tls.caFile { status = orFirst(status, ccurl_easy_setopt_string(handle, CURLOPT_CAINFO, ca)) }
             if let cert = tls.certificateFile { status = orFirst(status, ccurl_easy_setopt_string(handle, CURLOPT_SSLCERT, cert)) }
@@ -60,6 +80,9 @@ final class CurlHandle {
                             cause: .curl(code: Int(status.rawValue), detail: detail))
         }
     }
+
+    /// The running libcurl's version as 0xXXYYZZ.
+    static let libcurlVersion: UInt32 = UInt32(curl_version_info(CURLVERSION_FIRST).pointee.version_num)
 
     deinit {
         curl_easy_cleanup(handle)
@@ -90,6 +113,7 @@ final class CurlHandle {
         status = orFirst(status, ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list))
         status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer))
         status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, sinkPointer))
+        if capturesHeaders { status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)) }
         status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout?.curlMilliseconds ?? 0))
         status = orFirst(status, ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
         if status != CURLE_OK { return .failure(failure(status, aborted: false)) }
@@ -104,7 +128,7 @@ final class CurlHandle {
         if result != CURLE_OK { return .failure(failure(result, aborted: sink.aborted)) }
         var code = 0
         _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
-        return .success(Response(status: code, body: sink.body))
+        return .success(Response(status: code, body: sink.body, headers: sink.headers))
     }
 
     private func failure(_ code: CURLcode, aborted: Bool) -> Failure {
@@ -120,6 +144,7 @@ final class CurlHandle {
 /// Where one transfer's bytes go, reached from libcurl's C callbacks.
 private final class TransferSink {
     var body: [UInt8] = []
+    var headers: [String] = []
     var aborted = false
     let onData: ((UnsafeRawBufferPointer) -> Bool)?
     let isCancelled: (() -> Bool)?
@@ -144,6 +169,16 @@ private let curlWriteCallback: ccurl_data_callback = { pointer, size, count, use
     } else {
         sink.body.append(contentsOf: bytes)
     }
+    return total
+}
+
+/// CURLOPT_HEADERFUNCTION: one header (or trailer) line at a time, with its CRLF.
+private let curlHeaderCallback: ccurl_data_callback = { pointer, size, count, userdata in
+    let total = size * count
+    guard let userdata else { return 0 }
+    let sink = Unmanaged<TransferSink>.fromOpaque(userdata).takeUnretainedValue()
+    let line = String(decoding: UnsafeRawBufferPointer(start: pointer, count: total), as: UTF8.self)
+    sink.headers.append(line.trimmingCharacters(in: .whitespacesAndNewlines))
     return total
 }
 

@@ -13,6 +13,11 @@ public struct EtcdConfiguration: Sendable, Hashable {
     /// Time during which a request is retried across endpoints while etcd says it is
     /// unavailable (no leader, leader changed), as during an election.
     public var retryWindow: Duration = .seconds(8)
+    /// Send ranges of keys (not single keys) over etcd's gRPC API (HTTP/2, protobuf)
+    /// rather than the JSON gateway. The gateway spends most of a large range writing
+    /// JSON: 40,000 keys (10,000 peers) take it about 0.3 s, gRPC about 0.1 s.
+    /// Everything else always uses the gateway.
+    public var rangesOverGRPC = true
 
     public init(endpoints: [String]) {
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }

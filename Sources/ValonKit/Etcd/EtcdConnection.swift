@@ -10,8 +10,9 @@ final class EtcdConnection: @unchecked Sendable {
     private let queue: DispatchQueue
     private let tls: EtcdTLS?
     private let connectTimeout: Duration
-    /// Only touched on `queue`.
+    /// Only touched on `queue`: the HTTP/1.1 handle for the gateway, the HTTP/2 one for gRPC.
     private var handle: CurlHandle?
+    private var grpcHandle: CurlHandle?
 
     init(endpoint: String, tls: EtcdTLS?, connectTimeout: Duration) {
         self.endpoint = endpoint
@@ -39,18 +40,75 @@ final class EtcdConnection: @unchecked Sendable {
         return headers
     }
 
+    /// Calls a unary gRPC method (`/etcdserverpb.KV/Range`) over HTTP/2 and returns the
+    /// answer's message bytes. A `grpc-status` other than 0 becomes `.server` with etcd's
+    /// code and message, as on the gateway.
+    func callGRPC(method: String, message: [UInt8], token: String?, timeout: Duration, what: String) async throws(EtcdError) -> [UInt8] {
+        let result: Result<[UInt8], EtcdError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: self.performGRPC(method: method, message: message, token: token,
+                                                                timeout: timeout, what: what))
+            }
+        }
+        return try result.get()
+    }
+
+    /// The endpoint's handle for the gateway (HTTP/1.1) or for gRPC (HTTP/2), made on first
+    /// use and kept for its connection. Runs on `queue`.
+    private func curlHandle(http2: Bool) -> Result<CurlHandle, EtcdError> {
+        if let existing = http2 ? grpcHandle : handle { return .success(existing) }
+        do {
+            let made = try CurlHandle(target: endpoint, tls: tls, connectTimeout: connectTimeout, http2: http2)
+            if http2 { grpcHandle = made } else { handle = made }
+            return .success(made)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Runs on `queue`.
+    private func performGRPC(method: String, message: [UInt8], token: String?, timeout: Duration, what: String) -> Result<[UInt8], EtcdError> {
+        let curl: CurlHandle
+        switch curlHandle(http2: true) {
+        case .success(let handle): curl = handle
+        case .failure(let error): return .failure(error)
+        }
+        var headers = ["Content-Type: application/grpc", "TE: trailers"]
+        if let token { headers.append("token: \(token)") }
+        switch curl.post(url: endpoint + method, body: GRPCFrame.wrap(message), headers: headers, timeout: timeout) {
+        case .failure(let failure):
+            return .failure(Self.error(for: failure, what: what, endpoint: endpoint))
+        case .success(let response):
+            var status: Int?
+            var statusMessage = ""
+            for line in response.headers {
+                let lower = line.lowercased()
+                if lower.hasPrefix("grpc-status:") {
+                    status = Int(line.dropFirst("grpc-status:".count).trimmingCharacters(in: .whitespaces))
+                } else if lower.hasPrefix("grpc-message:") {
+                    let text = line.dropFirst("grpc-message:".count).trimmingCharacters(in: .whitespaces)
+                    statusMessage = text.removingPercentEncoding ?? text
+                }
+            }
+            guard response.status == 200, let status else {
+                let text = String(decoding: response.body.prefix(512), as: UTF8.self)
+                return .failure(EtcdError(.http, "\(what) on \(endpoint) (gRPC)", endpoint: endpoint,
+                                          cause: .http(status: response.status, body: text)))
+            }
+            guard status == 0 else {
+                return .failure(Self.serverError(grpcCode: status, message: statusMessage, httpStatus: 200,
+                                                 what: what, endpoint: endpoint))
+            }
+            return .success(response.body)
+        }
+    }
+
     /// Runs on `queue`.
     private func perform(path: String, body: [UInt8], token: String?, timeout: Duration, what: String) -> Result<[UInt8], EtcdError> {
         let curl: CurlHandle
-        if let handle {
-            curl = handle
-        } else {
-            do {
-                curl = try CurlHandle(target: endpoint, tls: tls, connectTimeout: connectTimeout)
-            } catch {
-                return .failure(error)
-            }
-            handle = curl
+        switch curlHandle(http2: false) {
+        case .success(let handle): curl = handle
+        case .failure(let error): return .failure(error)
         }
         switch curl.post(url: endpoint + path, body: body, headers: Self.headers(token: token), timeout: timeout) {
         case .failure(let failure):

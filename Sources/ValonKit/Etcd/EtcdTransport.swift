@@ -54,6 +54,24 @@ final class EtcdTransport: @unchecked Sendable {
     /// at once; "unavailable" answers (an election) are retried with backoff within
     /// ``EtcdConfiguration/retryWindow``.
     func send(_ path: String, body: [UInt8], what: String) async throws(EtcdError) -> (body: [UInt8], endpoint: String) {
+        let timeout = configuration.requestTimeout
+        return try await send(what: what) { (connection, token) async throws(EtcdError) -> [UInt8] in
+            try await connection.post(path: path, body: body, token: token, timeout: timeout, what: what)
+        }
+    }
+
+    /// Calls a unary gRPC method with the same failover, retry and token handling as ``send(_:body:what:)``.
+    func callGRPC(_ method: String, message: [UInt8], what: String) async throws(EtcdError) -> (body: [UInt8], endpoint: String) {
+        let timeout = configuration.requestTimeout
+        return try await send(what: what) { (connection, token) async throws(EtcdError) -> [UInt8] in
+            try await connection.callGRPC(method: method, message: message, token: token, timeout: timeout, what: what)
+        }
+    }
+
+    /// One request as `post` makes it, tried on each endpoint in turn.
+    private func send(
+        what: String, _ post: (EtcdConnection, String?) async throws(EtcdError) -> [UInt8]
+    ) async throws(EtcdError) -> (body: [UInt8], endpoint: String) {
         let count = connections.count
         let deadline = ContinuousClock.now + configuration.retryWindow
         var attempts: [EtcdError] = []
@@ -66,7 +84,7 @@ final class EtcdTransport: @unchecked Sendable {
                 let index = (start + offset) % count
                 let connection = connections[index]
                 do {
-                    let answer = try await authorizedPost(connection, path: path, body: body, what: what)
+                    let answer = try await authorized(connection, post)
                     if index != start { prefer(index) }
                     return (answer, connection.endpoint)
                 } catch {
@@ -87,12 +105,12 @@ final class EtcdTransport: @unchecked Sendable {
         }
     }
 
-    /// One POST with the current token; when etcd refuses the token, authenticates again
-    /// on the same endpoint and repeats the POST once.
-    private func authorizedPost(_ connection: EtcdConnection, path: String, body: [UInt8], what: String) async throws(EtcdError) -> [UInt8] {
-        guard configuration.credentials != nil else {
-            return try await connection.post(path: path, body: body, token: nil, timeout: configuration.requestTimeout, what: what)
-        }
+    /// One request with the current token; when etcd refuses the token, authenticates
+    /// again on the same endpoint and repeats the request once.
+    private func authorized(
+        _ connection: EtcdConnection, _ post: (EtcdConnection, String?) async throws(EtcdError) -> [UInt8]
+    ) async throws(EtcdError) -> [UInt8] {
+        guard configuration.credentials != nil else { return try await post(connection, nil) }
         let current: String
         if let token = currentToken {
             current = token
@@ -100,10 +118,9 @@ final class EtcdTransport: @unchecked Sendable {
             current = try await authenticate(on: connection)
         }
         do {
-            return try await connection.post(path: path, body: body, token: current, timeout: configuration.requestTimeout, what: what)
+            return try await post(connection, current)
         } catch where error.isRefusedToken {
-            let renewed = try await authenticate(on: connection)
-            return try await connection.post(path: path, body: body, token: renewed, timeout: configuration.requestTimeout, what: what)
+            return try await post(connection, try await authenticate(on: connection))
         }
     }
 

@@ -72,17 +72,24 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
     public init?(_ text: some StringProtocol) {
         var value: UInt32 = 0
         var octets = 0
-        for part in text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            guard octets < 4, (1...3).contains(part.count),
-                  part.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                  part.count == 1 || part.first != UInt8(ascii: "0") else { return nil }
-            let octet = part.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        var octet = 0, digits = 0, leadingZero = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, octets < 3 else { return nil }
+                value = value << 8 | UInt32(octet)
+                octets += 1
+                octet = 0
+                digits = 0
+                continue
+            }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte), digits < 3 else { return nil }
+            if digits == 0 { leadingZero = byte == UInt8(ascii: "0") } else if leadingZero { return nil }
+            octet = octet * 10 + Int(byte - UInt8(ascii: "0"))
             guard octet <= 255 else { return nil }
-            value = value << 8 | UInt32(octet)
-            octets += 1
+            digits += 1
         }
-        guard octets == 4 else { return nil }
-        self.value = value
+        guard digits > 0, octets == 3 else { return nil }
+        self.value = value << 8 | UInt32(octet)
     }
 
     /// The 4 bytes in network order.

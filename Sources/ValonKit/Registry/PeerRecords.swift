@@ -3,27 +3,55 @@
 public enum PeerRecords {
     /// The raw fields of one peer as stored, with the etcd records they came from.
     public struct Fields: Sendable {
+        /// The 44-character base64 key as it appears in the etcd keys.
         public var keyText: String
-        public var values: [String: EtcdKeyValue] = [:]
+        /// Every record of the peer, known fields or not.
+        public var all: [EtcdKeyValue] = []
+        private var known: [EtcdKeyValue?] = Array(repeating: nil, count: PeerField.allCases.count)
 
-        public func value(_ field: PeerField) -> String? { values[field.rawValue]?.valueString }
-        public func record(_ field: PeerField) -> EtcdKeyValue? { values[field.rawValue] }
+        init(keyText: String) { self.keyText = keyText }
+
+        public func value(_ field: PeerField) -> String? { record(field)?.valueString }
+        public func record(_ field: PeerField) -> EtcdKeyValue? { known[PeerRecords.index(of: field)] }
+
+        mutating func add(_ kv: EtcdKeyValue, field: ArraySlice<UInt8>) {
+            all.append(kv)
+            if let index = PeerRecords.fieldNames.firstIndex(where: { $0.elementsEqual(field) }) { known[index] = kv }
+        }
     }
 
-    /// Groups the records by peer (the 44-character key), in the order they come.
+    static let fieldNames: [[UInt8]] = PeerField.allCases.map { Array($0.rawValue.utf8) }
+
+    static func index(of field: PeerField) -> Int { PeerField.allCases.firstIndex(of: field)! }
+
+    /// Groups the records by peer (the 44-character key), in the order the peers first
+    /// appear. etcd returns a range sorted by key, so a peer's records are consecutive; the
+    /// grouping does not rely on it.
     public static func group(_ kvs: [EtcdKeyValue], keys: RegistryKeys) -> [Fields] {
-        var order: [String] = []
-        var byKey: [String: Fields] = [:]
+        let head = Array(keys.peers.utf8)
+        var groups: [Fields] = []
+        var indexByKey: [String: Int] = [:]
+        var current = -1
+        var currentKey: ArraySlice<UInt8> = []
         for kv in kvs {
-            guard let (key, field) = keys.parsePeerKey(kv.key) else { continue }
-            let keyText = String(key)
-            if byKey[keyText] == nil {
-                order.append(keyText)
-                byKey[keyText] = Fields(keyText: keyText)
+            let bytes = kv.key
+            guard bytes.count > head.count + 45, bytes.starts(with: head),
+                  bytes[head.count + 44] == UInt8(ascii: "/") else { continue }
+            let key = bytes[head.count..<(head.count + 44)]
+            if current < 0 || !key.elementsEqual(currentKey) {
+                let text = String(decoding: key, as: UTF8.self)
+                if let existing = indexByKey[text] {
+                    current = existing
+                } else {
+                    current = groups.count
+                    indexByKey[text] = current
+                    groups.append(Fields(keyText: text))
+                }
+                currentKey = key
             }
-            byKey[keyText]!.values[String(field)] = kv
+            groups[current].add(kv, field: bytes[(head.count + 45)...])
         }
-        return order.map { byKey[$0]! }
+        return groups
     }
 
     /// Builds a peer from its fields. The documented endpoint names win over the

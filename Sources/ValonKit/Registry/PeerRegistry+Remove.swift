@@ -20,7 +20,7 @@ extension PeerRegistry {
                 .responses.map { $0.range?.kvs.first }
 
             // Nothing of the peer may change between the reads and the delete.
-            var compare = fields.values.values.map { EtcdCompare(key: $0.keyString, .modRevision($0.modRevision)) }
+            var compare = fields.all.map { EtcdCompare(key: $0.keyString, .modRevision($0.modRevision)) }
             var deletes: [EtcdOperation] = [.delete(.prefix(keys.peer(key)))]
             var index = 0
             for owned in [alias.map(keys.alias), address.map(keys.ip)] {

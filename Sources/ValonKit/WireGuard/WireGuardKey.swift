@@ -38,7 +38,10 @@ extension WireGuardKey {
     /// Parses the 44-character base64 form (`wg`'s format). Leading and trailing white
     /// space is ignored, so a key file's trailing newline is accepted.
     public init(base64 text: some StringProtocol) throws(WireGuardKeyError) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Trimming goes through NSString: skip it for the common case of a bare key
+        // (the registry parses thousands of keys per listing).
+        let trimmed = text.first?.isWhitespace == true || text.last?.isWhitespace == true
+            ? text.trimmingCharacters(in: .whitespacesAndNewlines) : String(text)
         guard trimmed.utf8.count == 44, trimmed.hasSuffix("="), !trimmed.hasSuffix("==") else {
             throw WireGuardKeyError(.invalidBase64, "a WireGuard key is 44 base64 characters ending in one '=', got \(trimmed.utf8.count) characters")
         }

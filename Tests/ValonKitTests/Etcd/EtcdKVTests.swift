@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import ValonKit
 
@@ -34,11 +37,13 @@ struct EtcdKVTests {
         #expect(try etcd.etcdctl(["get", "/t/a"]) == "")
     }
 
-    @Test("ranges: prefix, limit, count-only, keys-only, at a past revision")
-    func ranges() async throws {
+    @Test("ranges: prefix, limit, count-only, keys-only, at a past revision (gRPC and gateway)", arguments: [true, false])
+    func ranges(overGRPC: Bool) async throws {
         let etcd = try await EtcdCluster.start()
         defer { etcd.shutdown() }
-        let client = try EtcdClient(EtcdConfiguration(endpoints: etcd.clientURLs))
+        var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
+        configuration.rangesOverGRPC = overGRPC
+        let client = try EtcdClient(configuration)
         for index in 0..<5 { try etcd.etcdctl(["put", "/r/k\(index)", "v\(index)"]) }
         try etcd.etcdctl(["put", "/rz", "outside"])
         try etcd.etcdctl(["put", "/r/k0", "changed"])
@@ -71,6 +76,21 @@ struct EtcdKVTests {
         var past = EtcdRangeRequest(key: "/r/k0")
         past.revision = 2
         #expect(try await client.range(past).kvs.first?.valueString == "v0")
+        var pastPrefix = EtcdRangeRequest.prefix("/r/")
+        pastPrefix.revision = 3
+        #expect(try await client.range(pastPrefix).kvs.map(\.valueString) == ["v0", "v1"])
+
+        // Binary keys and values, and a compacted revision as an error with etcd's code.
+        var binary = EtcdPutRequest(key: [0x2f, 0x62, 0x00, 0xff], value: [0, 1, 2, 0xfe])
+        binary.prevKV = false
+        try await client.put(binary)
+        let read = try await client.range(.prefix("/b"))
+        #expect(read.kvs.map(\.key) == [[0x2f, 0x62, 0x00, 0xff]])
+        #expect(read.kvs.map(\.value) == [[0, 1, 2, 0xfe]])
+        try etcd.etcdctl(["compaction", "5"])
+        let error = await #expect(throws: EtcdError.self) { try await client.range(pastPrefix) }
+        #expect(error?.grpcCode == EtcdError.GRPCCode.outOfRange)
+        #expect(error?.serverMessage == "etcdserver: mvcc: required revision has been compacted")
     }
 
     @Test("txn compares on value, version, create and mod revision")
@@ -188,6 +208,40 @@ struct EtcdKVTests {
         try await client.put(EtcdPutRequest(key: "/f", value: "ok"))
         #expect(client.transport.preferred == 1)
         #expect(try etcd.etcdctl(["get", "/f", "--print-value-only"]) == "ok\n")
+    }
+
+    @Test("a member that does not answer: the request times out, named as such")
+    func timeout() async throws {
+        let etcd = try await EtcdCluster.start()
+        defer { etcd.shutdown() }
+        var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
+        configuration.requestTimeout = .milliseconds(300)
+        configuration.retryWindow = .milliseconds(500)
+        let client = try EtcdClient(configuration)
+        try await client.put(EtcdPutRequest(key: "/t", value: "1"))
+        etcd.signal(0, SIGSTOP)
+        defer { etcd.signal(0, SIGCONT) }
+        let error = await #expect(throws: EtcdError.self) { try await client.get("/t") }
+        #expect(error?.code == .unavailable)
+        if case .attempts(let attempts) = error?.cause {
+            #expect(attempts.first?.code == .timeout)
+            #expect(attempts.first?.endpoint == etcd.clientURLs[0])
+        } else {
+            Issue.record("expected the attempts, got \(String(describing: error))")
+        }
+        etcd.signal(0, SIGCONT)
+        #expect(try await client.get("/t")?.valueString == "1")
+    }
+
+    @Test("a URL that is not etcd's gateway gives an HTTP error with the status")
+    func wrongPath() async throws {
+        let etcd = try await EtcdCluster.start()
+        defer { etcd.shutdown() }
+        let client = try EtcdClient(EtcdConfiguration(endpoints: [etcd.clientURLs[0] + "/not-etcd"]))
+        let error = await #expect(throws: EtcdError.self) { try await client.put(EtcdPutRequest(key: "/k", value: "v")) }
+        #expect(error?.code == .http)
+        if case .http(let status, _) = error?.cause { #expect(status == 404) } else { Issue.record("no HTTP status") }
+        #expect(error?.description.contains("/not-etcd") == true)
     }
 
     @Test("bad configuration is refused up front")

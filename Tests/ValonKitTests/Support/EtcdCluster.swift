@@ -93,6 +93,13 @@ final class EtcdCluster: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends a signal to a running member by its PID (SIGSTOP to freeze it, SIGCONT to thaw it).
+    func signal(_ index: Int, _ signal: Int32) {
+        if let process = lock.withLock({ members[index].process }), process.isRunning {
+            kill(process.processIdentifier, signal)
+        }
+    }
+
     /// Starts a stopped member again on its data directory and waits until it is healthy.
     func restart(_ index: Int) async throws {
         try launch(index)
