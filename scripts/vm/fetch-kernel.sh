@@ -37,5 +37,6 @@ if [ ! -f "$root/boot/vmlinuz-$version" ] || [ ! -f "$root/lib/modules/$version/
   depmod -b "$root.tmp" "$version"
   rm -rf "$root"
   mv "$root.tmp" "$root"
+  rm -f "$deb"   # the extracted tree is the cache
 fi
 echo "$version"

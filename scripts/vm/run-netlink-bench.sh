@@ -20,7 +20,7 @@ scripts/vm/build-initramfs.sh "$kroot" "$version" "$repo/.build/debug/valonPacka
 
 log="$cache/vm-bench.log"
 marker=$(vm_boot "$initramfs" "$log") || exit 1
-grep -a '^wg-netlink:' "$log" || true
+grep -a -o 'wg-netlink: .*' "$log" || true
 case "$marker" in
   *": PASS "*) echo "run-netlink-bench: done (kernel $version, qemu TCG, 1 vCPU)" ;;
   *) echo "run-netlink-bench: FAIL: $marker" >&2; exit 1 ;;

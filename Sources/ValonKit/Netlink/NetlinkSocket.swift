@@ -10,7 +10,8 @@ import Glibc
 /// kernel's acknowledgement (or `NLMSG_DONE` for a dump, whose replies may span many
 /// datagrams), and turns a negative `NLMSG_ERROR` into ``NetlinkError`` with the `errno`,
 /// the operation and the interface it named. Extended ACKs are on, so the kernel's own
-/// explanation ("Unknown device type") is part of the message.
+/// explanation ("Unknown device type") is part of the message. A dump the kernel marks
+/// `NLM_F_DUMP_INTR` (changed while it was read) is repeated.
 ///
 /// A netlink socket belongs to the network namespace of the thread that opened it and
 /// stays there: to act inside a namespace, open the socket on a thread that has entered it
@@ -59,6 +60,23 @@ public final class NetlinkSocket: @unchecked Sendable {
     ) throws(NetlinkError) -> [NetlinkReply] {
         lock.lock()
         defer { lock.unlock() }
+        var attempt = 1
+        while true {
+            let (replies, interrupted) = try exchange(message, operation: operation, target: target)
+            // NLM_F_DUMP_INTR: the object changed during the dump (peers added while a
+            // device was read), so the parts may not fit together: dump again, as `wg` does.
+            if !interrupted || attempt == Self.dumpAttempts { return replies }
+            attempt += 1
+        }
+    }
+
+    /// How often a dump that the kernel marks interrupted is repeated.
+    static let dumpAttempts = 10
+
+    /// One request and its replies; whether a dump reply carried `NLM_F_DUMP_INTR`.
+    private func exchange(
+        _ message: NetlinkMessage, operation: String, target: String
+    ) throws(NetlinkError) -> ([NetlinkReply], Bool) {
         var message = message
         sequence &+= 1
         message.sequence = sequence
@@ -67,19 +85,21 @@ public final class NetlinkSocket: @unchecked Sendable {
         try send(message, operation: operation, target: target)
 
         var replies = [NetlinkReply]()
+        var interrupted = false
         while true {
             let count = try receive(operation: operation, target: target)
             for reply in try NetlinkReader.messages(buffer[0..<count]) {
                 guard reply.sequence == sequence, reply.portID == portID || reply.portID == 0 else { continue }
+                interrupted = interrupted || reply.flags & Netlink.Flag.dumpInterrupted != 0
                 switch reply.type {
                 case Netlink.MessageType.error:
                     let code = try Self.errorCode(reply, operation: operation)
                     if code != 0 {
                         throw Self.kernelError(errno: code, reply: reply, operation: operation, target: target)
                     }
-                    if !isDump { return replies }
+                    if !isDump { return (replies, false) }
                 case Netlink.MessageType.done:
-                    return replies
+                    return (replies, interrupted)
                 case Netlink.MessageType.noop, Netlink.MessageType.overrun:
                     continue
                 default:

@@ -162,6 +162,31 @@ struct KernelWireGuardTests {
         #expect(try fixture.backend.listDevices() == [fixture.name])
     }
 
+    @Test("sync reaches a desired device through netlink, then has nothing left to do")
+    func sync() throws {
+        let fixture = try Fixture()
+        defer { fixture.namespace.delete() }
+        let (a, b, c, d) = (Self.peer(1), Self.peer(2), Self.peer(3), Self.peer(4))
+        try fixture.backend.apply(WireGuardDevice(name: fixture.name, privateKey: WireGuardKey.generatePrivate(),
+                                                  listenPort: 41000, peers: [a, b, c]))
+        var changed = b
+        changed.allowedIPs = [IPNetwork("10.77.0.0/16")!]
+        changed.presharedKey = nil
+        let desired = WireGuardDevice(name: fixture.name, privateKey: WireGuardKey.generatePrivate(), listenPort: 41001,
+                                      peers: [a, changed, d])
+        let update = try fixture.backend.sync(fixture.name, to: desired)
+        #expect(!update.isEmptyUpdate)
+        let device = try fixture.backend.device(named: fixture.name)
+        #expect(device.privateKey == desired.privateKey && device.listenPort == 41001)
+        #expect(Set(device.peers.map(\.publicKey)) == [a.publicKey, b.publicKey, d.publicKey])
+        for peer in desired.peers {
+            let got = try #require(device.peer(peer.publicKey))
+            #expect(Set(got.allowedIPs) == Set(peer.allowedIPs))
+            #expect(got.presharedKey == peer.presharedKey && got.endpoint == peer.endpoint)
+        }
+        #expect(try fixture.backend.sync(fixture.name, to: desired).isEmptyUpdate)
+    }
+
     @Test("kernel refusals come back typed, with the errno")
     func errors() throws {
         let fixture = try Fixture()
@@ -245,5 +270,10 @@ struct WireGuardNetlinkBackendErrorTests {
             #expect(error?.message.contains("no \"wireguard\" generic netlink family") == true)
         }
         #expect(try namespace.wireGuardBackend().listDevices() == [])
+    }
+
+    @Test("an interface without a userspace socket is controlled through netlink")
+    func backendChoice() {
+        #expect(WireGuardControl.backend(for: "wg\(randomSuffix(6))") is WireGuardNetlinkBackend)
     }
 }
