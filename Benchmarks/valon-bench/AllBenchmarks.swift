@@ -4,4 +4,5 @@ let allBenchmarks: [any Benchmark.Type] = [
     WireGuardNetlinkBenchmark.self,
     DNSResolverBenchmark.self,
     EtcdBenchmark.self,
+    WireGuardUAPIBenchmark.self,
 ]

@@ -61,19 +61,25 @@ extension WireGuardKey {
 
     /// Parses the 64-character hex form used by the userspace protocol (either case).
     public init(hex text: some StringProtocol) throws(WireGuardKeyError) {
-        let utf8 = Array(text.utf8)
+        try self.init(hexUTF8: text.utf8)
+    }
+
+    /// Parses the 64 hex digits from their UTF-8 bytes (for protocol parsers that read
+    /// keys out of a larger buffer without making a string of each).
+    public init(hexUTF8 utf8: some Collection<UInt8>) throws(WireGuardKeyError) {
         guard utf8.count == 64 else {
             throw WireGuardKeyError(.invalidHex, "a hex WireGuard key has 64 characters, got \(utf8.count)")
         }
         var out = [UInt8]()
         out.reserveCapacity(32)
-        var index = 0
-        while index < 64 {
-            guard let high = Self.hexValue(utf8[index]), let low = Self.hexValue(utf8[index + 1]) else {
-                throw WireGuardKeyError(.invalidHex, "invalid hex digit at offset \(index)")
+        var offset = 0
+        var high: UInt8 = 0
+        for char in utf8 {
+            guard let value = Self.hexValue(char) else {
+                throw WireGuardKeyError(.invalidHex, "invalid hex digit at offset \(offset)")
             }
-            out.append(high << 4 | low)
-            index += 2
+            if offset & 1 == 0 { high = value } else { out.append(high << 4 | value) }
+            offset += 1
         }
         try self.init(bytes: out)
     }

@@ -9,85 +9,80 @@ extension WireGuardUAPI {
     /// Throws ``WireGuardError/Code/userspace(errno:)`` for a non-zero `errno` and
     /// ``WireGuardError/Code/protocolError`` naming the line for anything malformed.
     public static func parseGetReply(_ reply: some Collection<UInt8>, device name: String) throws(WireGuardError) -> WireGuardDevice {
+        let bytes = Array(reply)
         var device = WireGuardDevice(name: name)
         var peer: WireGuardPeer?
         var sawErrno = false
         var lineNumber = 0
+        var lineStart = 0
 
         func fail(_ detail: String) -> WireGuardError {
             WireGuardError(.protocolError, operation: "get", device: name, "malformed reply, line \(lineNumber): \(detail)")
         }
 
-        for line in Array(reply).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        while lineStart < bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            let line = bytes[lineStart..<lineEnd]
+            lineStart = lineEnd + 1
             lineNumber += 1
             if line.isEmpty { break }
             if sawErrno { throw fail("data after errno") }
             guard let equals = line.firstIndex(of: UInt8(ascii: "=")) else { throw fail("no '=' in a line") }
-            let key = String(decoding: line[line.startIndex..<equals], as: UTF8.self)
             let value = line[(equals + 1)...]
+            guard let key = GetKey(line[..<equals]) else { continue }
+            if key.isPeerKey, peer == nil { throw fail("\(key.rawValue) before any public_key") }
+            if key.isDeviceKey, peer != nil { throw fail("\(key.rawValue) inside a peer") }
 
             switch key {
-            case "errno":
+            case .errno:
                 guard let code = errnoValue(value) else { throw fail("errno is not a number") }
                 if code != 0 {
                     throw WireGuardError(.userspace(errno: Int32(code)), operation: "get", device: name,
                                          "the userspace implementation answered errno=\(code)")
                 }
                 sawErrno = true
-            case "public_key":
+            case .publicKey:
                 if let finished = peer { device.peers.append(finished) }
-                guard let key = hexKey(value) else { throw fail("public_key is not 64 hex digits") }
+                guard let key = try? WireGuardKey(hexUTF8: value) else { throw fail("public_key is not 64 hex digits") }
                 peer = WireGuardPeer(publicKey: key)
-            case "private_key" where peer == nil:
-                guard let key = hexKey(value) else { throw fail("private_key is not 64 hex digits") }
+            case .privateKey:
+                guard let key = try? WireGuardKey(hexUTF8: value) else { throw fail("private_key is not 64 hex digits") }
                 device.privateKey = key.isZero ? nil : key
-            case "listen_port" where peer == nil:
+            case .listenPort:
                 guard let port = decimal(value, maximum: UInt64(UInt16.max)) else { throw fail("listen_port is not a port") }
                 device.listenPort = port == 0 ? nil : UInt16(port)
-            case "fwmark" where peer == nil:
+            case .fwmark:
                 guard let mark = decimal(value, maximum: UInt64(UInt32.max)) else { throw fail("fwmark is not a 32-bit number") }
                 device.fwmark = mark == 0 ? nil : UInt32(mark)
-            case "preshared_key" where peer != nil:
-                guard let key = hexKey(value) else { throw fail("preshared_key is not 64 hex digits") }
+            case .presharedKey:
+                guard let key = try? WireGuardKey(hexUTF8: value) else { throw fail("preshared_key is not 64 hex digits") }
                 peer!.presharedKey = key.isZero ? nil : key
-            case "endpoint" where peer != nil:
-                guard let endpoint = Endpoint(String(decoding: value, as: UTF8.self)) else {
-                    throw fail("endpoint is not ip:port or [ipv6]:port")
-                }
+            case .endpoint:
+                guard let endpoint = endpoint(value) else { throw fail("endpoint is not ip:port or [ipv6]:port") }
                 peer!.endpoint = endpoint
-            case "persistent_keepalive_interval" where peer != nil:
+            case .persistentKeepaliveInterval:
                 guard let interval = decimal(value, maximum: UInt64(UInt16.max)) else {
                     throw fail("persistent_keepalive_interval is not a 16-bit number")
                 }
                 peer!.persistentKeepalive = interval == 0 ? nil : UInt16(interval)
-            case "allowed_ip" where peer != nil:
-                guard value.contains(UInt8(ascii: "/")),
-                      let network = IPNetwork(String(decoding: value, as: UTF8.self)) else {
-                    throw fail("allowed_ip is not address/prefix")
-                }
+            case .allowedIP:
+                guard let network = network(value) else { throw fail("allowed_ip is not address/prefix") }
                 peer!.allowedIPs.append(network)
-            case "last_handshake_time_sec" where peer != nil:
+            case .lastHandshakeTimeSec:
                 guard let seconds = decimal(value, maximum: UInt64(Int64.max)) else { throw fail("last_handshake_time_sec is not a number") }
                 peer!.setHandshake(seconds: Int64(seconds))
-            case "last_handshake_time_nsec" where peer != nil:
+            case .lastHandshakeTimeNsec:
                 guard let nanoseconds = decimal(value, maximum: 999_999_999) else { throw fail("last_handshake_time_nsec is not 0-999999999") }
                 peer!.setHandshake(nanoseconds: Int64(nanoseconds))
-            case "rx_bytes" where peer != nil:
+            case .rxBytes:
                 guard let bytes = decimal(value, maximum: UInt64.max) else { throw fail("rx_bytes is not a number") }
                 peer!.rxBytes = bytes
-            case "tx_bytes" where peer != nil:
+            case .txBytes:
                 guard let bytes = decimal(value, maximum: UInt64.max) else { throw fail("tx_bytes is not a number") }
                 peer!.txBytes = bytes
-            case "protocol_version" where peer != nil:
+            case .protocolVersion:
                 guard let version = decimal(value, maximum: UInt64(UInt32.max)) else { throw fail("protocol_version is not a number") }
                 peer!.protocolVersion = UInt32(version)
-            case "private_key", "listen_port", "fwmark":
-                throw fail("\(key) inside a peer")
-            case "preshared_key", "endpoint", "persistent_keepalive_interval", "allowed_ip",
-                 "last_handshake_time_sec", "last_handshake_time_nsec", "rx_bytes", "tx_bytes", "protocol_version":
-                throw fail("\(key) before any public_key")
-            default:
-                continue
             }
         }
         guard sawErrno else {
@@ -134,8 +129,24 @@ extension WireGuardUAPI {
         return decimal(digits, maximum: UInt64(Int32.max))
     }
 
-    private static func hexKey(_ value: some Collection<UInt8>) -> WireGuardKey? {
-        try? WireGuardKey(hex: String(decoding: value, as: UTF8.self))
+    /// `address/prefix`, split on the bytes (an IPv4 address is a small string: no allocation).
+    static func network(_ value: ArraySlice<UInt8>) -> IPNetwork? {
+        guard let slash = value.firstIndex(of: UInt8(ascii: "/")),
+              let prefix = decimal(value[(slash + 1)...], maximum: 128) else { return nil }
+        let text = value[..<slash]
+        let address = text.contains(UInt8(ascii: ":"))
+            ? IPv6Address(String(decoding: text, as: UTF8.self)).map(IPAddress.v6)
+            : IPv4Address(String(decoding: text, as: UTF8.self)).map(IPAddress.v4)
+        return address.flatMap { IPNetwork(address: $0, prefixLength: Int(prefix)) }
+    }
+
+    /// `ipv4:port`, split on the bytes, or `[ipv6]:port` through ``Endpoint``.
+    static func endpoint(_ value: ArraySlice<UInt8>) -> Endpoint? {
+        if value.first == UInt8(ascii: "[") { return Endpoint(String(decoding: value, as: UTF8.self)) }
+        guard let colon = value.lastIndex(of: UInt8(ascii: ":")),
+              let address = IPv4Address(String(decoding: value[..<colon], as: UTF8.self)),
+              let port = decimal(value[(colon + 1)...], maximum: UInt64(UInt16.max)), port != 0 else { return nil }
+        return Endpoint(address: .v4(address), port: UInt16(port))
     }
 
     /// At most 40 characters of a reply line, for an error message.

@@ -31,7 +31,8 @@ public struct WireGuardUAPIBackend: WireGuardBackend {
     public func hasSocket(for name: String) -> Bool {
         guard WireGuardInterfaceName.isValid(name) else { return false }
         var info = stat()
-        guard stat(socketPath(for: name), &info) == 0 else { return false }
+        let path = socketPath(for: name)
+        guard (try? retryingOnInterrupt("stat", target: path, { stat(path, &info) })) != nil else { return false }
         return info.st_mode & S_IFMT == S_IFSOCK
     }
 

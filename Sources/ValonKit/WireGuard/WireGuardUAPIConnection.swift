@@ -20,9 +20,9 @@ struct WireGuardUAPIConnection {
     /// Connects, sends `request`, and reads up to and including the blank line that ends
     /// the reply (without it in the result).
     func exchange(_ request: [UInt8]) throws(WireGuardError) -> [UInt8] {
-        let descriptor = try connect()
+        let descriptor = try openSocket()
         defer { close(descriptor) }
-        try send(request, on: descriptor)
+        try sendAll(request, on: descriptor)
         return try receiveReply(on: descriptor)
     }
 
@@ -30,7 +30,7 @@ struct WireGuardUAPIConnection {
         WireGuardError(code, operation: operation, device: device, detail, cause: cause)
     }
 
-    private func connect() throws(WireGuardError) -> Int32 {
+    private func openSocket() throws(WireGuardError) -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
@@ -55,13 +55,19 @@ struct WireGuardUAPIConnection {
         }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         let size = socklen_t(MemoryLayout<timeval>.size)
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, size)
-        _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, size)
+        do {
+            for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+                try retryingOnInterrupt("setsockopt", target: path) { setsockopt(descriptor, SOL_SOCKET, option, &timeout, size) }
+            }
+        } catch {
+            close(descriptor)
+            throw self.error(.system, "cannot set the socket's timeouts", error)
+        }
         do {
             try retryingOnInterrupt("connect", target: path) {
                 withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
                     }
                 }
             }
@@ -79,13 +85,13 @@ struct WireGuardUAPIConnection {
         return descriptor
     }
 
-    private func send(_ request: [UInt8], on descriptor: Int32) throws(WireGuardError) {
+    private func sendAll(_ request: [UInt8], on descriptor: Int32) throws(WireGuardError) {
         var offset = 0
         while offset < request.count {
             do {
                 let written = try retryingOnInterrupt("send", target: path) {
                     request.withUnsafeBytes { raw in
-                        Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                        send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
                     }
                 }
                 offset += written
