@@ -14,11 +14,21 @@ struct Status: AsyncParsableCommand {
               valonctl status --json | jq .problems
             """)
 
+    @Option(name: .customLong("dns-server"),
+            help: ArgumentHelp("The DNS server to ask (ADDRESS or ADDRESS:PORT; default: wireguard.ip port 53).", valueName: "server"))
+    var dnsServer: String?
+
     @OptionGroup var options: GlobalOptions
+
+    func validate() throws {
+        if let dnsServer, Endpoint(dnsServer: dnsServer) == nil {
+            throw ValidationError("--dns-server \(dnsServer) is not ADDRESS or ADDRESS:PORT")
+        }
+    }
 
     func run() async throws {
         let admin = try options.administrator()
-        let report = await admin.status(now: Output.now)
+        let report = await admin.status(now: Output.now, dnsServer: dnsServer.flatMap { Endpoint(dnsServer: $0) })
         if options.json {
             Output.json(report)
         } else {

@@ -2,11 +2,44 @@
 /// never hides another.
 extension Administrator {
     /// Runs every check; `now` (Unix seconds) decides which handshakes are recent.
-    public func status(now: Int64) async -> StatusReport {
+    /// `dnsServer` is where the zone is asked (default: the discovery address, port 53).
+    public func status(now: Int64, dnsServer: Endpoint? = nil) async -> StatusReport {
         let interface = checkInterface(now: now)
         let etcd = await checkEtcd()
         let ddns = await checkDDNS()
-        return StatusReport(interface: interface, etcd: etcd, ddns: ddns, dns: nil)
+        let dns = await checkDNS(server: dnsServer ?? Endpoint(address: configuration.discoveryIP, port: 53))
+        return StatusReport(interface: interface, etcd: etcd, ddns: ddns, dns: dns)
+    }
+
+    /// Asks the discovery DNS server for `discovery.<zone>` (A or AAAA, as the discovery
+    /// address is) with the stub resolver: ok when the answer holds the discovery address.
+    func checkDNS(server: Endpoint) async -> StatusReport.DNSCheck {
+        let name = "discovery.\(configuration.dnsZone)"
+        var check = StatusReport.DNSCheck(server: server.description, name: name, ok: false, addresses: [])
+        var resolverConfiguration = DNSResolver.Configuration(server: server)
+        resolverConfiguration.timeout = .seconds(1)
+        resolverConfiguration.attempts = 2
+        do {
+            let reply = try await DNSResolver(configuration: resolverConfiguration)
+                .query(DNSName(name), configuration.discoveryIP.isIPv4 ? .a : .aaaa)
+            check.addresses = reply.answers.compactMap { record in
+                switch record.data {
+                case .a(let address): "\(address)"
+                case .aaaa(let address): "\(address)"
+                default: nil
+                }
+            }
+            if check.addresses.contains(configuration.discoveryIP.description) {
+                check.ok = true
+            } else if check.addresses.isEmpty {
+                check.error = "no address in the answer (\(reply.responseCode))"
+            } else {
+                check.error = "answered \(check.addresses.joined(separator: ", ")), not the discovery address \(configuration.discoveryIP)"
+            }
+        } catch {
+            check.error = error.description
+        }
+        return check
     }
 
     func checkInterface(now: Int64) -> StatusReport.InterfaceCheck {
