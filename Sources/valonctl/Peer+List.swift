@@ -46,12 +46,11 @@ extension Peer {
 
         func run() async throws {
             let admin = try options.administrator()
-            let view = try await admin.showPeer(named: name)
+            let (view, interfacePresent) = try await admin.showPeer(named: name)
             if options.json {
                 Output.json(PeerJSON(view))
             } else {
-                let present = view.interfacePeer != nil || (try? admin.readInterface()) != nil
-                print(PeerTable.details(view, interfaceName: admin.interfaceName, interfacePresent: present, now: Output.now),
+                print(PeerTable.details(view, interfaceName: admin.interfaceName, interfacePresent: interfacePresent, now: Output.now),
                       terminator: "")
             }
         }

@@ -8,7 +8,9 @@ extension Peer {
             abstract: "Remove a peer from the registry and the discovery interface.",
             discussion: """
                 Deletes all of the peer's keys, its alias and its address claim in one etcd \
-                transaction, then removes the peer from the interface.
+                transaction, then removes the peer from the interface. If the interface is \
+                missing or refuses the change, the registry removal stands, a warning says why, \
+                and valon-discovery's reconciler removes the peer from the interface.
 
                 Examples:
                   valonctl peer remove client01

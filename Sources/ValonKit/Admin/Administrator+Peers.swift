@@ -30,14 +30,15 @@ extension Administrator {
         return (views, device, listing.problems.map(\.message))
     }
 
-    /// `peer show`: the peer named by its base64 key or its alias.
-    public func showPeer(named name: String) async throws(AdminError) -> PeerView {
+    /// `peer show`: the peer named by its base64 key or its alias, and whether the
+    /// interface exists.
+    public func showPeer(named name: String) async throws(AdminError) -> (view: PeerView, interfacePresent: Bool) {
         let found = try await registryCall { () async throws(RegistryError) in try await registry.peer(named: name) }
         guard let peer = found else {
             throw AdminError(.notFound, "no peer with alias or key \"\(name)\"")
         }
         let device = try readInterface()
-        return PeerView(peer: peer, interfacePeer: device?.peer(peer.publicKey))
+        return (PeerView(peer: peer, interfacePeer: device?.peer(peer.publicKey)), device != nil)
     }
 
     /// `peer remove`: deletes every key of the peer in one etcd transaction, then takes

@@ -106,6 +106,18 @@ struct ValonctlErrorTests {
         #expect(added.stdout.contains("PublicKey = \(try node.discoveryPrivateKey.publicKey().base64)\n"))
         #expect(!added.stdout.contains(node.discoveryPrivateKey.base64))
         #expect(try node.registry()["/valon/aliases/a"] == key.base64)
+
+        // Listing and removing work without the interface, and say it is missing.
+        let list = try node.valonctl(["peer", "list"])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("100.100.0.2  -    -    -\n"), "\(list.stdout)")
+        #expect(list.stderr.contains("warning: interface \(node.interface) does not exist"))
+        let show = try node.valonctl(["peer", "show", "a"])
+        #expect(show.stdout.contains("interface does not exist"))
+        let removed = try node.valonctl(["peer", "remove", "a"])
+        #expect(removed.status == 0)
+        #expect(removed.stderr.contains("warning: interface \(node.interface) does not exist"))
+        #expect(try node.registry().isEmpty)
     }
 
     @Test("permission denied: an unprivileged user, an unreadable file, an unwritable export: exit 7")

@@ -91,6 +91,8 @@ struct ValonctlStatusTests {
         #expect(etcdStatus.contains("\"revision\":\(report.etcd.revision ?? -1)"))
         #expect(report.ddns.status == 200)
         #expect(report.dns?.addresses == ["100.100.0.1"])
+        // The interface's private key is never shown.
+        #expect(!text.stdout.contains(node.discoveryPrivateKey.base64) && !json.stdout.contains(node.discoveryPrivateKey.base64))
     }
 
     @Test("parts down: exit 9, each failure named")
