@@ -20,7 +20,7 @@ etcd --name bench --data-dir "$dir/etcd" --listen-client-urls "$url" --advertise
   --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
   --initial-cluster "bench=http://127.0.0.1:$peer_port" --log-level error >"$dir/etcd.log" 2>&1 &
 etcd_pid=$!
-trap 'kill "$etcd_pid" 2>/dev/null; wait "$etcd_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
 
 # The registry: N peers in 4-key records plus alias and IP claims, written in
@@ -63,6 +63,7 @@ runs, binary, config, url = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv
 env = dict(os.environ, ETCDCTL_API="3")
 commands = [
     ("reference: etcdctl get --prefix /valon/ -w json", ["etcdctl", f"--endpoints={url}", "get", "--prefix", "/valon/", "-w", "json"]),
+    ("valonctl genkey (start-up only, no etcd)", [binary, "genkey"]),
     ("valonctl peer list --json", [binary, "peer", "list", "--json", "--config", config]),
     ("valonctl peer export", [binary, "peer", "export", "--config", config]),
     ("valonctl peer list (text)", [binary, "peer", "list", "--config", config]),

@@ -39,10 +39,10 @@ public enum HTTPHealthProbe {
         let sinkPointer = Unmanaged.passRetained(sink).toOpaque()
         defer { Unmanaged<BodySink>.fromOpaque(sinkPointer).release() }
 
-        let milliseconds = Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = timeout.curlMilliseconds
         var status = ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
-        for (option, value) in [(CURLOPT_NOSIGNAL, 1), (CURLOPT_HTTPGET, 1), (CURLOPT_TIMEOUT_MS, max(1, milliseconds)),
-                                (CURLOPT_CONNECTTIMEOUT_MS, max(1, milliseconds))] where status == CURLE_OK {
+        for (option, value) in [(CURLOPT_NOSIGNAL, 1), (CURLOPT_HTTPGET, 1), (CURLOPT_TIMEOUT_MS, milliseconds),
+                                (CURLOPT_CONNECTTIMEOUT_MS, milliseconds)] where status == CURLE_OK {
             status = ccurl_easy_setopt_long(handle, option, value)
         }
         if status == CURLE_OK { status = ccurl_easy_setopt_string(handle, CURLOPT_URL, url) }

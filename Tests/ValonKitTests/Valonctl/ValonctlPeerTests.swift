@@ -74,6 +74,10 @@ struct ValonctlPeerTests {
         #expect((addJSON["wireguard_config"] as? String)?.contains("Address = 100.100.0.10/24\n") == true)
         #expect((addJSON["client_conf"] as? String)?.contains("OWN_ALIAS=nas\n") == true)
         #expect(try node.valonctl(["peer", "add", second.base64, "--alias", "laptop"]).status == 0)
+        // Endpoints as the DDNS API and the discovery poller write them, one in the
+        // original Go code's layout.
+        try node.etcd.etcdctl(["put", "/valon/peers/\(second.base64)/lan_endpoint", "192.168.1.50:51820"])
+        try node.etcd.etcdctl(["put", "/valon/peers/\(second.base64)/endpoints/nated", "203.0.113.10:40001"])
 
         // list: text table and JSON.
         let list = try node.valonctl(["peer", "list"])
@@ -82,7 +86,7 @@ struct ValonctlPeerTests {
         #expect(rows.first == ["ALIAS", "PUBKEY", "WG", "IP", "LAN", "NAT", "LAST", "HANDSHAKE"])
         let byAlias = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0) })
         #expect(byAlias["nas"] == ["nas", first.base64, "100.100.0.10", "-", "-", "never"])
-        #expect(byAlias["laptop"] == ["laptop", second.base64, "100.100.0.2", "-", "-", "never"])
+        #expect(byAlias["laptop"] == ["laptop", second.base64, "100.100.0.2", "192.168.1.50:51820", "203.0.113.10:40001", "never"])
 
         let listJSON = try node.valonctl(["peer", "list", "--json"])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(listJSON.stdout.utf8)) as? [[String: Any]])
@@ -103,6 +107,8 @@ struct ValonctlPeerTests {
         let shown = try #require(try JSONSerialization.jsonObject(with: Data(showJSON.stdout.utf8)) as? [String: Any])
         #expect(shown["alias"] as? String == "laptop")
         #expect(shown["wg_ip"] as? String == "100.100.0.2")
+        #expect(shown["lan_endpoint"] as? String == "192.168.1.50:51820")
+        #expect(shown["nat_endpoint"] as? String == "203.0.113.10:40001")
 
         // export to stdout and to a file: the seed's format.
         let export = try node.valonctl(["peer", "export"])
