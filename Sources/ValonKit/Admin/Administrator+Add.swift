@@ -45,6 +45,9 @@ extension Administrator {
         }
         let device = try readInterface()
         let discoveryKey = try discoveryPublicKey(device)
+        guard key != discoveryKey else {
+            throw AdminError(.usage, "\(key.base64) is the discovery node's own public key, not a client's")
+        }
         let peer = try await registryCall { () async throws(RegistryError) in
             try await registry.add(key: key, alias: alias, address: address)
         }

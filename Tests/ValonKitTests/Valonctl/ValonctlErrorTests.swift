@@ -28,6 +28,13 @@ struct ValonctlErrorTests {
 
         #expect(try node.registry() == before)
         #expect(try node.wgDump().peers.map(\.publicKey) == [owner])
+
+        // The discovery node's own key is not a client.
+        let own = try node.discoveryPrivateKey.publicKey()
+        let itself = try node.valonctl(["peer", "add", own.base64, "--alias", "self"])
+        #expect(itself.status == 2)
+        #expect(itself.stderr == "valonctl: \(own.base64) is the discovery node's own public key, not a client's\n")
+        #expect(try node.registry() == before)
     }
 
     @Test("invalid values: exit 2 with the reason", arguments: [
