@@ -6,6 +6,8 @@
 #
 #   scripts/bench/etcd.sh [COUNT] [PEERS]      (defaults: 3000 requests, 10000 peers)
 #
+# Each throughput figure is the best of three alternating rounds per side.
+#
 # Needs etcd (etcd-server), curl and python3 (to write the curl config). Prints one line
 # per figure; docs/performance/etcd.md records a run.
 set -euo pipefail
@@ -59,14 +61,21 @@ PY
 
 for kind in puts ranges txns; do
   curl_config "$kind" >"$WORK/$kind.curl"
-  [ "$kind" = ranges ] && curl -s "$ENDPOINT/v3/kv/put" -d "{\"key\":\"$(printf /bench/range | base64)\",\"value\":\"eA==\"}" >/dev/null
+  if [ "$kind" = ranges ]; then curl -s "$ENDPOINT/v3/kv/put" -d "{\"key\":\"$(printf /bench/range | base64)\",\"value\":\"eA==\"}" >/dev/null; fi
   curl -s -K "$WORK/$kind.curl" >/dev/null   # warm-up run (also fills the keys)
-  start=$(date +%s.%N)
-  curl -s -K "$WORK/$kind.curl" >/dev/null
-  end=$(date +%s.%N)
-  curl_rate=$(python3 -c "print(round($COUNT / ($end - $start)))")
-  ours=$("$BENCH" etcd "$kind" "$ENDPOINT" "$COUNT")
-  ours_rate=$(sed -E 's/.*= ([0-9]+)\/s/\1/' <<<"$ours")
+  # Three alternating rounds, best of each side: the machine is shared, and a load spike
+  # during one side's round would otherwise decide the ratio.
+  curl_rate=0; ours_rate=0
+  for _ in 1 2 3; do
+    start=$(date +%s.%N)
+    curl -s -K "$WORK/$kind.curl" >/dev/null
+    end=$(date +%s.%N)
+    rate=$(python3 -c "print(round($COUNT / ($end - $start)))")
+    if [ "$rate" -gt "$curl_rate" ]; then curl_rate=$rate; fi
+    ours=$("$BENCH" etcd "$kind" "$ENDPOINT" "$COUNT")
+    rate=$(sed -E 's/.*= ([0-9]+)\/s/\1/' <<<"$ours")
+    if [ "$rate" -gt "$ours_rate" ]; then ours_rate=$rate; fi
+  done
   ratio=$(python3 -c "print(f'{$ours_rate / $curl_rate:.2f}')")
   printf '%-7s valon %7s/s   curl keep-alive loop %7s/s   ratio %s\n' "$kind" "$ours_rate" "$curl_rate" "$ratio"
 done

@@ -53,7 +53,6 @@ final class CurlHandle {
         status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_POST, 1))
         status = orFirst(status, ccurl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteCallback))
         status = orFirst(status, ccurl_easy_setopt_xferinfo_callback(handle, curlProgressCallback))
-        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, 0))
         if http2 {
             let version = target.hasPrefix("https:") ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
             status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version))
@@ -115,6 +114,8 @@ final class CurlHandle {
         status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, sinkPointer))
         if capturesHeaders { status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)) }
         status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout?.curlMilliseconds ?? 0))
+        // The progress callback only serves cancellation (long-lived streams).
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, isCancelled == nil ? 1 : 0))
         status = orFirst(status, ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
         if status != CURLE_OK { return .failure(failure(status, aborted: false)) }
 

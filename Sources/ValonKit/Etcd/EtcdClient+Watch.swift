@@ -1,6 +1,9 @@
 import Foundation
 
 extension EtcdClient {
+    /// How many times a watch of this client lost its stream and opened it again (for metrics).
+    public var watchReconnects: Int { transport.watchReconnects }
+
     /// Watches a key or range (`/v3/watch`, a stream of newline-delimited JSON messages).
     ///
     /// The stream survives the loss of its connection: it reconnects to the next endpoint
@@ -88,6 +91,7 @@ struct WatchRunner: Sendable {
                 failures = established ? 1 : failures + 1
             }
             if state.isCancelled { break }
+            transport.countWatchReconnect()
             index = (index + 1) % count
             let pause = Duration.milliseconds(min(1000, 25 << min(failures, 6)))
             try? await Task.sleep(for: pause)

@@ -1,3 +1,4 @@
+import CCurl
 import Dispatch
 import Foundation
 
@@ -121,7 +122,18 @@ final class EtcdConnection: @unchecked Sendable {
 
     /// A libcurl failure as an ``EtcdError``.
     static func error(for failure: CurlHandle.Failure, what: String, endpoint: String) -> EtcdError {
-        let code: EtcdError.Code = failure.aborted ? .cancelled : (failure.timedOut ? .timeout : .connection)
+        let code: EtcdError.Code
+        if failure.aborted {
+            code = .cancelled
+        } else if failure.timedOut {
+            code = .timeout
+        } else if failure.code == Int(CURLE_HTTP2.rawValue) || failure.code == Int(CURLE_HTTP2_STREAM.rawValue) {
+            // The connection works but HTTP/2 does not: a protocol problem, not an outage
+            // (ranges then fall back to the gateway).
+            code = .http
+        } else {
+            code = .connection
+        }
         return EtcdError(code, "\(what) on \(endpoint)", endpoint: endpoint,
                          cause: .curl(code: failure.code, detail: failure.detail))
     }

@@ -9,6 +9,7 @@ final class EtcdTransport: @unchecked Sendable {
     private let lock = NSLock()
     private var preferredIndex = 0
     private var token: String?
+    private var reconnects = 0
 
     init(configuration: EtcdConfiguration) throws(EtcdError) {
         guard !configuration.endpoints.isEmpty else {
@@ -29,6 +30,11 @@ final class EtcdTransport: @unchecked Sendable {
     func prefer(_ index: Int) { lock.withLock { preferredIndex = index } }
 
     var currentToken: String? { lock.withLock { token } }
+
+    /// How many times a watch stream of this client broke and was opened again.
+    var watchReconnects: Int { lock.withLock { reconnects } }
+
+    func countWatchReconnect() { lock.withLock { reconnects += 1 } }
 
     /// Calls `path` with `request` as JSON and decodes the answer as `Response`.
     /// `what` names the operation in errors (`"range /valon/peers/"`).
@@ -74,11 +80,12 @@ final class EtcdTransport: @unchecked Sendable {
     ) async throws(EtcdError) -> (body: [UInt8], endpoint: String) {
         let count = connections.count
         let deadline = ContinuousClock.now + configuration.retryWindow
-        var attempts: [EtcdError] = []
         var round = 0
         while true {
             let start = preferred
-            var electionSeen = false
+            // What each endpoint said in this round; the error names them all.
+            var attempts: [EtcdError] = []
+            var mayRecover = false
             for offset in 0..<count {
                 if Task.isCancelled { throw EtcdError(.cancelled, "\(what): cancelled") }
                 let index = (start + offset) % count
@@ -91,12 +98,12 @@ final class EtcdTransport: @unchecked Sendable {
                     guard error.isRetryableElsewhere else { throw error }
                     // A refused connection will be refused again; an election or a slow
                     // quorum may be over in a moment.
-                    if error.code != .connection { electionSeen = true }
+                    if error.code != .connection { mayRecover = true }
                     attempts.append(error)
                 }
             }
             round += 1
-            if !electionSeen || ContinuousClock.now >= deadline {
+            if !mayRecover || ContinuousClock.now >= deadline {
                 let tried = configuration.endpoints.joined(separator: ", ")
                 throw EtcdError(.unavailable, "\(what): no etcd endpoint answered (tried \(tried))", cause: .attempts(attempts))
             }

@@ -14,10 +14,15 @@ extension PeerRegistry {
         let allocator = AddressAllocator(network: configuration.network, reserved: configuration.reservedAddresses)
         if let requested { try allocator.validate(requested) }
         var skipped: Set<IPAddress> = []
+        // The whole registry is read once (peers of the original layout hold addresses
+        // without a claim); after a lost race only the claims are read again.
+        var inUse = try await addressesInUse(claimsOnly: false)
         for attempt in 0..<Self.allocationAttempts {
-            if attempt > 0 { await Self.backOff(attempt) }
+            if attempt > 0 {
+                await Self.backOff(attempt)
+                inUse.merge(try await addressesInUse(claimsOnly: true)) { _, claim in claim }
+            }
             let address: IPAddress
-            let inUse = try await addressesInUse()
             if let requested {
                 // A peer of the original layout may hold the address without a claim.
                 if let holder = inUse[requested] {
@@ -93,9 +98,9 @@ extension PeerRegistry {
 
     /// Every address in use and the key that holds it: the claims under `ips/` and the
     /// `wg_ip` of peers written without a claim (registries of the original Go code),
-    /// read in one range over the registry's prefix.
-    func addressesInUse() async throws(RegistryError) -> [IPAddress: String] {
-        let response = try await range(.prefix(keys.prefix), "read addresses in use")
+    /// read in one range over the registry's prefix; with `claimsOnly`, one range over `ips/`.
+    func addressesInUse(claimsOnly: Bool) async throws(RegistryError) -> [IPAddress: String] {
+        let response = try await range(.prefix(claimsOnly ? keys.ips : keys.prefix), "read addresses in use")
         var taken: [IPAddress: String] = [:]
         let ips = Array(keys.ips.utf8)
         let wgIPSuffix = Array(("/" + PeerField.wgIP.rawValue).utf8)

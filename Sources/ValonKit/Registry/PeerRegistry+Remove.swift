@@ -1,9 +1,11 @@
 extension PeerRegistry {
-    /// Removes a peer and returns it: all its keys, its alias and its address claim are
-    /// deleted in one transaction (DESIGN §3). The alias and the claim are deleted only
-    /// while they still point to this key. Retried when the peer changes meanwhile.
+    /// Removes a peer and returns it as it was: all its keys, its alias and its address
+    /// claim are deleted in one transaction (DESIGN §3). The alias and the claim are deleted
+    /// only while they still point to this key. Retried when the peer changes meanwhile.
+    /// A damaged record (no readable `wg_ip` or alias) is removed all the same, and `nil`
+    /// is returned for it.
     @discardableResult
-    public func remove(key: WireGuardKey) async throws(RegistryError) -> Peer {
+    public func remove(key: WireGuardKey) async throws(RegistryError) -> Peer? {
         for attempt in 0..<Self.attempts {
             if attempt > 0 { await Self.backOff(attempt) }
             let record = try await record(key: key)
@@ -32,16 +34,14 @@ extension PeerRegistry {
                 index += 1
             }
             let response = try await txn(EtcdTxnRequest(compare: compare, success: deletes), "remove peer \(key.base64)")
-            if response.succeeded {
-                return record.peer ?? Peer(publicKey: key, alias: alias ?? "", wgIP: address ?? configuration.network.networkAddress)
-            }
+            if response.succeeded { return record.peer }
         }
         throw RegistryError(.conflict, "remove peer \(key.base64): the peer kept changing")
     }
 
     /// Removes the peer that has this alias.
     @discardableResult
-    public func remove(alias: String) async throws(RegistryError) -> Peer {
+    public func remove(alias: String) async throws(RegistryError) -> Peer? {
         guard let key = try await owner(ofAlias: alias) else {
             throw RegistryError(.peerNotFound, "no peer with alias \(alias)")
         }
@@ -50,7 +50,7 @@ extension PeerRegistry {
 
     /// Removes the peer named by a base64 key or an alias.
     @discardableResult
-    public func remove(named name: String) async throws(RegistryError) -> Peer {
+    public func remove(named name: String) async throws(RegistryError) -> Peer? {
         if let key = try? WireGuardKey(base64: name) { return try await remove(key: key) }
         return try await remove(alias: name)
     }

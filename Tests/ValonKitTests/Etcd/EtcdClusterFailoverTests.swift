@@ -34,6 +34,10 @@ struct EtcdClusterFailoverTests {
         #expect(try await client.status().leader != 0)
         #expect(try await client.memberList().count == 3)
         #expect(client.transport.preferred != 0)
+        let each = await client.statusOfEachEndpoint()
+        #expect(each.map(\.endpoint) == ordered)
+        #expect(each.map { (try? $0.status.get()) == nil } == [true, false, false])
+        if case .failure(let error) = each[0].status { #expect(error.code == .connection) }
         #expect(try etcd.dump(prefix: "/c/") == ["/c/after": "2", "/c/txn": "3"])
 
         // The registry's operations too.
@@ -70,5 +74,6 @@ struct EtcdClusterFailoverTests {
         #expect(values == (0..<total).map(String.init))
         let revisions = batches.flatMap(\.events).map(\.kv.modRevision)
         #expect(revisions == Array(start..<(start + Int64(total))))
+        #expect(client.watchReconnects >= 1)
     }
 }

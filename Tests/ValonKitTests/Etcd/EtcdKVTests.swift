@@ -185,8 +185,9 @@ struct EtcdKVTests {
 
     @Test("unreachable endpoints: the error names every endpoint tried")
     func unreachable() async throws {
-        let ports = try EtcdCluster.freePorts(2)
-        let endpoints = ports.map { "http://127.0.0.1:\($0)" }
+        let reservation = try PortReservation(2)
+        defer { reservation.release() }
+        let endpoints = reservation.urls
         let client = try EtcdClient(EtcdConfiguration(endpoints: endpoints))
         let error = await #expect(throws: EtcdError.self) { try await client.get("/k") }
         #expect(error?.code == .unavailable)
@@ -203,7 +204,9 @@ struct EtcdKVTests {
     func failover() async throws {
         let etcd = try await EtcdCluster.start()
         defer { etcd.shutdown() }
-        let dead = "http://127.0.0.1:\(try EtcdCluster.freePorts(1)[0])"
+        let reservation = try PortReservation(1)
+        defer { reservation.release() }
+        let dead = reservation.urls[0]
         let client = try EtcdClient(EtcdConfiguration(endpoints: [dead] + etcd.clientURLs))
         try await client.put(EtcdPutRequest(key: "/f", value: "ok"))
         #expect(client.transport.preferred == 1)
@@ -214,11 +217,12 @@ struct EtcdKVTests {
     func timeout() async throws {
         let etcd = try await EtcdCluster.start()
         defer { etcd.shutdown() }
+        let patient = try EtcdClient(EtcdConfiguration(endpoints: etcd.clientURLs))
+        try await patient.put(EtcdPutRequest(key: "/t", value: "1"))
         var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
         configuration.requestTimeout = .milliseconds(300)
         configuration.retryWindow = .milliseconds(500)
         let client = try EtcdClient(configuration)
-        try await client.put(EtcdPutRequest(key: "/t", value: "1"))
         etcd.signal(0, SIGSTOP)
         defer { etcd.signal(0, SIGCONT) }
         let error = await #expect(throws: EtcdError.self) { try await client.get("/t") }
@@ -230,7 +234,7 @@ struct EtcdKVTests {
             Issue.record("expected the attempts, got \(String(describing: error))")
         }
         etcd.signal(0, SIGCONT)
-        #expect(try await client.get("/t")?.valueString == "1")
+        #expect(try await patient.get("/t")?.valueString == "1")
     }
 
     @Test("a URL that is not etcd's gateway gives an HTTP error with the status")

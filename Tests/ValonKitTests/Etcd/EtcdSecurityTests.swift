@@ -15,6 +15,8 @@ struct EtcdSecurityTests {
         let client = try EtcdClient(configuration)
         try await client.put(EtcdPutRequest(key: "/tls", value: "yes"))
         #expect(try etcd.etcdctl(["get", "/tls", "--print-value-only"]) == "yes\n")
+        // A range of keys goes over gRPC: HTTP/2 negotiated with ALPN inside TLS.
+        #expect(try await client.range(.prefix("/t")).kvs.map(\.valueString) == ["yes"])
         let watched = try await collect(client.watch(.prefix("/tls", startRevision: 1)), within: .seconds(20)) { !$0.isEmpty }
         #expect(watched.first?.events.first?.kv.valueString == "yes")
 
@@ -47,16 +49,25 @@ struct EtcdSecurityTests {
         try await client.put(EtcdPutRequest(key: "/valon/a", value: "1"))
         #expect(try etcd.dump(prefix: "/valon/", user: "root:rootpw") == ["/valon/a": "1"])
         let firstToken = try #require(client.transport.currentToken)
+        // Over gRPC the token travels as the `token` metadata.
+        #expect(try await client.range(.prefix("/valon/")).kvs.map(\.keyString) == ["/valon/a"])
+        let deniedRange = await #expect(throws: EtcdError.self) { try await client.range(.prefix("/")) }
+        #expect(deniedRange?.code == .authentication)
 
         // Outside the role's prefix: permission denied, named as such.
         let denied = await #expect(throws: EtcdError.self) { try await client.put(EtcdPutRequest(key: "/other", value: "x")) }
         #expect(denied?.code == .authentication)
         #expect(denied?.serverMessage?.contains("permission denied") == true)
 
-        // The simple token expires after a second of idleness; the client authenticates again.
+        // The simple token expires after a second of idleness; the client authenticates again,
+        // on the gateway and on gRPC.
         try await Task.sleep(for: .seconds(3))
         #expect(try await client.get("/valon/a")?.valueString == "1")
         #expect(client.transport.currentToken != firstToken)
+        let secondToken = client.transport.currentToken
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await client.range(.prefix("/valon/")).count == 1)
+        #expect(client.transport.currentToken != secondToken)
 
         // A watch with credentials.
         let watched = try await collect(client.watch(.prefix("/valon/", startRevision: 1)), within: .seconds(20)) { !$0.isEmpty }

@@ -64,6 +64,30 @@ struct EtcdWatchTests {
     }
 }
 
+extension EtcdWatchTests {
+    /// etcd's own count of open watchers (`/metrics`, read with curl).
+    static func watchers(_ etcd: EtcdCluster) throws -> Int? {
+        let metrics = try Command.check(["curl", "-s", "\(etcd.clientURLs[0])/metrics"])
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("etcd_debugging_mvcc_watcher_total ") }
+        return line.flatMap { Int($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test("leaving the loop cancels the watch: etcd sees its watcher go")
+    func cancellation() async throws {
+        let etcd = try await EtcdCluster.start()
+        defer { etcd.shutdown() }
+        let client = try EtcdClient(EtcdConfiguration(endpoints: etcd.clientURLs))
+        try etcd.etcdctl(["put", "/cancel", "x"])
+        for try await _ in client.watch(.prefix("/cancel", startRevision: 1)) { break }
+        var open = try Self.watchers(etcd)
+        for _ in 0..<50 where open != 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            open = try Self.watchers(etcd)
+        }
+        #expect(open == 0)
+    }
+}
+
 @Suite("JSONLineBuffer splits a stream into lines")
 struct JSONLineBufferTests {
     @Test("chunks split anywhere give the same lines", arguments: [1, 2, 3, 7, 100])

@@ -117,10 +117,18 @@ struct PeerRegistryTests {
         #expect(try await registry.remove(key: TestKeys.slashes) == a)
         #expect(try Self.revision(etcd) == revision + 1)
         revision += 1
-        #expect(try await registry.remove(named: "two").publicKey == TestKeys.pluses)
+        #expect(try await registry.remove(named: "two")?.publicKey == TestKeys.pluses)
         #expect(try Self.revision(etcd) == revision + 1)
         #expect(try etcd.dump(prefix: "/valon/") == kept)
         #expect(try await registry.list().peers == [keep])
+
+        // A damaged record (no wg_ip) is removed too, alias included.
+        let damaged = TestKeys.random()
+        try etcd.etcdctl(["put", "/valon/peers/\(damaged.base64)/alias", "broken"])
+        try etcd.etcdctl(["put", "/valon/aliases/broken", damaged.base64])
+        #expect(try await registry.list().problems.map(\.holder) == [damaged.base64])
+        #expect(try await registry.remove(alias: "broken") == nil)
+        #expect(try etcd.dump(prefix: "/valon/") == kept)
 
         let missing = await #expect(throws: RegistryError.self) { try await registry.remove(alias: "one") }
         #expect(missing?.code == .peerNotFound)

@@ -52,10 +52,29 @@ final class EtcdCluster: @unchecked Sendable {
     /// Starts `size` members and waits until every one answers `/health`.
     /// `extraArguments` go to every member (`--auth-token-ttl 1`).
     static func start(size: Int = 1, tls: Bool = false, extraArguments: [String] = []) async throws -> EtcdCluster {
+        // A port found free may be taken by another test before etcd binds it: try anew.
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            do {
+                return try await startOnce(size: size, tls: tls, extraArguments: extraArguments)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError!
+    }
+
+    private static func startOnce(size: Int, tls: Bool, extraArguments: [String]) async throws -> EtcdCluster {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("valon-etcd-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let certificates = tls ? try makeCertificates(in: directory) : nil
+        let certificates: Certificates?
+        do {
+            certificates = tls ? try makeCertificates(in: directory) : nil
+        } catch {
+            try? FileManager.default.removeAll(atPath: directory)
+            throw error
+        }
         let ports = try freePorts(2 * size)
         let scheme = tls ? "https" : "http"
         let members = (0..<size).map { index in
@@ -226,26 +245,57 @@ final class EtcdCluster: @unchecked Sendable {
 
     /// Free TCP ports on 127.0.0.1, found by binding to port 0 (all bound at once, so distinct).
     static func freePorts(_ count: Int) throws -> [Int] {
-        var sockets: [Int32] = []
-        defer { for fd in sockets { close(fd) } }
-        var ports: [Int] = []
-        for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw SystemError(operation: "socket", errno: errno) }
-            sockets.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-            }
-            guard bound else { throw SystemError(operation: "bind", target: "127.0.0.1:0", errno: errno) }
-            ports.append(Int(UInt16(bigEndian: address.sin_port)))
-        }
-        return ports
+        let reservation = try PortReservation(count)
+        reservation.release()
+        return reservation.ports
     }
+}
+
+/// Loopback TCP ports held bound, without listening, until released: a connection to one
+/// is refused, and no other process can take the port meanwhile (an unreachable endpoint
+/// that stays unreachable while tests run in parallel).
+final class PortReservation: @unchecked Sendable {
+    let ports: [Int]
+    private var sockets: [Int32]
+
+    init(_ count: Int) throws {
+        var sockets: [Int32] = []
+        var ports: [Int] = []
+        do {
+            for _ in 0..<count {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                guard fd >= 0 else { throw SystemError(operation: "socket", errno: errno) }
+                sockets.append(fd)
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                address.sin_port = 0
+                var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+                let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+                    }
+                }
+                guard bound else { throw SystemError(operation: "bind", target: "127.0.0.1:0", errno: errno) }
+                ports.append(Int(UInt16(bigEndian: address.sin_port)))
+            }
+        } catch {
+            for fd in sockets { close(fd) }
+            throw error
+        }
+        self.sockets = sockets
+        self.ports = ports
+    }
+
+    /// `http://127.0.0.1:<port>` for each port.
+    var urls: [String] { ports.map { "http://127.0.0.1:\($0)" } }
+
+    func release() {
+        for fd in sockets { close(fd) }
+        sockets = []
+    }
+
+    deinit { release() }
 }
 
 extension FileManager {
