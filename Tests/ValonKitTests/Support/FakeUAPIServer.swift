@@ -42,7 +42,10 @@ final class FakeUAPIServer: @unchecked Sendable {
         guard bound == 0, listen(listener, 8) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "bind/listen \(path): errno \(errno)"])
         }
-        DispatchQueue.global().async { self.serve() }
+        // A thread of its own: GCD's global queue has as many workers as cores on Linux,
+        // and a silent server holding one would starve the others.
+        let thread = Thread { self.serve() }
+        thread.start()
     }
 
     private func serve() {
@@ -79,13 +82,14 @@ final class FakeUAPIServer: @unchecked Sendable {
         return false
     }
 
-    /// Reads up to the blank line that ends a request.
+    /// Reads up to the blank line that ends a request (clients send one request and wait).
     private func readRequest(_ connection: Int32) -> String {
         var request = [UInt8]()
-        var byte: UInt8 = 0
-        while read(connection, &byte, 1) == 1 {
-            request.append(byte)
-            if request.count >= 2 && request.suffix(2) == [10, 10] { break }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while !(request.count >= 2 && request.suffix(2) == [10, 10]) {
+            let count = chunk.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            request.append(contentsOf: chunk[0..<count])
         }
         return String(decoding: request, as: UTF8.self)
     }

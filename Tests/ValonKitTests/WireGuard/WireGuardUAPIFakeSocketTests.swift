@@ -70,6 +70,17 @@ import ValonKit
         #expect(server.requests.isEmpty)
     }
 
+    /// A batch of 1,000 peers goes out as one `set=1` request on one connection.
+    @Test func oneRequestForAWholeBatch() throws {
+        let server = try FakeUAPIServer(replies: [.bytes("errno=0\n\n")])
+        defer { server.stop() }
+        let update = WireGuardDevice(name: server.name, peers: (0..<1_000).map { index in
+            WireGuardPeer(publicKey: .generatePreshared(), allowedIPs: [IPNetwork("10.2.\(index / 250).\(index % 250)/32")!])
+        }, flags: .replacePeers)
+        try backend(server).apply(update)
+        #expect(server.requests == [String(decoding: WireGuardUAPI.setRequest(for: update), as: UTF8.self)])
+    }
+
     @Test func invalidNameIsRefusedBeforeAnySocket() {
         let backend = WireGuardUAPIBackend(socketDirectory: "/nonexistent")
         #expect { _ = try backend.device(named: "../etc/x") } throws: { ($0 as! WireGuardError).code == .invalidArgument }
