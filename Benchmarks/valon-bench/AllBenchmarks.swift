@@ -2,6 +2,7 @@
 let allBenchmarks: [any Benchmark.Type] = [
     KeyDerivationBenchmark.self,
     WireGuardNetlinkBenchmark.self,
+    DNSCodecBenchmark.self,
     DNSResolverBenchmark.self,
     EtcdBenchmark.self,
     WireGuardUAPIBenchmark.self,

@@ -7,6 +7,8 @@ extension DNSError.Code {
     public static let serverFailure = Self(rawValue: "serverFailure")
     /// The only replies that came do not decode or do not answer the query.
     public static let malformedReply = Self(rawValue: "malformedReply")
+    /// The reply is NXDOMAIN or holds no record of the type that was required (NODATA).
+    public static let noAnswer = Self(rawValue: "noAnswer")
     /// A socket call failed or the server closed the connection; `cause` holds the error.
     public static let network = Self(rawValue: "network")
     /// A zone transfer broke the rules of RFC 5936 or the configured limits.

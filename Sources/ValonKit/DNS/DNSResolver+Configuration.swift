@@ -48,11 +48,13 @@ public struct DNSZoneTransferLimits: Hashable, Sendable {
 }
 
 extension Endpoint {
-    /// Parses a DNS server as written on a command line: `ADDRESS` (port 53),
-    /// `IPV4:PORT`, `IPV6` or `[IPV6]:PORT`.
+    /// Parses a DNS server as written on a command line: `ADDRESS` or `[IPV6]` (port 53),
+    /// `IPV4:PORT` or `[IPV6]:PORT`.
     public init?(dnsServer text: some StringProtocol) {
         if let address = IPAddress(text) {
             self.init(address: address, port: 53)
+        } else if text.hasPrefix("["), text.hasSuffix("]"), let address = IPv6Address(text.dropFirst().dropLast()) {
+            self.init(address: .v6(address), port: 53)
         } else {
             self.init(text)
         }

@@ -48,6 +48,17 @@ import Testing
         #expect(DNSTestZones.normalizeDigLines(dig).sorted() == expected)
     }
 
+    @Test func theZoneSerialComesFromItsSOA() async throws {
+        let soa = try await resolver().startOfAuthority(of: try DNSName("RESOLVER.test."))
+        #expect(soa.serial == 2026112601)
+        #expect(soa.primaryServer == (try name("ns1")))
+        let error = await #expect(throws: DNSError.self) {
+            try await resolver().startOfAuthority(of: try name("www"))
+        }
+        #expect(error?.code == .noAnswer)
+        #expect(error?.message.contains("no SOA for www.resolver.test.") == true)
+    }
+
     @Test func nxdomainCarriesTheSOA() async throws {
         let reply = try await resolver().query(try name("nope"), .a)
         #expect(reply.header.responseCode == .nxDomain)
@@ -104,6 +115,34 @@ import Testing
         #expect(replies[200].header.responseCode == .nxDomain)
     }
 
+    @Test func pipelinedTCPQueriesGoOutAgainWhenTheServerCloses() async throws {
+        // NSD closes a TCP connection after 40 queries: the rest go out on new connections.
+        let limited = try NSDTestServer(zones: [.init(name: DNSTestZones.resolverZone, text: DNSTestZones.resolver)],
+                                        extraServerOptions: ["tcp-query-count: 40"])
+        defer { limited.stop() }
+        var configuration = DNSResolver.Configuration(server: Endpoint(limited.endpointText)!)
+        configuration.transport = .tcp
+        let questions = try (0..<300).map { DNSQuestion(name: try name("host\($0)"), type: .a, dnsClass: .in) }
+        let replies = try await DNSResolver(configuration: configuration).resolve(questions)
+        #expect(replies.map { $0.answers.map(\.data) } == (0..<300).map { [.a(IPv4Address(DNSTestZones.hostAddress($0))!)] })
+    }
+
+    @Test func aZoneNSDCouldNotLoadIsAServerFailure() async throws {
+        // NSD answers SERVFAIL for a configured zone whose file does not parse.
+        let broken = try NSDTestServer(zones: [
+            .init(name: DNSTestZones.resolverZone, text: DNSTestZones.resolver),
+            .init(name: "broken.test.", text: "this is not a zone file\n"),
+        ])
+        defer { broken.stop() }
+        let resolver = DNSResolver(server: Endpoint(broken.endpointText)!)
+        let error = await #expect(throws: DNSError.self) {
+            try await resolver.query(try DNSName("www.broken.test."), .a)
+        }
+        #expect(error?.code == .serverFailure)
+        #expect(error?.message.contains("SERVFAIL") == true)
+        #expect(error?.message.contains(broken.endpointText) == true)
+    }
+
     @Test func tcpTransportAnswersAsUDPDoes() async throws {
         let reply = try await resolver { $0.transport = .tcp }.query(try name("www"), .aaaa)
         #expect(answers(reply) == ["www.resolver.test. 300 in aaaa 2001:db8::10"])
@@ -125,10 +164,20 @@ import Testing
         #expect(error?.code == .timeout)
         #expect(error?.message.contains("127.0.0.1:\(silent.port)") == true)
         #expect(error?.message.contains("2 tries") == true)
-        // The same query (same ID) was sent twice.
-        let queries = try FakeDNSPeers.drain(silent.descriptor).map { try DNSMessage(decoding: $0) }
+        // The same query (same ID) was sent twice from one socket.
+        let first = FakeDNSPeers.drain(silent.descriptor)
+        let queries = try first.map { try DNSMessage(decoding: $0.bytes) }
         #expect(queries.count == 2)
         #expect(Set(queries.map(\.header.id)).count == 1)
+        #expect(Set(first.map(\.port)).count == 1)
+        // Further queries come from fresh sockets: other source ports (RFC 5452 §9.2).
+        var ports: Set<UInt16> = Set(first.map(\.port))
+        configuration.attempts = 1
+        for _ in 0..<3 {
+            _ = try? await DNSResolver(configuration: configuration).query(try DNSName("quiet.test."), .a)
+            ports.formUnion(FakeDNSPeers.drain(silent.descriptor).map(\.port))
+        }
+        #expect(ports.count > 1)
     }
 
     @Test func decoysAreIgnoredUntilTheRealReply() async throws {
@@ -155,17 +204,42 @@ import Testing
         #expect(error?.message.contains("127.0.0.1:\(responder.port)") == true)
     }
 
+    @Test(arguments: [DNSResolver.Configuration.Transport.udp, .tcp])
+    func aClosedPortIsANetworkErrorWithItsCause(transport: DNSResolver.Configuration.Transport) async throws {
+        // A port that was free a moment ago: the kernel answers with ICMP port unreachable
+        // (UDP, seen by the connected socket) or a RST (TCP).
+        let (descriptor, port) = FakeDNSPeers.boundUDPSocket()
+        close(descriptor)
+        var configuration = DNSResolver.Configuration(server: Endpoint("127.0.0.1:\(port)")!)
+        configuration.transport = transport
+        configuration.timeout = .seconds(5)
+        let error = await #expect(throws: DNSError.self) {
+            try await DNSResolver(configuration: configuration).query(try DNSName("closed.test."), .a)
+        }
+        #expect(error?.code == .network)
+        #expect(error?.message.contains("127.0.0.1:\(port)") == true)
+        #expect(error?.cause?.contains("Connection refused") == true, "\(String(describing: error))")
+    }
+
     @Test func cancellationStopsAWait() async throws {
         let silent = FakeDNSPeers.boundUDPSocket()
         defer { close(silent.descriptor) }
         var configuration = DNSResolver.Configuration(server: Endpoint("127.0.0.1:\(silent.port)")!)
         configuration.timeout = .seconds(30)
         let task = Task { try await DNSResolver(configuration: configuration).query(try DNSName("quiet.test."), .a) }
-        #expect(FakeDNSPeers.waitReadable(silent.descriptor, milliseconds: 10_000))
+        // Wait (without holding a thread of the cooperative pool) until the query is out.
+        var sent = false
+        for _ in 0..<600 where !sent {
+            try await Task.sleep(for: .milliseconds(50))
+            sent = FakeDNSPeers.waitReadable(silent.descriptor, milliseconds: 0)
+        }
+        #expect(sent)
         task.cancel()
         let result = await task.result
-        #expect(throws: DNSError.self) { try result.get() }
-        #expect((try? result.get()) == nil)
-        if case .failure(let error as DNSError) = result { #expect(error.code == .cancelled) }
+        guard case .failure(let error as DNSError) = result else {
+            Issue.record("a cancelled query ended with \(result)")
+            return
+        }
+        #expect(error.code == .cancelled)
     }
 }

@@ -113,6 +113,7 @@ struct DNSRoundTripTests {
         (DNSMessage(answers: [DNSResourceRecord(name: .root, ttl: 0, data: .txt([]))]), .invalidRecord),
         (DNSMessage(answers: [DNSEDNS().record]), .invalidOPT),
         (DNSMessage(additionals: [DNSEDNS().record, DNSEDNS().record]), .invalidOPT),
+        (DNSMessage(additionals: [DNSResourceRecord(name: name("x"), ttl: 0, data: .opt([]))]), .invalidOPT),
         (DNSMessage(header: DNSHeader(responseCode: .badVers)), .invalidHeader),
         (DNSMessage(answers: [DNSResourceRecord(name: .root, ttl: 0, data: .unknown(type: DNSRecordType(rawValue: 99), bytes: [UInt8](repeating: 0, count: 65536)))]), .messageTooLarge),
     ])

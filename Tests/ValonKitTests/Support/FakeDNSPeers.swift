@@ -18,14 +18,18 @@ enum FakeDNSPeers {
         return poll(&entry, 1, milliseconds) > 0
     }
 
-    /// The datagrams waiting on `descriptor`, without blocking.
-    static func drain(_ descriptor: Int32) -> [[UInt8]] {
-        var datagrams: [[UInt8]] = []
+    /// The datagrams waiting on `descriptor` and the source port of each, without blocking.
+    static func drain(_ descriptor: Int32) -> [(bytes: [UInt8], port: UInt16)] {
+        var datagrams: [(bytes: [UInt8], port: UInt16)] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while waitReadable(descriptor, milliseconds: 0) {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
+            var sender = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let count = withUnsafeMutablePointer(to: &sender) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(descriptor, &buffer, buffer.count, 0, $0, &length) }
+            }
             if count < 0 { break }
-            datagrams.append(Array(buffer[..<count]))
+            datagrams.append((Array(buffer[..<count]), UInt16(bigEndian: sender.sin_port)))
         }
         return datagrams
     }

@@ -11,14 +11,31 @@ extension DNSMessage {
     /// so its answers re-encode byte for byte.
     ///
     /// - Throws: ``DNSError/Code/messageTooLarge`` past 65535 bytes or entries,
-    ///   ``DNSError/Code/invalidOPT`` for an OPT record outside the additional section or a
-    ///   second one, ``DNSError/Code/invalidHeader`` for a header RCODE above 15, and
-    ///   ``DNSError/Code/invalidRecord`` for RDATA that has no wire form.
+    ///   ``DNSError/Code/invalidOPT`` for an OPT record outside the additional section, a
+    ///   second one or one not owned by the root, ``DNSError/Code/invalidHeader`` for a
+    ///   header RCODE above 15, and ``DNSError/Code/invalidRecord`` for RDATA that has no
+    ///   wire form.
     public func encoded(compress: Bool = true) throws(DNSError) -> [UInt8] {
+        var writer = try startEncoding(compress: compress)
+        for (section, records) in [("answer", answers), ("authority", authorities), ("additional", additionals)] {
+            for (index, record) in records.enumerated() {
+                try record.encode(into: &writer, section: section, index: index)
+            }
+        }
+        guard writer.bytes.count <= Self.maximumSize else {
+            throw DNSError(.messageTooLarge, "the message would be \(writer.bytes.count) bytes; at most 65535 (RFC 1035 §4.2.2)")
+        }
+        return writer.bytes
+    }
+
+    /// Checks what has no wire form, then writes the header (with the full counts) and the
+    /// question section.
+    func startEncoding(compress: Bool) throws(DNSError) -> DNSWireWriter {
         guard header.responseCode.rawValue <= 0x0F else {
             throw DNSError(.invalidHeader, "RCODE \(header.responseCode) does not fit the header's 4 bits; "
                            + "set DNSMessage.responseCode to keep the upper bits in the OPT record (RFC 6891 §6.1.3)")
         }
+        try checkOPT()
         var writer = DNSWireWriter(compress: compress)
         writer.writeUInt16(header.id)
         writer.writeUInt16(header.flags)
@@ -34,23 +51,28 @@ extension DNSMessage {
             writer.writeUInt16(question.type.rawValue)
             writer.writeUInt16(question.dnsClass.rawValue)
         }
-        var sawOPT = false
-        for (section, records) in [("answer", answers), ("authority", authorities), ("additional", additionals)] {
-            for (index, record) in records.enumerated() {
-                if record.type == .opt {
-                    guard section == "additional", !sawOPT else {
-                        throw DNSError(.invalidOPT, "\(section) \(index + 1) is an OPT record; a message has at most one, "
-                                       + "in the additional section (RFC 6891 §6.1.1)")
-                    }
-                    sawOPT = true
-                }
-                try record.encode(into: &writer, section: section, index: index)
+        return writer
+    }
+
+    /// RFC 6891 §6.1.1: at most one OPT record, in the additional section, owned by the root.
+    private func checkOPT() throws(DNSError) {
+        for (section, records) in [("answer", answers), ("authority", authorities)] {
+            if let index = records.firstIndex(where: { $0.type == .opt }) {
+                throw DNSError(.invalidOPT, "\(section) \(index + 1) is an OPT record; OPT belongs in the additional "
+                               + "section (RFC 6891 §6.1.1)")
             }
         }
-        guard writer.bytes.count <= Self.maximumSize else {
-            throw DNSError(.messageTooLarge, "the message would be \(writer.bytes.count) bytes; at most 65535 (RFC 1035 §4.2.2)")
+        var seen = false
+        for (index, record) in additionals.enumerated() where record.type == .opt {
+            guard !seen else {
+                throw DNSError(.invalidOPT, "additional \(index + 1) is a second OPT record; a message has at most one "
+                               + "(RFC 6891 §6.1.1)")
+            }
+            guard record.name.isRoot else {
+                throw DNSError(.invalidOPT, "the OPT record's owner is \(record.name), not the root (RFC 6891 §6.1.2)")
+            }
+            seen = true
         }
-        return writer.bytes
     }
 }
 
