@@ -30,10 +30,13 @@ extension Peer {
                 Output.json(PeerRemovalJSON(removal))
                 return
             }
-            let peer = removal.peer
             print("Removed peer from etcd")
             if removal.removedFromInterface { print("Removed peer from WireGuard interface \(admin.interfaceName)") }
-            print("✓ Successfully removed peer \(peer.publicKey.base64) (alias: \(peer.alias), IP: \(peer.wgIP))")
+            if let peer = removal.peer {
+                print("✓ Successfully removed peer \(peer.publicKey.base64) (alias: \(peer.alias), IP: \(peer.wgIP))")
+            } else {
+                print("✓ Successfully removed the damaged record of \(removal.name)")
+            }
         }
     }
 

@@ -117,17 +117,29 @@ public struct PeerAdditionJSON: Codable, Sendable, Hashable {
 
 /// `peer remove --json`.
 public struct PeerRemovalJSON: Codable, Sendable, Hashable {
-    public var removed: PeerExport
+    public var name: String
+    /// `nil` for a damaged record, removed all the same.
+    public var removed: PeerExport?
     public var removedFromInterface: Bool
     public var interfaceNote: String?
 
     enum CodingKeys: String, CodingKey {
-        case removed, removedFromInterface = "removed_from_interface", interfaceNote = "interface_note"
+        case name, removed, removedFromInterface = "removed_from_interface", interfaceNote = "interface_note"
     }
 
     public init(_ removal: PeerRemoval) {
-        removed = PeerExport(removal.peer)
+        name = removal.name
+        removed = removal.peer.map(PeerExport.init)
         removedFromInterface = removal.removedFromInterface
         interfaceNote = removal.interfaceNote
+    }
+
+    /// Encodes `nil` optionals as `null`, so every key is always present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(removed, forKey: .removed)
+        try container.encode(removedFromInterface, forKey: .removedFromInterface)
+        try container.encode(interfaceNote, forKey: .interfaceNote)
     }
 }

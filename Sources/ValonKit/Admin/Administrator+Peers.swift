@@ -13,7 +13,11 @@ public struct PeerView: Sendable, Hashable {
 
 /// The outcome of `peer remove`.
 public struct PeerRemoval: Sendable, Hashable {
-    public var peer: Peer
+    /// The alias or key the operator named.
+    public var name: String
+    /// The peer as it was; `nil` for a damaged record (no readable address or alias),
+    /// which is removed all the same.
+    public var peer: Peer?
     /// Whether the interface held the peer and it was removed from it.
     public var removedFromInterface: Bool
     /// Why the interface was not changed, when it was not.
@@ -47,27 +51,26 @@ extension Administrator {
     /// daemon's reconciler removes the peer.
     public func removePeer(named name: String) async throws(AdminError) -> PeerRemoval {
         let peer = try await registryCall { () async throws(RegistryError) in try await registry.remove(named: name) }
+        func outcome(_ removed: Bool, _ note: String? = nil) -> PeerRemoval {
+            PeerRemoval(name: name, peer: peer, removedFromInterface: removed, interfaceNote: note)
+        }
+        guard let key = peer?.publicKey ?? (try? WireGuardKey(base64: name)) else {
+            return outcome(false, "the damaged record of \(name) is removed from the registry; valon-discovery removes its key from \(interfaceName)")
+        }
         let device: WireGuardDevice?
         do {
             device = try readInterface()
         } catch {
-            return PeerRemoval(peer: peer, removedFromInterface: false,
-                               interfaceNote: "the peer is removed from the registry, but \(interfaceName) could not be read: \(error.message)")
+            return outcome(false, "the peer is removed from the registry, but \(interfaceName) could not be read: \(error.message)")
         }
-        guard let device else {
-            return PeerRemoval(peer: peer, removedFromInterface: false,
-                               interfaceNote: "interface \(interfaceName) does not exist")
-        }
-        guard device.peer(peer.publicKey) != nil else {
-            return PeerRemoval(peer: peer, removedFromInterface: false, interfaceNote: nil)
-        }
+        guard let device else { return outcome(false, "interface \(interfaceName) does not exist") }
+        guard device.peer(key) != nil else { return outcome(false) }
         do {
-            try applyToInterface(WireGuardDevice(name: interfaceName, peers: [.removal(of: peer.publicKey)]))
+            try applyToInterface(WireGuardDevice(name: interfaceName, peers: [.removal(of: key)]))
         } catch {
-            return PeerRemoval(peer: peer, removedFromInterface: false,
-                               interfaceNote: "the peer is removed from the registry, but removing it from \(interfaceName) failed: \(error.message); valon-discovery removes it")
+            return outcome(false, "the peer is removed from the registry, but removing it from \(interfaceName) failed: \(error.message); valon-discovery removes it")
         }
-        return PeerRemoval(peer: peer, removedFromInterface: true, interfaceNote: nil)
+        return outcome(true)
     }
 
     /// `peer export`: every peer as `{"pubkey", "ip", "alias"}`, the seed's export format.

@@ -135,6 +135,24 @@ struct ValonctlPeerTests {
         #expect((try JSONSerialization.jsonObject(with: Data(emptyList.stdout.utf8)) as? [Any])?.isEmpty == true)
     }
 
+    @Test("a damaged record is reported by list and removed by remove")
+    func damagedRecord() async throws {
+        let node = try await ValonctlFixture()
+        defer { node.shutdown() }
+        let key = try newPublicKey()
+        try node.etcd.etcdctl(["put", "/valon/peers/\(key.base64)/alias", "broken"])
+        try node.etcd.etcdctl(["put", "/valon/aliases/broken", key.base64])
+        let list = try node.valonctl(["peer", "list", "--json"])
+        #expect(list.status == 0)
+        #expect(list.stderr.contains("warning: peer record \(key.base64): no wg_ip"), "\(list.stderr)")
+        let removed = try node.valonctl(["peer", "remove", key.base64, "--json"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(removed.stdout.utf8)) as? [String: Any])
+        #expect(json["removed"] is NSNull)
+        #expect(json["name"] as? String == key.base64)
+        #expect(try node.registry()["/valon/peers/\(key.base64)/alias"] == nil)
+    }
+
     @Test("20 valonctl peer add processes started at once get 20 distinct addresses")
     func concurrentAdds() async throws {
         let node = try await ValonctlFixture()
