@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "ValonKit", targets: ["ValonKit"]),
+        .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
         .executable(name: "valonctl", targets: ["valonctl"]),
     ],
@@ -19,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // The command-line tools' argument parsing, help and shell completion.
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // valon-discovery only (the server): DNS over SwiftNIO, the DDNS API on Hummingbird,
+        // a daemon's life with swift-service-lifecycle. Clients never link these.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // libcurl with non-variadic shims: curl_easy_setopt is variadic and Swift cannot call it.
@@ -56,6 +62,26 @@ let package = Package(
             dependencies: [
                 "ValonKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The discovery node as a library, so tests can start it in-process.
+        .target(
+            name: "ValonDiscovery",
+            dependencies: [
+                "ValonKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ValonDiscoveryTests",
+            dependencies: [
+                "ValonDiscovery",
+                "ValonKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         // Example: DNS-SD browse of a VALON zone with pipelined queries.

@@ -12,7 +12,7 @@ packages=(
   # independent oracles
   wireguard-tools bind9-dnsutils curl xxd
   # networks: namespaces, veth, NAT routers
-  iproute2 iptables kmod
+  iproute2 iptables kmod iputils-ping
   # the kernel-WireGuard VM (scripts/vm)
   qemu-system-x86 busybox-static cpio zstd xz-utils
   # benchmarks

@@ -2,8 +2,8 @@
 let allBenchmarks: [any Benchmark.Type] = [
     KeyDerivationBenchmark.self,
     WireGuardNetlinkBenchmark.self,
+    WireGuardUAPIBenchmark.self,
+    EtcdBenchmark.self,
     DNSCodecBenchmark.self,
     DNSResolverBenchmark.self,
-    EtcdBenchmark.self,
-    WireGuardUAPIBenchmark.self,
 ]

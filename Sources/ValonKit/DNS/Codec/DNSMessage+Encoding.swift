@@ -17,11 +17,9 @@ extension DNSMessage {
     ///   wire form.
     public func encoded(compress: Bool = true) throws(DNSError) -> [UInt8] {
         var writer = try startEncoding(compress: compress)
-        for (section, records) in [("answer", answers), ("authority", authorities), ("additional", additionals)] {
-            for (index, record) in records.enumerated() {
-                try record.encode(into: &writer, section: section, index: index)
-            }
-        }
+        for (index, record) in answers.enumerated() { try record.encode(into: &writer, section: "answer", index: index) }
+        for (index, record) in authorities.enumerated() { try record.encode(into: &writer, section: "authority", index: index) }
+        for (index, record) in additionals.enumerated() { try record.encode(into: &writer, section: "additional", index: index) }
         guard writer.bytes.count <= Self.maximumSize else {
             throw DNSError(.messageTooLarge, "the message would be \(writer.bytes.count) bytes; at most 65535 (RFC 1035 §4.2.2)")
         }
@@ -39,13 +37,10 @@ extension DNSMessage {
         var writer = DNSWireWriter(compress: compress)
         writer.writeUInt16(header.id)
         writer.writeUInt16(header.flags)
-        for (count, field) in [(questions.count, "QDCOUNT"), (answers.count, "ANCOUNT"),
-                               (authorities.count, "NSCOUNT"), (additionals.count, "ARCOUNT")] {
-            guard count <= Int(UInt16.max) else {
-                throw DNSError(.messageTooLarge, "\(field) would be \(count); the field holds at most 65535")
-            }
-            writer.writeUInt16(UInt16(count))
-        }
+        try writer.writeCount(questions.count, "QDCOUNT")
+        try writer.writeCount(answers.count, "ANCOUNT")
+        try writer.writeCount(authorities.count, "NSCOUNT")
+        try writer.writeCount(additionals.count, "ARCOUNT")
         for question in questions {
             writer.writeName(question.name, compressible: true)
             writer.writeUInt16(question.type.rawValue)
@@ -56,11 +51,12 @@ extension DNSMessage {
 
     /// RFC 6891 §6.1.1: at most one OPT record, in the additional section, owned by the root.
     private func checkOPT() throws(DNSError) {
-        for (section, records) in [("answer", answers), ("authority", authorities)] {
-            if let index = records.firstIndex(where: { $0.type == .opt }) {
-                throw DNSError(.invalidOPT, "\(section) \(index + 1) is an OPT record; OPT belongs in the additional "
-                               + "section (RFC 6891 §6.1.1)")
-            }
+        if let index = answers.firstIndex(where: { $0.type == .opt }) {
+            throw DNSError(.invalidOPT, "answer \(index + 1) is an OPT record; OPT belongs in the additional section (RFC 6891 §6.1.1)")
+        }
+        if let index = authorities.firstIndex(where: { $0.type == .opt }) {
+            throw DNSError(.invalidOPT, "authority \(index + 1) is an OPT record; OPT belongs in the additional section "
+                           + "(RFC 6891 §6.1.1)")
         }
         var seen = false
         for (index, record) in additionals.enumerated() where record.type == .opt {

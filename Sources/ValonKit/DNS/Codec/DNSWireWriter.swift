@@ -32,6 +32,14 @@ struct DNSWireWriter {
         bytes.append(UInt8(truncatingIfNeeded: value))
     }
 
+    /// Writes a header count (RFC 1035 §4.1.1), refusing one over 65535.
+    mutating func writeCount(_ count: Int, _ field: String) throws(DNSError) {
+        guard count <= Int(UInt16.max) else {
+            throw DNSError(.messageTooLarge, "\(field) would be \(count); the field holds at most 65535")
+        }
+        writeUInt16(UInt16(count))
+    }
+
     mutating func writeBytes(_ data: some Collection<UInt8>) {
         bytes.append(contentsOf: data)
     }

@@ -1,0 +1,71 @@
+import ValonKit
+
+/// An immutable view of the whole registry at one etcd revision, indexed the ways the
+/// discovery node asks: by alias and key label (DNS names), by WireGuard address (who is
+/// calling the DDNS API) and by public key (reconciliation, endpoint learning).
+///
+/// The DNS server answers from one snapshot at a time; a new snapshot replaces the old
+/// one atomically when etcd changes, so an answer never mixes two registry states.
+public struct RegistrySnapshot: Sendable {
+    /// The peers, in the registry's order (by base64 key).
+    public let peers: [Peer]
+    /// The etcd revision the peers were read at.
+    public let revision: Int64
+    /// Records that could not be read as peers, kept for `/health` and the logs.
+    public let problems: [RegistryError]
+
+    private let byName: [String: Int]
+    private let byAddress: [IPAddress: Int]
+    private let byKey: [WireGuardKey: Int]
+
+    public init(listing: PeerListing) {
+        self.init(peers: listing.peers, revision: listing.revision, problems: listing.problems)
+    }
+
+    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = []) {
+        self.peers = peers
+        self.revision = revision
+        self.problems = problems
+        var byName = [String: Int](minimumCapacity: peers.count * 2)
+        var byAddress = [IPAddress: Int](minimumCapacity: peers.count)
+        var byKey = [WireGuardKey: Int](minimumCapacity: peers.count)
+        for (index, peer) in peers.enumerated() {
+            // The alias and the 52-character key label never collide: aliases are at most 63
+            // characters but a label-shaped alias would be decoded as a key first by clients,
+            // so the alias wins here only when no peer has that key label.
+            byName[peer.publicKey.dnsLabel] = index
+            byAddress[peer.wgIP] = index
+            byKey[peer.publicKey] = index
+        }
+        for (index, peer) in peers.enumerated() where byName[peer.alias.lowercased()] == nil {
+            byName[peer.alias.lowercased()] = index
+        }
+        self.byName = byName
+        self.byAddress = byAddress
+        self.byKey = byKey
+    }
+
+    /// An empty registry, before the first read.
+    public static let empty = RegistrySnapshot(peers: [], revision: 0)
+
+    /// The peer named by `label`: its alias or its 52-character base32 key label,
+    /// compared case-insensitively (DNS names are, RFC 4343).
+    public func peer(named label: String) -> Peer? {
+        byName[label.lowercased()].map { peers[$0] }
+    }
+
+    /// The peer whose WireGuard address is `address`.
+    public func peer(address: IPAddress) -> Peer? {
+        byAddress[address].map { peers[$0] }
+    }
+
+    /// The peer with this public key.
+    public func peer(key: WireGuardKey) -> Peer? {
+        byKey[key].map { peers[$0] }
+    }
+
+    /// The zone's SOA serial: the etcd revision, reduced to 32 bits. RFC 1982 serial
+    /// arithmetic makes the wrap harmless as long as fewer than 2^31 revisions pass between
+    /// two looks by one secondary.
+    public var serial: UInt32 { UInt32(truncatingIfNeeded: revision) }
+}
