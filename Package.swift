@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
         .executable(name: "valon-discovery", targets: ["valon-discovery"]),
+        .executable(name: "valonctl", targets: ["valonctl"]),
     ],
     dependencies: [
         // X25519 keys (WireGuard private/public keys).
@@ -61,6 +62,14 @@ let package = Package(
             name: "dns-browse",
             dependencies: ["ValonKit"],
             path: "Examples/dns-browse"
+        ),
+        // The administrator's tool (DESIGN §1): argument parsing and output over ValonKit.
+        .executableTarget(
+            name: "valonctl",
+            dependencies: [
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // The discovery node as a library, so tests can start it in-process.
         .target(
