@@ -15,7 +15,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 log=$(mktemp)
 .build/"$configuration"/valon-bench dns-server serve --peers 1000 --port "$port" >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 100); do dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 valon.internal SOA | grep -q . && break; sleep 0.1; done
 python3 - "$port" "$seconds" "$pid" <<'PY'
 import os, random, socket, struct, sys, time

@@ -18,6 +18,8 @@ packages=(
   # benchmarks
   dnsperf
   openssl ca-certificates
+  # test helpers and benchmark scripts
+  python3 util-linux
 )
 
 missing=()

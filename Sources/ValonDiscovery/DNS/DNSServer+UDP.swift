@@ -6,12 +6,15 @@ import NIOPosix
 import ValonKit
 
 extension DNSServer {
-    /// One UDP socket on `address`; several share a port through SO_REUSEPORT, so the
-    /// kernel spreads queries over the event loop threads.
-    func bindUDP(_ address: IPAddress, port: UInt16) async throws -> any Channel {
+    /// One UDP socket on `address`; with `sharedPort` several share a port through
+    /// SO_REUSEPORT, so the kernel spreads queries over the event loop threads.
+    ///
+    /// Sharing is only for a configured port: the kernel may hand a port-0 bind a port that
+    /// other SO_REUSEPORT (or, for UDP, SO_REUSEADDR) sockets of the same user already hold,
+    /// and two servers would then split each other's queries.
+    func bindUDP(_ address: IPAddress, port: UInt16, sharedPort: Bool) async throws -> any Channel {
         try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+            .channelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: sharedPort ? 1 : 0)
             // Up to 16 datagrams per read (recvmmsg), 4 KiB each; a 4 MiB receive buffer rides
             // out a busy moment of the event loop without dropping queries.
             .channelOption(.datagramVectorReadMessageCount, value: 16)

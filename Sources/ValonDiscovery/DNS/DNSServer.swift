@@ -121,10 +121,13 @@ public final class DNSServer: Service, Sendable {
             ? [IPAddress("0.0.0.0")!, IPAddress("::")!] : configuration.bindAddresses
         var channels = [any Channel]()
         var port = configuration.port
+        // A port picked by the kernel is not shared: one UDP socket per address then.
+        let sharedPort = configuration.port != 0 && configuration.udpSocketsPerAddress > 1
+        let socketsPerAddress = sharedPort ? configuration.udpSocketsPerAddress : 1
         do {
             for address in addresses {
-                for _ in 0..<max(1, configuration.udpSocketsPerAddress) {
-                    let channel = try await bindUDP(address, port: port)
+                for _ in 0..<socketsPerAddress {
+                    let channel = try await bindUDP(address, port: port, sharedPort: sharedPort)
                     channels.append(channel)
                     if port == 0, let bound = channel.localAddress?.port { port = UInt16(bound) }
                 }
