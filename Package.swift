@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "ValonKit", targets: ["ValonKit"]),
         .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
+        .executable(name: "valon-sync", targets: ["valon-sync"]),
+        .executable(name: "valon-bootstrap", targets: ["valon-bootstrap"]),
     ],
     dependencies: [
         // X25519 keys (WireGuard private/public keys).
@@ -17,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // valonctl.yml and the discovery node's YAML config.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The command-line tools' argument parsing, help and shell completion.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // valon-discovery only (the server): DNS over SwiftNIO, the DDNS API on Hummingbird,
         // a daemon's life with swift-service-lifecycle. Clients never link these.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -63,6 +67,21 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The client's tools (DESIGN §1, §5): argument parsing and output over ValonKit/Client.
+        .executableTarget(
+            name: "valon-sync",
+            dependencies: [
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "valon-bootstrap",
+            dependencies: [
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
