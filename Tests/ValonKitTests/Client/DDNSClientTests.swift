@@ -60,7 +60,8 @@ struct DDNSClientTests {
 
         func stop() {
             if process.isRunning {
-                kill(process.processIdentifier, SIGTERM)
+                // SIGKILL: the child inherits the test thread's blocked SIGTERM.
+                kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
             try? FileManager.default.removeItem(atPath: directory)
