@@ -2,4 +2,5 @@
 let allBenchmarks: [any Benchmark.Type] = [
     KeyDerivationBenchmark.self,
     WireGuardNetlinkBenchmark.self,
+    DNSCodecBenchmark.self,
 ]

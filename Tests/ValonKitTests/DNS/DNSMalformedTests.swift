@@ -56,6 +56,10 @@ struct DNSMalformedTests {
         ("forward pointer", header(qd: 1) + [0xC0, 16, 0, 1, 0, 1], .badPointer, 12),
         ("pointer past the end", header(qd: 1) + [0xFF, 0xFF, 0, 1, 0, 1], .badPointer, 12),
         ("pointer cut after one byte", header(qd: 1) + [0xC0], .truncated, 12),
+        // The NS name in RDATA points to offset 0, where the ID's first byte (0x3F) reads as
+        // a 63-byte label that runs past the end of the 25-byte message.
+        ("pointer to a label running past the message", [0x3F, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0] + [0] + fixed(2, 2) + [0xC0, 0],
+         .truncated, 0),
         ("more than 127 pointers in one name", pointerChain, .badPointer, 24 + 2 * 3),
         ("64-byte label (length byte 0x40: extended label type)", header(qd: 1) + [64] + [UInt8](repeating: 0x61, count: 64) + [0, 0, 1, 0, 1],
          .badLabelType, 12),
@@ -66,6 +70,7 @@ struct DNSMalformedTests {
         ("256-byte name through a pointer", header(qd: 2) + label63 + label63 + label63 + [0, 0, 1, 0, 1]
             + label63 + label63 + [0xC0, 12, 0, 1, 0, 1], .nameTooLong, 209),
         ("trailing data", header() + [0], .trailingData, 12),
+        ("over 65535 bytes", header() + [UInt8](repeating: 0, count: 65536 - 12), .messageTooLarge, 65535),
         ("OPT in the answer section", header(an: 1) + [0] + fixed(41, 0), .invalidOPT, 13),
         ("two OPT records", header(ar: 2) + [0] + fixed(41, 0) + [0] + fixed(41, 0), .invalidOPT, 24),
         ("OPT owned by a name other than the root", header(ar: 1) + [1, 0x61, 0] + fixed(41, 0), .invalidOPT, 12),

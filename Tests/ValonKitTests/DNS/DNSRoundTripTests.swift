@@ -51,6 +51,29 @@ struct DNSRoundTripTests {
         #expect(decoded.answers[0].type == .a)
     }
 
+    @Test("empty RDATA in class ANY or NONE stays raw, as RFC 2136 updates send it", arguments: [
+        (DNSClass.any, DNSRecordType.a), (.any, .txt), (.none, .srv), (.none, .soa),
+    ])
+    func updateRecords(_ dnsClass: DNSClass, _ type: DNSRecordType) throws {
+        let record = DNSResourceRecord(name: name("client01.valon.internal"), dnsClass: dnsClass, ttl: 0,
+                                       data: .unknown(type: type, bytes: []))
+        let message = DNSMessage(header: DNSHeader(opcode: .update), questions: [DNSQuestion(name: name("valon.internal"), type: .soa)],
+                                 authorities: [record])
+        let decoded = try DNSMessage(decoding: message.encoded())
+        #expect(decoded == message)
+        #expect(decoded.authorities[0].type == type)
+        #expect(decoded.authorities[0].description == "client01.valon.internal. 0 \(dnsClass) \(type) \\# 0")
+    }
+
+    @Test("record types parse from mnemonics and the RFC 3597 form, and print back", arguments: [
+        ("A", 1, "A"), ("srv", 33, "SRV"), ("Txt", 16, "TXT"), ("TYPE65280", 65280, "TYPE65280"), ("TYPE1", 1, "A"), ("MX", 15, "MX"),
+    ] as [(String, UInt16, String)])
+    func recordTypes(_ text: String, _ value: UInt16, _ printed: String) {
+        #expect(DNSRecordType(text)?.rawValue == value)
+        #expect(DNSRecordType(rawValue: value).description == printed)
+        #expect(DNSRecordType("NOPE") == nil && DNSRecordType("TYPE70000") == nil)
+    }
+
     @Test("an A answer is exactly the RFC 1035 §4.1 layout")
     func exactBytes() throws {
         let message = DNSMessage(
@@ -113,6 +136,7 @@ struct DNSRoundTripTests {
         (DNSMessage(answers: [DNSResourceRecord(name: .root, ttl: 0, data: .txt([]))]), .invalidRecord),
         (DNSMessage(answers: [DNSEDNS().record]), .invalidOPT),
         (DNSMessage(additionals: [DNSEDNS().record, DNSEDNS().record]), .invalidOPT),
+        (DNSMessage(additionals: [DNSResourceRecord(name: name("x"), ttl: 0, data: .opt([]))]), .invalidOPT),
         (DNSMessage(header: DNSHeader(responseCode: .badVers)), .invalidHeader),
         (DNSMessage(answers: [DNSResourceRecord(name: .root, ttl: 0, data: .unknown(type: DNSRecordType(rawValue: 99), bytes: [UInt8](repeating: 0, count: 65536)))]), .messageTooLarge),
     ])

@@ -156,8 +156,7 @@ extension DNSName: Hashable {
 
     /// Hashes the case-folded wire form, consistent with ``==(_:_:)``.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(storage.count)
-        for byte in storage { hasher.combine(DNSName.foldCase(byte)) }
+        hasher.combine(NameSuffix(storage[...]))
     }
 }
 

@@ -3,9 +3,9 @@
 /// compression.
 struct DNSWireWriter {
     private(set) var bytes: [UInt8]
-    /// Where each name suffix already written starts, keyed case-insensitively; `nil` when
-    /// the message is written without compression.
-    private var offsets: [NameSuffix: UInt16]?
+    /// Where each name suffix already written starts; `nil` when the message is written
+    /// without compression.
+    private var compression: DNSCompressionTable?
 
     /// A pointer holds a 14-bit offset, so only names in the first 16 KiB can be targets.
     static let maximumPointerTarget = 0x3FFF
@@ -13,7 +13,7 @@ struct DNSWireWriter {
     init(compress: Bool, capacity: Int = 512) {
         bytes = []
         bytes.reserveCapacity(capacity)
-        offsets = compress ? [:] : nil
+        compression = compress ? DNSCompressionTable() : nil
     }
 
     mutating func writeUInt8(_ value: UInt8) {
@@ -32,6 +32,14 @@ struct DNSWireWriter {
         bytes.append(UInt8(truncatingIfNeeded: value))
     }
 
+    /// Writes a header count (RFC 1035 §4.1.1), refusing one over 65535.
+    mutating func writeCount(_ count: Int, _ field: String) throws(DNSError) {
+        guard count <= Int(UInt16.max) else {
+            throw DNSError(.messageTooLarge, "\(field) would be \(count); the field holds at most 65535")
+        }
+        writeUInt16(UInt16(count))
+    }
+
     mutating func writeBytes(_ data: some Collection<UInt8>) {
         bytes.append(contentsOf: data)
     }
@@ -42,12 +50,19 @@ struct DNSWireWriter {
         bytes[offset + 1] = UInt8(truncatingIfNeeded: value)
     }
 
+    /// Drops everything from `size` on, and the compression targets in it: a record that
+    /// did not fit is taken back.
+    mutating func truncate(to size: Int) {
+        bytes.removeSubrange(size...)
+        compression?.removeEntries(from: size)
+    }
+
     /// Writes a name. A `compressible` name (owner names and the names in RDATA that
     /// RFC 3597 §4 lists: NS, CNAME, PTR, SOA) ends in a pointer to the longest suffix
     /// already written, and its new suffixes become pointer targets. Other names (the SRV
     /// target, RFC 2782) are written in full and are not targets, as NSD does.
     mutating func writeName(_ name: DNSName, compressible: Bool) {
-        guard compressible, offsets != nil else {
+        guard compressible, compression != nil else {
             bytes.append(contentsOf: name.storage)
             bytes.append(0)
             return
@@ -55,13 +70,13 @@ struct DNSWireWriter {
         let storage = name.storage
         var labelStart = 0
         while labelStart < storage.count {
-            let suffix = NameSuffix(storage[labelStart...])
-            if let target = offsets?[suffix] {
+            let suffix = storage[labelStart...]
+            if let target = compression?.offset(of: suffix) {
                 writeUInt16(0xC000 | target)
                 return
             }
             if bytes.count <= DNSWireWriter.maximumPointerTarget {
-                offsets?[suffix] = UInt16(bytes.count)
+                compression?.insert(suffix, at: UInt16(bytes.count))
             }
             let labelEnd = labelStart + 1 + Int(storage[labelStart])
             bytes.append(contentsOf: storage[labelStart..<labelEnd])
@@ -83,21 +98,5 @@ struct DNSWireWriter {
             throw DNSError(.messageTooLarge, "\(field) would be \(length) bytes; the field holds at most 65535")
         }
         setUInt16(UInt16(length), at: lengthOffset)
-    }
-}
-
-/// A name suffix in wire form (labels from some label to the root), compared and hashed
-/// ignoring ASCII case, as a key of the compression table. It shares the name's storage.
-struct NameSuffix: Hashable {
-    let bytes: ArraySlice<UInt8>
-
-    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
-
-    static func == (lhs: NameSuffix, rhs: NameSuffix) -> Bool {
-        DNSName.equalFoldingCase(lhs.bytes, rhs.bytes)
-    }
-
-    func hash(into hasher: inout Hasher) {
-        for byte in bytes { hasher.combine(DNSName.foldCase(byte)) }
     }
 }

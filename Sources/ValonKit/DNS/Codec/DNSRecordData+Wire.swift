@@ -4,7 +4,7 @@ extension DNSRecordData {
     ///
     /// A and AAAA are Internet-class types (RFC 1035 §3.4), so in other classes, like any
     /// unknown type, their RDATA stays raw bytes (RFC 3597 §3); so does the empty RDATA of a
-    /// known type in class NONE or ANY (RFC 2136 §2.5 deletions). Names in NS, CNAME, PTR,
+    /// known type in class NONE or ANY (RFC 2136 §2.4 prerequisites, §2.5 deletions). Names in NS, CNAME, PTR,
     /// SOA and SRV may be compressed (RFC 3597 §4 asks receivers to accept that for SRV);
     /// so may those in MX and the other types of ``compressibleLayouts``, which are kept
     /// raw but decompressed.

@@ -12,28 +12,35 @@ extension DNSMessage {
     /// (``DNSError/Code/trailingData``), an RDLENGTH that runs past the message or does not
     /// match the RDATA of a known type (``DNSError/Code/badRDLength``), a compression
     /// pointer that does not point strictly backwards (``DNSError/Code/badPointer``,
-    /// ``DNSError/Code/pointerLoop``), labels over 63 bytes, names over 255, label types
-    /// 0x40 and 0x80, and an OPT record that breaks RFC 6891 §6.1.1
-    /// (``DNSError/Code/invalidOPT``). Any input ends in a value or an error, in time
+    /// ``DNSError/Code/pointerLoop``), names over 255 bytes (``DNSError/Code/nameTooLong``),
+    /// label types 0x40 and 0x80, which is also how a 64-byte label shows on the wire
+    /// (``DNSError/Code/badLabelType``), a TXT record without strings
+    /// (``DNSError/Code/invalidRecord``), an OPT record that breaks RFC 6891 §6.1.1
+    /// (``DNSError/Code/invalidOPT``) and input over 65535 bytes
+    /// (``DNSError/Code/messageTooLarge``). Any input ends in a value or an error, in time
     /// linear in its length.
     public init(decoding bytes: some Collection<UInt8>) throws(DNSError) {
         var reader = DNSWireReader(bytes: Array(bytes))
+        guard reader.remaining <= DNSMessage.maximumSize else {
+            throw DNSError(.messageTooLarge, "the message is \(reader.remaining) bytes, more than the 65535 of a DNS "
+                           + "message (RFC 1035 §4.2.2): it runs on past offset 65535", offset: DNSMessage.maximumSize)
+        }
         guard reader.remaining >= 12 else {
             throw DNSError(.truncated, "header at offset 0: the message is \(reader.remaining) bytes, "
                            + "shorter than the 12-byte header (RFC 1035 §4.1.1)", offset: 0)
         }
         let id = try reader.readUInt16("ID")
         let flags = try reader.readUInt16("flags")
-        let counts = [
-            try reader.readUInt16("QDCOUNT"), try reader.readUInt16("ANCOUNT"),
-            try reader.readUInt16("NSCOUNT"), try reader.readUInt16("ARCOUNT"),
-        ].map(Int.init)
+        let questionCount = Int(try reader.readUInt16("QDCOUNT"))
+        let answerCount = Int(try reader.readUInt16("ANCOUNT"))
+        let authorityCount = Int(try reader.readUInt16("NSCOUNT"))
+        let additionalCount = Int(try reader.readUInt16("ARCOUNT"))
 
         reader.section = .question
         var questions = [DNSQuestion]()
-        questions.reserveCapacity(min(counts[0], reader.remaining / Self.minimumQuestionSize))
-        for index in 0..<counts[0] {
-            try Self.checkCount(counts[0], "QDCOUNT", index: index, reader: &reader)
+        questions.reserveCapacity(min(questionCount, reader.remaining / Self.minimumQuestionSize))
+        for index in 0..<questionCount {
+            try Self.checkCount(questionCount, "QDCOUNT", index: index, reader: &reader)
             questions.append(DNSQuestion(
                 name: try reader.readName("QNAME"),
                 type: DNSRecordType(rawValue: try reader.readUInt16("QTYPE")),
@@ -52,9 +59,9 @@ extension DNSMessage {
             }
             return records
         }
-        let answers = try records(.answer, counts[1], "ANCOUNT")
-        let authorities = try records(.authority, counts[2], "NSCOUNT")
-        let additionals = try records(.additional, counts[3], "ARCOUNT")
+        let answers = try records(.answer, answerCount, "ANCOUNT")
+        let authorities = try records(.authority, authorityCount, "NSCOUNT")
+        let additionals = try records(.additional, additionalCount, "ARCOUNT")
 
         guard reader.isAtEnd else {
             throw DNSError(.trailingData, "\(reader.remaining) bytes at offset \(reader.position) follow the last "

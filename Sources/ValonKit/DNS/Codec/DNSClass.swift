@@ -1,4 +1,4 @@
-/// A resource record CLASS or QCLASS (RFC 1035 §3.2.4, §3.2.5; RFC 2136 §1.3 for NONE).
+/// A resource record CLASS or QCLASS (RFC 1035 §3.2.4, §3.2.5; RFC 2136 §2.4–2.5 for NONE).
 ///
 /// In an OPT pseudo-record this field carries the requestor's UDP payload size instead
 /// (RFC 6891 §6.1.2); ``DNSEDNS`` reads it that way.
@@ -12,7 +12,7 @@ public struct DNSClass: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let chaos = DNSClass(rawValue: 3)
     /// Hesiod (RFC 1035 §3.2.4).
     public static let hesiod = DNSClass(rawValue: 4)
-    /// NONE (RFC 2136 §1.3), in dynamic updates.
+    /// NONE, in dynamic update prerequisites and deletions (RFC 2136 §2.4.3, §2.5.4).
     public static let none = DNSClass(rawValue: 254)
     /// Any class, QCLASS only (RFC 1035 §3.2.5).
     public static let any = DNSClass(rawValue: 255)

@@ -42,42 +42,50 @@ struct DNSWireReader {
         DNSError(code, "\(field) of \(entry) at offset \(offset): \(detail)", offset: offset)
     }
 
-    /// Checks that `count` more bytes can be read for `field`.
-    @inline(__always)
-    func require(_ count: Int, _ field: String) throws(DNSError) {
-        guard count <= end - position else { throw shortRead(count, field) }
-    }
-
-    private func shortRead(_ count: Int, _ field: String) -> DNSError {
-        if let rdataLength {
-            return error(.badRDLength, field, at: position,
+    /// The error for a read of `count` bytes for `field` that does not fit: the message is
+    /// truncated, or the RDATA is shorter than its content needs.
+    /// `offset` is where the read starts, the current position unless given; `jumped` says
+    /// the read follows a compression pointer, where the bound is the message, not the RDATA.
+    @inline(never)
+    private func shortRead(_ count: Int, _ field: String, at offset: Int? = nil, jumped: Bool = false) -> DNSError {
+        let offset = offset ?? position
+        if let rdataLength, !jumped {
+            return error(.badRDLength, field, at: offset,
                          "needs \(count) bytes but the RDATA ends at offset \(end) (RDLENGTH \(rdataLength))")
         }
-        return error(.truncated, field, at: position,
-                     "needs \(count) bytes but the message ends at offset \(end)")
+        return error(.truncated, field, at: offset,
+                     "needs \(count) bytes but the message ends at offset \(jumped ? bytes.count : end)")
     }
 
+    // The reads are inlined into the record decoder, and the error path stays out of line.
+
+    @inline(__always)
     mutating func readUInt8(_ field: String) throws(DNSError) -> UInt8 {
-        try require(1, field)
-        defer { position += 1 }
-        return bytes[position]
+        guard position < end else { throw shortRead(1, field) }
+        let value = bytes[position]
+        position += 1
+        return value
     }
 
+    @inline(__always)
     mutating func readUInt16(_ field: String) throws(DNSError) -> UInt16 {
-        try require(2, field)
-        defer { position += 2 }
-        return UInt16(bytes[position]) << 8 | UInt16(bytes[position + 1])
+        guard end - position >= 2 else { throw shortRead(2, field) }
+        let value = UInt16(bytes[position]) << 8 | UInt16(bytes[position + 1])
+        position += 2
+        return value
     }
 
+    @inline(__always)
     mutating func readUInt32(_ field: String) throws(DNSError) -> UInt32 {
-        try require(4, field)
-        defer { position += 4 }
-        return UInt32(bytes[position]) << 24 | UInt32(bytes[position + 1]) << 16
+        guard end - position >= 4 else { throw shortRead(4, field) }
+        let value = UInt32(bytes[position]) << 24 | UInt32(bytes[position + 1]) << 16
             | UInt32(bytes[position + 2]) << 8 | UInt32(bytes[position + 3])
+        position += 4
+        return value
     }
 
     mutating func readBytes(_ count: Int, _ field: String) throws(DNSError) -> [UInt8] {
-        try require(count, field)
+        guard end - position >= count else { throw shortRead(count, field) }
         defer { position += count }
         return Array(bytes[position..<(position + count)])
     }
@@ -118,6 +126,7 @@ struct DNSWireReader {
     /// and 0x80 (reserved) are refused.
     mutating func readName(_ field: String) throws(DNSError) -> DNSName {
         var storage = [UInt8]()
+        storage.reserveCapacity(48)  // most names fit: one allocation, no regrowth
         let nameStart = position
         var cursor = position
         var segmentStart = position  // where the labels read since the last jump began
@@ -126,8 +135,7 @@ struct DNSWireReader {
         var firstPointer: Int?  // offset of the first pointer, the end of the name's own bytes
         while true {
             guard cursor < limit else {
-                position = cursor
-                throw shortRead(1, field + " label length")
+                throw shortRead(1, field + " label length", at: cursor, jumped: firstPointer != nil)
             }
             let length = bytes[cursor]
             switch length & 0xC0 {
@@ -137,19 +145,18 @@ struct DNSWireReader {
                     return DNSName(checkedStorage: storage)
                 }
                 guard Int(length) < limit - cursor else {
-                    position = cursor
-                    throw shortRead(1 + Int(length), field + " label")
+                    throw shortRead(1 + Int(length), field + " label", at: cursor, jumped: firstPointer != nil)
                 }
                 guard storage.count + 1 + Int(length) < DNSName.maximumWireLength else {
                     throw error(.nameTooLong, field, at: nameStart,
                                 "the name is longer than 255 bytes in wire form (RFC 1035 §2.3.4)")
                 }
-                storage.append(contentsOf: bytes[cursor..<(cursor + 1 + Int(length))])
+                // Byte by byte: appending an ArraySlice retains and releases the message buffer.
+                for index in cursor..<(cursor + 1 + Int(length)) { storage.append(bytes[index]) }
                 cursor += 1 + Int(length)
             case 0xC0:
                 guard cursor + 1 < limit else {
-                    position = cursor
-                    throw shortRead(2, field + " compression pointer")
+                    throw shortRead(2, field + " compression pointer", at: cursor, jumped: firstPointer != nil)
                 }
                 let target = Int(length & 0x3F) << 8 | Int(bytes[cursor + 1])
                 try checkPointer(target, at: cursor, segmentStart: segmentStart, nameStart: nameStart,
