@@ -92,6 +92,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // Example: DNS-SD browse of a VALON zone with pipelined queries.
+        .executableTarget(
+            name: "dns-browse",
+            dependencies: ["ValonKit"],
+            path: "Examples/dns-browse"
+        ),
         .testTarget(
             name: "ValonKitTests",
             dependencies: ["ValonKit"]

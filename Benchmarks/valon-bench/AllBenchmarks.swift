@@ -3,4 +3,5 @@ let allBenchmarks: [any Benchmark.Type] = [
     KeyDerivationBenchmark.self,
     WireGuardNetlinkBenchmark.self,
     DNSCodecBenchmark.self,
+    DNSResolverBenchmark.self,
 ]

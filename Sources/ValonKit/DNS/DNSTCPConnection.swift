@@ -19,8 +19,8 @@ final class DNSTCPConnection {
     init(server: Endpoint, deadline: ContinuousClock.Instant,
          cancellation: DNSCancellation?) throws(DNSTransportFailure) {
         self.cancellation = cancellation
-        do {
-            socket = try DNSSocket(.stream, server: server)
+        socket = try DNSTransportFailure.catching {
+            let socket = try DNSSocket(.stream, server: server)
             if try !socket.startConnect() {
                 switch try socket.wait(for: Int16(POLLOUT), until: deadline, cancellation: cancellation) {
                 case .ready: try socket.finishConnect()
@@ -28,12 +28,7 @@ final class DNSTCPConnection {
                 case .cancelled: throw DNSTransportFailure.cancelled
                 }
             }
-        } catch let error as SystemError {
-            throw .system(error)
-        } catch let error as DNSTransportFailure {
-            throw error
-        } catch {
-            preconditionFailure("unexpected error \(error)")
+            return socket
         }
     }
 
@@ -52,7 +47,7 @@ final class DNSTCPConnection {
     /// Writes queued bytes and reads until a whole message has arrived and returns it.
     /// Throws ``DNSTransportFailure/closed(midMessage:)`` when the server closes first.
     func nextMessage(until deadline: ContinuousClock.Instant) throws(DNSTransportFailure) -> [UInt8] {
-        do {
+        try DNSTransportFailure.catching {
             while true {
                 if let message = framer.nextMessage() { return message }
                 try flush()
@@ -65,24 +60,37 @@ final class DNSTCPConnection {
                     if revents & (Int16(POLLIN) | Int16(POLLERR) | Int16(POLLHUP)) != 0 { try readAvailable() }
                 }
             }
-        } catch let error as SystemError {
-            throw .system(error)
-        } catch let error as DNSTransportFailure {
-            throw error
-        } catch {
-            preconditionFailure("unexpected error \(error)")
         }
     }
 
-    private func flush() throws(SystemError) {
+    /// Writes what the kernel takes; a server that has gone away (EPIPE, ECONNRESET)
+    /// counts as closed, so that pipelined queries can go out again on a new connection.
+    private func flush() throws {
         while outgoingOffset < outgoing.count {
-            guard let sent = try socket.transmit(outgoing[outgoingOffset...]) else { return }
+            let sent: Int?
+            do {
+                sent = try socket.transmit(outgoing[outgoingOffset...])
+            } catch {
+                throw closedIfGone(error)
+            }
+            guard let sent else { return }
             outgoingOffset += sent
         }
     }
 
+    private func closedIfGone(_ error: SystemError) -> any Error {
+        error.errno == EPIPE || error.errno == ECONNRESET
+            ? DNSTransportFailure.closed(midMessage: framer.bufferedByteCount > 0) : error
+    }
+
     private func readAvailable() throws {
-        guard let (count, _) = try socket.receive(into: &readBuffer) else { return }
+        let received: (count: Int, sender: Endpoint?)?
+        do {
+            received = try socket.receive(into: &readBuffer)
+        } catch {
+            throw closedIfGone(error)
+        }
+        guard let (count, _) = received else { return }
         if count == 0 { throw DNSTransportFailure.closed(midMessage: framer.bufferedByteCount > 0) }
         framer.append(readBuffer[..<count])
     }

@@ -10,3 +10,18 @@ enum DNSTransportFailure: Error {
     /// The server closed the TCP connection; `midMessage` when part of a message was read.
     case closed(midMessage: Bool)
 }
+
+extension DNSTransportFailure {
+    /// Runs `body`, passing a ``DNSTransportFailure`` on and wrapping a ``SystemError``.
+    static func catching<Result>(_ body: () throws -> Result) throws(DNSTransportFailure) -> Result {
+        do {
+            return try body()
+        } catch let error as DNSTransportFailure {
+            throw error
+        } catch let error as SystemError {
+            throw .system(error)
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+}

@@ -15,7 +15,7 @@ final class NSDTestServer: @unchecked Sendable {
 
     let directory: URL
     let port: UInt16
-    private let process: Process
+    private let process: SpawnedProcess
 
     /// Starts NSD with `zones` on 127.0.0.1 (and ::1) and waits until it answers the
     /// first zone's SOA over UDP and TCP.
@@ -23,7 +23,7 @@ final class NSDTestServer: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("valon-nsd-\(UInt64.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var started: (Process, UInt16)?
+        var started: (SpawnedProcess, UInt16)?
         var lastError: (any Error)?
         for _ in 0..<5 where started == nil {
             let port = try FreePort.loopback()
@@ -49,15 +49,12 @@ final class NSDTestServer: @unchecked Sendable {
 
     /// Stops NSD by its PID and removes its directory.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
+        process.terminate()
         try? FileManager.default.removeItem(at: directory)
     }
 
     private static func launch(zones: [Zone], port: UInt16, directory: URL,
-                               extraServerOptions: [String]) throws -> Process {
+                               extraServerOptions: [String]) throws -> SpawnedProcess {
         let path = directory.path
         var config = """
             server:
@@ -91,12 +88,7 @@ final class NSDTestServer: @unchecked Sendable {
         try config.write(toFile: "\(path)/nsd.conf", atomically: true, encoding: .utf8)
         _ = try Command.check(["nsd-checkconf", "\(path)/nsd.conf"])
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nsd")
-        process.arguments = ["-d", "-c", "\(path)/nsd.conf"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess("/usr/sbin/nsd", ["-d", "-c", "\(path)/nsd.conf"])
         let apex = zones[0].name
         for _ in 0..<100 {
             if !process.isRunning { break }
@@ -105,10 +97,7 @@ final class NSDTestServer: @unchecked Sendable {
             if udp.status == 0, tcp.status == 0, !udp.stdout.isEmpty, !tcp.stdout.isEmpty { return process }
             usleep(50_000)
         }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
+        process.terminate()
         let log = (try? String(contentsOfFile: "\(path)/nsd.log", encoding: .utf8)) ?? ""
         throw NSDStartFailure(port: port, log: log)
     }
