@@ -54,8 +54,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "valon-bench",
-            dependencies: ["ValonKit"],
+            dependencies: ["ValonKit", "ValonDiscovery"],
             path: "Benchmarks/valon-bench"
+        ),
+        // Example: DNS-SD browse of a VALON zone with pipelined queries.
+        .executableTarget(
+            name: "dns-browse",
+            dependencies: ["ValonKit"],
+            path: "Examples/dns-browse"
         ),
         // The discovery node as a library, so tests can start it in-process.
         .target(
@@ -84,23 +90,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Real-process helpers shared by the test targets: etcd members, NSD, dig and friends.
+        .target(
+            name: "ValonTestSupport",
+            dependencies: ["ValonKit"],
+            path: "Tests/ValonTestSupport"
+        ),
         .testTarget(
             name: "ValonDiscoveryTests",
             dependencies: [
                 "ValonDiscovery",
                 "ValonKit",
+                "ValonTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        // Example: DNS-SD browse of a VALON zone with pipelined queries.
-        .executableTarget(
-            name: "dns-browse",
-            dependencies: ["ValonKit"],
-            path: "Examples/dns-browse"
-        ),
         .testTarget(
             name: "ValonKitTests",
-            dependencies: ["ValonKit"]
+            dependencies: ["ValonKit", "ValonTestSupport"]
         ),
     ]
 )

@@ -3,5 +3,6 @@ let allBenchmarks: [any Benchmark.Type] = [
     KeyDerivationBenchmark.self,
     WireGuardNetlinkBenchmark.self,
     DNSCodecBenchmark.self,
+    DNSServerBenchmark.self,
     DNSResolverBenchmark.self,
 ]

@@ -15,27 +15,27 @@ import ValonKit
 ///
 /// AXFR is allowed from 127.0.0.1. Answer cookies are off, so answers do not depend on
 /// time or secrets.
-final class NSDServer: @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+public final class NSDServer: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// The port NSD listens on, UDP and TCP, on 127.0.0.1.
-    let port: UInt16
-    let directory: URL
+    public let port: UInt16
+    public let directory: URL
     private let process: Process
     private let lock = NSLock()
     private var stopped = false
 
     /// Starts NSD with one zone: `name` (for example `example.test`) and its zone file text
     /// (which may use `$ORIGIN`/`$TTL`; relative names are relative to `name`).
-    convenience init(zone name: String, text: String, extraServerOptions: [String] = []) throws {
+    public convenience init(zone name: String, text: String, extraServerOptions: [String] = []) throws {
         try self.init(zones: [(name, text)], extraServerOptions: extraServerOptions)
     }
 
     /// Starts NSD with several zones. Tries a few ports in case another test takes the
     /// chosen one between choosing and binding.
-    init(zones: [(name: String, text: String)], extraServerOptions: [String] = []) throws {
+    public init(zones: [(name: String, text: String)], extraServerOptions: [String] = []) throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("valon-nsd-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -60,7 +60,7 @@ final class NSDServer: @unchecked Sendable {
     deinit { stop() }
 
     /// Stops NSD (SIGTERM to its PID, SIGKILL after 5 s) and removes its directory.
-    func stop() {
+    public func stop() {
         let alreadyStopped = lock.withLock {
             defer { stopped = true }
             return stopped
@@ -71,7 +71,7 @@ final class NSDServer: @unchecked Sendable {
     }
 
     /// The server's log so far, for failure messages.
-    var log: String {
+    public var log: String {
         (try? String(contentsOf: directory.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? ""
     }
 

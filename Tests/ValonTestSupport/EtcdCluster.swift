@@ -12,34 +12,34 @@ import Glibc
 /// let etcd = try await EtcdCluster.start()
 /// defer { etcd.shutdown() }
 /// ```
-final class EtcdCluster: @unchecked Sendable {
-    struct Member {
-        var name: String
-        var clientURL: String
-        var peerURL: String
-        var dataDirectory: String
-        var process: Process?
+public final class EtcdCluster: @unchecked Sendable {
+    public struct Member {
+        public var name: String
+        public var clientURL: String
+        public var peerURL: String
+        public var dataDirectory: String
+        public var process: Process?
     }
 
     /// Client certificate files made by the test CA.
-    struct Certificates {
-        var caFile: String
-        var serverCertificate: String
-        var serverKey: String
-        var clientCertificate: String
-        var clientKey: String
+    public struct Certificates {
+        public var caFile: String
+        public var serverCertificate: String
+        public var serverKey: String
+        public var clientCertificate: String
+        public var clientKey: String
     }
 
-    let directory: String
-    let certificates: Certificates?
+    public let directory: String
+    public let certificates: Certificates?
     private let lock = NSLock()
     private var members: [Member]
     private let clusterToken: String
     private let extraArguments: [String]
 
     /// The client URLs, in member order.
-    var clientURLs: [String] { lock.withLock { members.map(\.clientURL) } }
-    var memberCount: Int { lock.withLock { members.count } }
+    public var clientURLs: [String] { lock.withLock { members.map(\.clientURL) } }
+    public var memberCount: Int { lock.withLock { members.count } }
 
     private init(directory: String, members: [Member], certificates: Certificates?, extraArguments: [String]) {
         self.directory = directory
@@ -51,7 +51,7 @@ final class EtcdCluster: @unchecked Sendable {
 
     /// Starts `size` members and waits until every one answers `/health`.
     /// `extraArguments` go to every member (`--auth-token-ttl 1`).
-    static func start(size: Int = 1, tls: Bool = false, extraArguments: [String] = []) async throws -> EtcdCluster {
+    public static func start(size: Int = 1, tls: Bool = false, extraArguments: [String] = []) async throws -> EtcdCluster {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("valon-etcd-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -76,13 +76,13 @@ final class EtcdCluster: @unchecked Sendable {
     }
 
     /// Stops every member and deletes the data directories.
-    func shutdown() {
+    public func shutdown() {
         for index in 0..<memberCount { stop(index, signal: SIGKILL) }
         try? FileManager.default.removeAll(atPath: directory)
     }
 
     /// Stops one member by its PID (SIGTERM by default) and waits for it to exit.
-    func stop(_ index: Int, signal: Int32 = SIGTERM) {
+    public func stop(_ index: Int, signal: Int32 = SIGTERM) {
         let process = lock.withLock { () -> Process? in
             let process = members[index].process
             members[index].process = nil
@@ -94,13 +94,13 @@ final class EtcdCluster: @unchecked Sendable {
     }
 
     /// Starts a stopped member again on its data directory and waits until it is healthy.
-    func restart(_ index: Int) async throws {
+    public func restart(_ index: Int) async throws {
         try launch(index)
         try await waitUntilHealthy(index)
     }
 
     /// The index of the member that is the raft leader now, as `etcdctl endpoint status` sees it.
-    func leader() throws -> Int? {
+    public func leader() throws -> Int? {
         let output = try etcdctl(["endpoint", "status", "--write-out=json"], endpoints: clientURLs, allowFailure: true)
         guard let data = output.data(using: .utf8),
               let entries = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else { return nil }
@@ -116,7 +116,7 @@ final class EtcdCluster: @unchecked Sendable {
 
     /// Runs `etcdctl` (API v3) against the running members and returns its output.
     @discardableResult
-    func etcdctl(_ arguments: [String], endpoints: [String]? = nil, user: String? = nil,
+    public func etcdctl(_ arguments: [String], endpoints: [String]? = nil, user: String? = nil,
                  allowFailure: Bool = false) throws -> String {
         var command = ["etcdctl", "--endpoints=\((endpoints ?? runningURLs).joined(separator: ","))", "--command-timeout=10s"]
         if let certificates {
@@ -131,7 +131,7 @@ final class EtcdCluster: @unchecked Sendable {
     }
 
     /// `etcdctl get --prefix` as key → value.
-    func dump(prefix: String, user: String? = nil) throws -> [String: String] {
+    public func dump(prefix: String, user: String? = nil) throws -> [String: String] {
         let output = try etcdctl(["get", "--prefix", prefix], user: user)
         var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
@@ -218,7 +218,7 @@ final class EtcdCluster: @unchecked Sendable {
     }
 
     /// Free TCP ports on 127.0.0.1, found by binding to port 0 (all bound at once, so distinct).
-    static func freePorts(_ count: Int) throws -> [Int] {
+    public static func freePorts(_ count: Int) throws -> [Int] {
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
         var ports: [Int] = []
@@ -242,7 +242,7 @@ final class EtcdCluster: @unchecked Sendable {
 }
 
 extension FileManager {
-    func removeAll(atPath path: String) throws {
+    public func removeAll(atPath path: String) throws {
         if fileExists(atPath: path) { try removeItem(atPath: path) }
     }
 }

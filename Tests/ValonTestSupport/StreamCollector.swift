@@ -2,7 +2,7 @@ import Foundation
 
 /// Collects watch responses until `enough` says so or `limit` passes, so that a test
 /// whose stream stalls fails instead of hanging.
-func collect<Element: Sendable>(
+public func collect<Element: Sendable>(
     _ stream: AsyncThrowingStream<Element, any Error>, within limit: Duration,
     until enough: @escaping @Sendable ([Element]) -> Bool
 ) async throws -> [Element] {

@@ -6,12 +6,12 @@ import ValonKit
 /// A UDP socket bound to 127.0.0.1 for tests: sends raw datagrams to a loopback port and
 /// receives with a deadline. Tests use it to capture the exact bytes a real server (NSD)
 /// or client (`dig`) puts on the wire.
-final class LoopbackUDP {
-    let descriptor: Int32
+public final class LoopbackUDP {
+    public let descriptor: Int32
     /// The local port, chosen by the kernel unless given.
-    let port: UInt16
+    public let port: UInt16
 
-    init(port: UInt16 = 0) throws {
+    public init(port: UInt16 = 0) throws {
         let fd = try retryingOnInterrupt("socket") { socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0) }
         do {
             var address = LoopbackUDP.address(port: port)
@@ -39,7 +39,7 @@ final class LoopbackUDP {
 
     deinit { close(descriptor) }
 
-    static func address(port: UInt16) -> sockaddr_in {
+    public static func address(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -48,7 +48,7 @@ final class LoopbackUDP {
     }
 
     /// Sends `bytes` to 127.0.0.1:`port`.
-    func send(_ bytes: [UInt8], to port: UInt16) throws {
+    public func send(_ bytes: [UInt8], to port: UInt16) throws {
         var address = LoopbackUDP.address(port: port)
         _ = try withUnsafePointer(to: &address) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
@@ -61,7 +61,7 @@ final class LoopbackUDP {
 
     /// Waits up to `milliseconds` for one datagram; `nil` on time-out. Returns the bytes
     /// and the sender's port.
-    func receive(timeoutMilliseconds milliseconds: Int32) throws -> (bytes: [UInt8], port: UInt16)? {
+    public func receive(timeoutMilliseconds milliseconds: Int32) throws -> (bytes: [UInt8], port: UInt16)? {
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         let ready = try retryingOnInterrupt("poll") { poll(&poller, 1, milliseconds) }
         guard ready > 0 else { return nil }
@@ -78,13 +78,13 @@ final class LoopbackUDP {
 
     /// Sends `query` to 127.0.0.1:`port` and returns the first reply, or `nil` after the
     /// time-out.
-    func exchange(_ query: [UInt8], with port: UInt16, timeoutMilliseconds: Int32 = 2000) throws -> [UInt8]? {
+    public func exchange(_ query: [UInt8], with port: UInt16, timeoutMilliseconds: Int32 = 2000) throws -> [UInt8]? {
         try send(query, to: port)
         return try receive(timeoutMilliseconds: timeoutMilliseconds)?.bytes
     }
 
     /// A loopback port that is free for both UDP and TCP right now.
-    static func freePort() throws -> UInt16 {
+    public static func freePort() throws -> UInt16 {
         for _ in 0..<20 {
             let udp = try LoopbackUDP()
             let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -1,19 +1,18 @@
 import Foundation
-import Testing
 
 /// Runs an external program (an oracle such as `wg`, `dig`, `etcdctl`) and captures
 /// its output. Tests use real tools to check ValonKit from the outside.
-struct Command {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+public struct Command {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var commandLine: String
-        var result: Result
-        var description: String {
+    public struct Failure: Error, CustomStringConvertible {
+        public var commandLine: String
+        public var result: Result
+        public var description: String {
             "`\(commandLine)` exited \(result.status): \(result.stderr.isEmpty ? result.stdout : result.stderr)"
         }
     }
@@ -21,7 +20,7 @@ struct Command {
     /// Runs `arguments[0]` (looked up in PATH) with the rest as arguments, feeding `input`
     /// to its standard input. Does not throw on a non-zero exit; see ``check(_:input:)``.
     @discardableResult
-    static func run(_ arguments: [String], input: String? = nil, environment: [String: String]? = nil) throws -> Result {
+    public static func run(_ arguments: [String], input: String? = nil, environment: [String: String]? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -51,7 +50,7 @@ struct Command {
 
     /// Runs the command and throws ``Failure`` unless it exits 0; returns its stdout.
     @discardableResult
-    static func check(_ arguments: [String], input: String? = nil, environment: [String: String]? = nil) throws -> String {
+    public static func check(_ arguments: [String], input: String? = nil, environment: [String: String]? = nil) throws -> String {
         let result = try run(arguments, input: input, environment: environment)
         guard result.status == 0 else {
             throw Failure(commandLine: arguments.joined(separator: " "), result: result)
@@ -61,11 +60,11 @@ struct Command {
 }
 
 /// A mutable value shared with a closure on another thread, guarded by a lock.
-final class LockedBox<Value>: @unchecked Sendable {
+public final class LockedBox<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var _value: Value
-    init(_ value: Value) { _value = value }
-    var value: Value {
+    public init(_ value: Value) { _value = value }
+    public var value: Value {
         get { lock.withLock { _value } }
         set { lock.withLock { _value = newValue } }
     }

@@ -1,0 +1,63 @@
+import ValonKit
+
+extension DNSZone {
+    /// Every record at `node`, owned by `owner` (the name as asked, so the answer echoes
+    /// the question's case), and the records for the additional section (SRV targets'
+    /// addresses, RFC 2782).
+    func records(at node: DNSZoneNode, owner: DNSName, snapshot: RegistrySnapshot)
+        -> (answers: [DNSResourceRecord], additional: [DNSResourceRecord])
+    {
+        switch node {
+        case .apex:
+            return ([soa(serial: snapshot.serial, owner: owner),
+                     DNSResourceRecord(name: owner, ttl: ttl, data: .ns(serverName))],
+                    addressRecords(discoveryAddresses, owner: serverName))
+        case .discovery:
+            return (addressRecords(discoveryAddresses, owner: owner), [])
+        case .peer(let peer, _):
+            return (addressRecords([peer.wgIP], owner: owner), [])
+        case .endpoint(let peer, _, let kind):
+            let endpoint = kind == .lan ? peer.lanEndpoint : peer.natEndpoint
+            return (addressRecords(endpoint.map { [$0.address] } ?? [], owner: owner), [])
+        case .service(let peer, let label):
+            return serviceRecords(peer, label: label, owner: owner)
+        case .instance(let peer, let label):
+            var (answers, additional) = serviceRecords(peer, label: label, owner: owner)
+            answers.append(DNSResourceRecord(name: owner, ttl: ttl, data: .txt(txt(peer))))
+            return (answers, additional)
+        case .browse:
+            return (snapshot.peers.map { peer in
+                DNSResourceRecord(name: owner, ttl: ttl, data: .ptr(instanceName(Array(peer.publicKey.dnsLabel.utf8))))
+            }, [])
+        case .emptyNonTerminal:
+            return ([], [])
+        }
+    }
+
+    /// SRV `0 0 <lan port> lan.<name>.<zone>.` and `10 0 <nat port> nated.<name>.<zone>.`
+    /// for the endpoints the peer has, with the targets' addresses.
+    func serviceRecords(_ peer: Peer, label: [UInt8], owner: DNSName)
+        -> (answers: [DNSResourceRecord], additional: [DNSResourceRecord])
+    {
+        var answers = [DNSResourceRecord](), additional = [DNSResourceRecord]()
+        for (kind, priority) in [(PeerEndpointKind.lan, UInt16(0)), (.nat, 10)] {
+            guard let endpoint = kind == .lan ? peer.lanEndpoint : peer.natEndpoint,
+                  let target = try? DNSName(labels: [kind == .lan ? DNSZoneNode.lan : DNSZoneNode.nated, label] + name.labels)
+            else { continue }
+            answers.append(DNSResourceRecord(name: owner, ttl: ttl, data: .srv(DNSSRV(
+                priority: priority, weight: 0, port: endpoint.port, target: target))))
+            additional += addressRecords([endpoint.address], owner: target)
+        }
+        return (answers, additional)
+    }
+
+    /// `<key label>._wireguard._udp.<zone>`, the DNS-SD instance a browse PTR points to.
+    func instanceName(_ label: [UInt8]) -> DNSName {
+        (try? DNSName(labels: [label, DNSZoneNode.wireguard, DNSZoneNode.udp] + name.labels)) ?? name
+    }
+
+    /// The DNS-SD TXT strings (RFC 6763 §6.4): `txtvers=1 pub=<base64> wg_ip=<ip> alias=<alias>`.
+    func txt(_ peer: Peer) -> [[UInt8]] {
+        ["txtvers=1", "pub=\(peer.publicKey.base64)", "wg_ip=\(peer.wgIP)", "alias=\(peer.alias)"].map { Array($0.utf8) }
+    }
+}

@@ -1,0 +1,3 @@
+// The shared real-process helpers (EtcdCluster, Command, NSDServer, LoopbackUDP, collect)
+// live in the ValonTestSupport target; every file of this target sees them.
+@_exported import ValonTestSupport
