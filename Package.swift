@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "valon-bench", targets: ["valon-bench"]),
         .executable(name: "valon-sync", targets: ["valon-sync"]),
         .executable(name: "valon-bootstrap", targets: ["valon-bootstrap"]),
+        .executable(name: "valon-discovery", targets: ["valon-discovery"]),
     ],
     dependencies: [
         // X25519 keys (WireGuard private/public keys).
@@ -72,6 +73,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "valon-discovery",
+            dependencies: [
+                "ValonDiscovery",
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
