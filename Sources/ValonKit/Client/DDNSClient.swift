@@ -23,7 +23,7 @@ public struct DDNSClient: Sendable {
     /// Reports `lanEndpoint` as the LAN endpoint of the peer `publicKey`; `alias`, when
     /// given, must be the registered one (the API never changes aliases).
     @discardableResult
-    public func reportEndpoint(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSError) -> Reply {
+    public func reportEndpoint(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError) -> Reply {
         var body: [String: String] = ["pubkey": publicKey.base64, "lan_endpoint": lanEndpoint.description]
         if let alias { body["alias"] = alias }
         return try await call("POST", "/api/endpoint", body)
@@ -31,11 +31,11 @@ public struct DDNSClient: Sendable {
 
     /// Clears the LAN endpoint of the peer `publicKey`.
     @discardableResult
-    public func clearEndpoint(publicKey: WireGuardKey) async throws(DDNSError) -> Reply {
+    public func clearEndpoint(publicKey: WireGuardKey) async throws(DDNSClientError) -> Reply {
         try await call("DELETE", "/api/endpoint/delete", ["pubkey": publicKey.base64])
     }
 
-    private func call(_ method: String, _ path: String, _ body: [String: String]) async throws(DDNSError) -> Reply {
+    private func call(_ method: String, _ path: String, _ body: [String: String]) async throws(DDNSClientError) -> Reply {
         let request = "\(method) \(baseURL)\(path)"
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -47,7 +47,7 @@ public struct DDNSClient: Sendable {
         let response: HTTPExchange.Response
         switch result {
         case .failure(let failure):
-            throw DDNSError(.transport, request: request, message: failure.detail, curlCode: failure.code)
+            throw DDNSClientError(.transport, request: request, message: failure.detail, curlCode: failure.code)
         case .success(let answer):
             response = answer
         }
@@ -55,10 +55,10 @@ public struct DDNSClient: Sendable {
         let text = reply?.message ?? String(decoding: response.body.prefix(512), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         guard (200..<300).contains(response.status) else {
-            throw DDNSError(.rejected, request: request, status: response.status, message: text.isEmpty ? "no message" : text)
+            throw DDNSClientError(.rejected, request: request, status: response.status, message: text.isEmpty ? "no message" : text)
         }
         guard let reply, reply.success else {
-            throw DDNSError(.badResponse, request: request, status: response.status,
+            throw DDNSClientError(.badResponse, request: request, status: response.status,
                             message: text.isEmpty ? "empty body" : text)
         }
         return reply

@@ -93,7 +93,7 @@ struct DDNSClientTests {
     struct Rejection: Sendable, CustomTestStringConvertible {
         var status: Int
         var body: String
-        var code: DDNSError.Code
+        var code: DDNSClientError.Code
         var message: String
         var testDescription: String { "HTTP \(status) \(body)" }
     }

@@ -1,7 +1,7 @@
 /// A failed call to the discovery node's DDNS API (DESIGN §3): the request, the HTTP status
 /// when one came, and the server's message (`{"success": false, "message": "…"}`) or
 /// libcurl's reason when none did.
-public struct DDNSError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct DDNSClientError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Code: String, Hashable, Sendable, Codable {
         /// No HTTP answer: connection refused, timeout, bad URL (libcurl's error).
         case transport
