@@ -45,14 +45,19 @@ until etcdctl --endpoints=127.0.0.1:$EP endpoint health >/dev/null 2>&1; do slee
 WG_PROCESS_FOREGROUND=1 wireguard-go "$DISC" >/dev/null 2>&1 & PIDS+=($!)
 WG_PROCESS_FOREGROUND=1 wireguard-go "$CLIENT" >/dev/null 2>&1 & PIDS+=($!)
 until [ -S /var/run/wireguard/$DISC.sock ] && [ -S /var/run/wireguard/$CLIENT.sock ]; do sleep 0.05; done
-wg genkey >"$WORK/disc.key"; wg genkey >"$WORK/client.key"; chmod 600 "$WORK"/*.key
+(umask 077; wg genkey >"$WORK/disc.key"; wg genkey >"$WORK/client.key")
 wg set "$DISC" private-key "$WORK/disc.key" listen-port 0
 ip link set "$DISC" up
 wg set "$CLIENT" private-key "$WORK/client.key" listen-port 0
 ip link set "$CLIENT" up
 
 # Registry: PEERS (then BIG) peers in 100.64.0.0/16, each with a NAT endpoint.
-register() {  # FROM TO
+register() {  # FROM TO, in transactions of at most 2,000 peers (etcdctl sends at most 2 MiB)
+    local from=$1 to=$2
+    while [ $((to - from)) -gt 2000 ]; do register_txn "$from" $((from + 2000)); from=$((from + 2000)); done
+    register_txn "$from" "$to"
+}
+register_txn() {
     local from=$1 to=$2 batch="$WORK/txn"
     : >"$batch.keys"
     { echo; for ((i = from; i < to; i++)); do
@@ -85,7 +90,7 @@ serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '{print $3}'; 
 until [ -n "$(serial 2>/dev/null)" ]; do sleep 0.1; done
 wait_registry() {  # COUNT: until the zone and the discovery interface hold COUNT peers
     until [ "$(wg show "$DISC" peers | wc -l)" -ge "$1" ]; do sleep 0.2; done
-    until [ "$(dig +tcp +short -p "$DNSP" @127.0.0.1 _wireguard._udp.valon.bench PTR | wc -l)" -ge "$1" ]; do sleep 0.2; done
+    until [ "$(dig +tcp -p "$DNSP" @127.0.0.1 valon.bench AXFR | grep -c 'TXT.*"pub=')" -ge "$1" ]; do sleep 0.2; done
 }
 wait_registry "$PEERS"
 
@@ -111,11 +116,10 @@ VALON_FULL=$(ms "$t0" "$t1")
 echo "== the same with the seed's per-peer dig + wg set loop"
 wg set "$CLIENT" $(wg show "$CLIENT" peers | sed 's/^/peer /; s/$/ remove/' | tr '\n' ' ')
 t0=$(now)
-instances=$(dig +tcp +short -p "$DNSP" @127.0.0.1 _wireguard._udp.valon.bench PTR)
-# One instance per peer: where both the alias and the key label are listed, take the aliases.
-if [ "$(wc -l <<<"$instances")" -gt "$PEERS" ]; then instances=$(grep -v '^[a-z2-7]\{52\}\.' <<<"$instances"); fi
-for instance in $instances; do
-    name=${instance%%._wireguard._udp.valon.bench.}
+# The peers by alias, as the seed's client knew them (one DNS-SD PTR answer for 1,000 peers
+# would not fit a DNS message).
+for name in $(awk '{print $3}' "$WORK/peers"); do
+    instance=$name._wireguard._udp.valon.bench
     txt=$(dig +short -p "$DNSP" @127.0.0.1 "$instance" TXT)
     pub=$(sed -n 's/.*"pub=\([^"]*\)".*/\1/p' <<<"$txt"); wgip=$(sed -n 's/.*"wg_ip=\([^"]*\)".*/\1/p' <<<"$txt")
     srv=$(dig +short -p "$DNSP" @127.0.0.1 "_wireguard._udp.$name.valon.bench" SRV)
