@@ -63,21 +63,13 @@ public struct ValonSync: Sendable {
         let lanEndpoint = try lanEndpoint(device: device, network: network)
         var result = SyncResult(interface: interface, status: .unchanged, dnsQueries: 0,
                                 lanEndpoint: lanEndpoint.description, report: .skipped)
+        let report = ClientState.Report(publicKey: ownKey.base64, lanEndpoint: lanEndpoint.description,
+                                        alias: config.ownAlias, api: config.discoveryAPI)
         if options.report && !options.dryRun {
-            let report = ClientState.Report(publicKey: ownKey.base64, lanEndpoint: lanEndpoint.description,
-                                            alias: config.ownAlias, api: config.discoveryAPI)
             if state.report == report {
                 result.report = .unchanged
             } else {
-                do {
-                    try await DDNSClient(baseURL: config.discoveryAPI)
-                        .reportEndpoint(publicKey: ownKey, lanEndpoint: lanEndpoint, alias: config.ownAlias)
-                    state.report = report
-                    result.report = .sent
-                } catch {
-                    result.report = .failed
-                    result.reportError = error.description
-                }
+                await send(report, key: ownKey, endpoint: lanEndpoint, state: &state, result: &result)
             }
         }
 
@@ -123,6 +115,12 @@ public struct ValonSync: Sendable {
         result.method = fetched.method
         result.registryPeers = fetched.zone.peers.count
         let mine = fetched.zone.peers.first { $0.publicKey == ownKey }
+        // The registry lost the endpoint reported earlier (cleared through the API, restored
+        // from a backup): report it again rather than trusting the remembered report.
+        if options.report && !options.dryRun && result.report == .unchanged,
+           let mine, mine.lanEndpoint != lanEndpoint {
+            await send(report, key: ownKey, endpoint: lanEndpoint, state: &state, result: &result)
+        }
         let local = EndpointSelection.Local(natAddress: mine?.natEndpoint?.address, connectedSubnets: subnets)
         let plan = SyncPlan(registry: fetched.zone.peers, device: device, local: local, policy: policy,
                             now: Int64(Date().timeIntervalSince1970), onlyPeer: options.onlyPeer)
@@ -150,6 +148,22 @@ public struct ValonSync: Sendable {
         try state.save(directory: options.stateDirectory, interface: interface)
         result.dnsQueries = reader.queryCount
         return result
+    }
+
+    /// Posts the LAN endpoint to the DDNS API and remembers an accepted report. A failed
+    /// report is recorded in the result; the sync goes on (the registry may still be read).
+    private func send(_ report: ClientState.Report, key: WireGuardKey, endpoint: Endpoint,
+                      state: inout ClientState, result: inout SyncResult) async {
+        do {
+            try await DDNSClient(baseURL: options.config.discoveryAPI)
+                .reportEndpoint(publicKey: key, lanEndpoint: endpoint, alias: options.config.ownAlias)
+            state.report = report
+            result.report = .sent
+            result.reportError = nil
+        } catch {
+            result.report = .failed
+            result.reportError = error.description
+        }
     }
 
     /// The LAN endpoint: the source address toward the discovery node (its endpoint on the

@@ -87,6 +87,18 @@ struct ClientEndToEndTests {
         #expect(dry.stdout.contains("add") && dry.stdout.contains(late.base64), "\(dry.stdout)")
         #expect(try bed.clientPeers()[late.base64] == nil)
 
+        // The registry loses my LAN endpoint (cleared behind my back): the next sync that reads
+        // the registry reports it again, although the remembered report is unchanged.
+        let myKey = try bed.clientKey.publicKey()
+        let reported = try #require(try await bed.registry.peer(key: myKey)?.lanEndpoint)
+        serial = try bed.serial()
+        #expect(try await bed.registry.setEndpoint(.lan, to: nil, of: myKey))
+        try bed.waitForSerial(after: serial)
+        let again = try bed.run("valon-sync", ["--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(Self.json(again.stdout)["report"] as? String == "sent", "\(again.stdout)")
+        #expect(try await bed.registry.peer(key: myKey)?.lanEndpoint == reported)
+
         // With the DNS server gone the device stays exactly as it was, and the exit is non-zero.
         let untouched = try Command.check(["wg", "show", bed.interface, "dump"])
         bed.stopDiscovery()
