@@ -11,7 +11,12 @@
 /// Hysteresis: when the interface already has an endpoint for the peer and a handshake
 /// younger than ``EndpointSelection/freshHandshake`` (180 s, WireGuard's REJECT_AFTER_TIME),
 /// the current endpoint is kept, since WireGuard roams to where the peer's packets really
-/// come from, unless rule 1 now says LAN and the current endpoint is not the LAN one.
+/// come from (a NAT that gave the peer another port), unless rule 1 now says LAN and the
+/// current endpoint is not the LAN one. A current endpoint is only kept while it still
+/// belongs to the peer's registered NAT address: a handshake younger than 180 s does not
+/// prove the path still works, and a peer that moved (a laptop leaving the office LAN)
+/// would otherwise be sent to its old address until the handshake ages out, with no
+/// registry change left to trigger another sync.
 /// Equal input always gives equal output, so repeated runs never flap.
 public enum EndpointSelection {
     /// A handshake younger than this counts as a working session.
@@ -83,9 +88,12 @@ public enum EndpointSelection {
     public static func choose(local: Local, peer: Candidates, current: Current = .none) -> Choice {
         let preferred = rules(local: local, peer: peer)
         let lanPreferred = preferred.reason == .lanSameNAT || preferred.reason == .lanConnectedSubnet
-        if let endpoint = current.endpoint, let age = current.handshakeAge, age < freshHandshake, age >= .zero,
-           !(lanPreferred && endpoint != preferred.endpoint) {
-            return Choice(endpoint: endpoint, reason: endpoint == preferred.endpoint ? preferred.reason : .keptFreshHandshake)
+        guard let endpoint = current.endpoint, let age = current.handshakeAge, age < freshHandshake, age >= .zero else {
+            return preferred
+        }
+        if endpoint == preferred.endpoint { return preferred }
+        if !lanPreferred, let nat = peer.nat, endpoint.address == nat.address {
+            return Choice(endpoint: endpoint, reason: .keptFreshHandshake)
         }
         return preferred
     }

@@ -55,9 +55,18 @@ struct EndpointSelectionTests {
         Case(name: "fresh handshake on the LAN endpoint that rule 1 picks: unchanged", myNAT: "203.0.113.10", subnets: [],
              lan: "192.168.1.50:51820", nat: "203.0.113.10:40001", current: "192.168.1.50:51820", handshakeSecondsAgo: 5,
              expected: "192.168.1.50:51820", reason: .lanSameNAT),
-        Case(name: "fresh handshake on LAN while rules say NAT (LAN roaming works): kept", myNAT: "198.51.100.7", subnets: [],
+        Case(name: "fresh handshake on the LAN endpoint, but rule 1 no longer says LAN (I moved away): NAT", myNAT: "198.51.100.7", subnets: [],
              lan: "192.168.1.50:51820", nat: "203.0.113.10:40001", current: "192.168.1.50:51820", handshakeSecondsAgo: 5,
-             expected: "192.168.1.50:51820", reason: .keptFreshHandshake),
+             expected: "203.0.113.10:40001", reason: .nat),
+        Case(name: "the peer moved: current is its old LAN endpoint, fresh handshake → its new NAT endpoint", myNAT: "203.0.113.10", subnets: ["192.168.1.0/24"],
+             lan: "192.168.2.12:51820", nat: "203.0.113.20:40002", current: "192.168.1.12:51820", handshakeSecondsAgo: 20,
+             expected: "203.0.113.20:40002", reason: .nat),
+        Case(name: "the peer's NAT address changed: the old NAT endpoint is not kept", myNAT: "198.51.100.7", subnets: [],
+             lan: nil, nat: "203.0.113.99:40001", current: "203.0.113.10:40001", handshakeSecondsAgo: 20,
+             expected: "203.0.113.99:40001", reason: .nat),
+        Case(name: "a roamed port on the peer's NAT address is kept, also when its LAN is unknown", myNAT: nil, subnets: [],
+             lan: nil, nat: "203.0.113.10:40001", current: "203.0.113.10:51999", handshakeSecondsAgo: 60,
+             expected: "203.0.113.10:51999", reason: .keptFreshHandshake),
     ]
 
     @Test("rules and hysteresis", arguments: cases)
