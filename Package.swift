@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ValonKit", targets: ["ValonKit"]),
         .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
+        .executable(name: "valonctl", targets: ["valonctl"]),
     ],
     dependencies: [
         // X25519 keys (WireGuard private/public keys).
@@ -17,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // valonctl.yml and the discovery node's YAML config.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The command-line tools' argument parsing, help and shell completion.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // valon-discovery only (the server): DNS over SwiftNIO, the DDNS API on Hummingbird,
         // a daemon's life with swift-service-lifecycle. Clients never link these.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -58,6 +61,14 @@ let package = Package(
             name: "dns-browse",
             dependencies: ["ValonKit"],
             path: "Examples/dns-browse"
+        ),
+        // The administrator's tool (DESIGN §1): argument parsing and output over ValonKit.
+        .executableTarget(
+            name: "valonctl",
+            dependencies: [
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // The discovery node as a library, so tests can start it in-process.
         .target(
