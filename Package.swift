@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
         .executable(name: "valonctl", targets: ["valonctl"]),
+        .executable(name: "valon-discovery", targets: ["valon-discovery"]),
     ],
     dependencies: [
         // X25519 keys (WireGuard private/public keys).
@@ -79,6 +80,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "valon-discovery",
+            dependencies: [
+                "ValonDiscovery",
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -52,7 +52,7 @@ public final class LoopbackTCP {
 
     /// Reads exactly `count` bytes, or `nil` on close or when `timeoutMilliseconds` pass
     /// with nothing to read.
-    func read(_ count: Int, timeoutMilliseconds: Int32 = 2000) throws -> [UInt8]? {
+    public func read(_ count: Int, timeoutMilliseconds: Int32 = 2000) throws -> [UInt8]? {
         var result = [UInt8]()
         while result.count < count {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)

@@ -5,7 +5,8 @@ import ValonKit
 extension DNSServer {
     /// Asks the upstreams in order (UDP, a fresh socket and a random ID per query) and
     /// returns the first matching reply with the client's ID and RA set, or SERVFAIL when
-    /// none answers in time. Runs on the event loops, never blocking them.
+    /// none answers in time. Runs on the event loops, never blocking them. A truncated reply
+    /// for a client on TCP is asked again over TCP with ValonKit's stub resolver.
     func forward(_ query: DNSMessage, transport: DNSTransport) async -> (reply: [UInt8], rcode: DNSResponseCode) {
         var upstreamQuery = query
         upstreamQuery.header.id = UInt16.random(in: 0...UInt16.max)
@@ -14,6 +15,9 @@ extension DNSServer {
             for upstream in configuration.forwarders {
                 guard var reply = try? await exchange(bytes, with: upstream, id: upstreamQuery.header.id),
                       reply.count >= 12 else { continue }
+                if transport == .tcp, reply[2] & 0x02 != 0, let whole = await askOverTCP(query, upstream) {
+                    reply = whole
+                }
                 reply[0] = UInt8(query.header.id >> 8)
                 reply[1] = UInt8(truncatingIfNeeded: query.header.id)
                 reply[3] |= 0x80
@@ -26,6 +30,21 @@ extension DNSServer {
                                  questions: query.questions)
         if query.edns != nil { failure.edns = DNSEDNS(udpPayloadSize: configuration.zone.udpPayloadSize) }
         return ((try? failure.encoded()) ?? [], .servFail)
+    }
+
+    /// The whole answer over TCP (RFC 7766 §5), re-encoded for the client; `nil` when the
+    /// upstream fails or refuses.
+    private func askOverTCP(_ query: DNSMessage, _ upstream: Endpoint) async -> [UInt8]? {
+        var configuration = DNSResolver.Configuration(server: upstream)
+        configuration.transport = .tcp
+        configuration.timeout = self.configuration.forwardTimeout
+        configuration.attempts = 1
+        guard let question = query.questions.first,
+              var reply = try? await DNSResolver(configuration: configuration).query(question) else { return nil }
+        reply.header.id = query.header.id
+        reply.header.recursionDesired = query.header.recursionDesired
+        reply.edns = query.edns.map { _ in DNSEDNS(udpPayloadSize: self.configuration.zone.udpPayloadSize) }
+        return try? reply.encoded()
     }
 
     /// One UDP exchange with `upstream`: the reply whose ID is `id`, or `nil` after the timeout.

@@ -111,29 +111,16 @@ public struct DNSZoneResponder: Sendable {
     }
 
     /// The encoded response, made to fit a UDP client's size (RFC 1035 §4.2.1: 512 bytes
-    /// without EDNS; RFC 6891 §6.2.5: the smaller of its and our payload size with EDNS).
-    /// Additional records go first, without TC (RFC 2181 §9); then whole answer and
-    /// authority RRsets from the end, with TC. The question stays.
+    /// without EDNS; RFC 6891 §6.2.5: the smaller of its and our payload size with EDNS):
+    /// the codec keeps whole RRsets, drops additional ones without TC (RFC 2181 §9) and
+    /// answer or authority ones with TC, and keeps the question and the OPT record. Over TCP
+    /// the limit is the 65,535 bytes a length prefix allows (a browse of a few thousand peers
+    /// exceeds it; such clients transfer the zone instead).
     func fitted(_ response: DNSMessage, query: DNSMessage, transport: DNSTransport) -> [UInt8] {
-        let bytes = encode(response)
-        guard transport == .udp else { return bytes }
-        let limit = query.edns.map { Int(min(max($0.udpPayloadSize, 512), zone.udpPayloadSize)) } ?? 512
-        guard bytes.count > limit else { return bytes }
-        var smaller = response
-        smaller.additionals.removeAll { $0.type != .opt }
-        var encoded = encode(smaller)
-        if encoded.count <= limit { return encoded }
-        smaller.header.isTruncated = true
-        while encoded.count > limit, !(smaller.answers.isEmpty && smaller.authorities.isEmpty) {
-            if smaller.authorities.isEmpty {
-                let last = smaller.answers[smaller.answers.count - 1]
-                smaller.answers.removeAll { $0.type == last.type && $0.name == last.name }
-            } else {
-                smaller.authorities.removeAll()
-            }
-            encoded = encode(smaller)
-        }
-        return encoded
+        let limit = transport == .tcp ? DNSMessage.maximumSize
+            : query.edns.map { Int(min(max($0.udpPayloadSize, 512), zone.udpPayloadSize)) } ?? 512
+        if let bytes = try? response.encoded(maximumSize: limit) { return bytes }
+        return encode(response)
     }
 
     /// Encodes a response; a response this responder built always encodes, so a failure is

@@ -115,7 +115,7 @@ struct DNSServerDigTests {
             @ IN NS ns.example.test.
             ns IN A 192.0.2.53
             www IN A 192.0.2.80
-            """)
+            """ + "\n" + (0..<40).map { "big IN TXT \"record \($0) of a set too large for one UDP answer\"" }.joined(separator: "\n"))
         defer { nsd.stop() }
         let live = try await DNSLiveServer.start(forwarders: [Endpoint(address: IPAddress("127.0.0.1")!, port: nsd.port)])
         defer { live.stop() }
@@ -126,6 +126,9 @@ struct DNSServerDigTests {
         let overTCP = try await live.dig(["+tcp", "missing.example.test", "A"])
         #expect(overTCP.status == "NXDOMAIN")
         #expect(overTCP.flags.contains("ra"))
+        let big = try await live.dig(["+tcp", "big.example.test", "TXT"])
+        #expect(big.answer.count == 40)
+        #expect(big.flags.contains("ra") && !big.flags.contains("tc"))
         let own = try await live.dig(["discovery.valon.internal", "A"])
         #expect(own.flags.contains("aa") && own.flags.contains("ra"))
     }

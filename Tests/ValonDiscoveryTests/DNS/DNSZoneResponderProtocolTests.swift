@@ -44,6 +44,14 @@ struct DNSZoneResponderProtocolTests {
         #expect(tcp.answers.count == 200)
     }
 
+    @Test func overTCPABrowseLargerThan64KiBIsTruncatedNotFailed() throws {
+        let query = Self.query("_wireguard._udp.valon.internal", .ptr)
+        let response = try DNSZoneResponderTests.answer(query, transport: .tcp, snapshot: Self.bigSnapshot(2000))
+        #expect(response.responseCode == .noError)
+        #expect(response.header.isTruncated)
+        #expect(response.questions == query.questions)
+    }
+
     @Test func aSmallEDNSAnswerFitsWithoutTC() throws {
         let response = try DNSZoneResponderTests.answer(Self.query("_wireguard._udp.valon.internal", .ptr))
         #expect(!response.header.isTruncated)

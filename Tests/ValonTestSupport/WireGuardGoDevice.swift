@@ -1,33 +1,36 @@
 import Foundation
 import ValonKit
 
-/// A real `wireguard-go` device in a throwaway network namespace, for tests.
+/// A real `wireguard-go` device in a throwaway network namespace (or, for a node under
+/// test that runs in the test process, in the host's namespace), for tests.
 ///
 /// The interface is named `vk` and 8 random characters, unique because
 /// `/var/run/wireguard` is shared by every namespace and every test run on the machine;
 /// a new namespace gets the same name. `stop()` ends the daemon by its own PID and
 /// deletes the namespace it created; call it in a `defer`.
-final class WireGuardGoDevice: @unchecked Sendable {
-    let name: String
-    let namespace: String
+public final class WireGuardGoDevice: @unchecked Sendable {
+    public let name: String
+    /// The namespace, `nil` for the host's.
+    public let namespace: String?
     private let ownsNamespace: Bool
-    let backend = WireGuardUAPIBackend()
+    public let backend = WireGuardUAPIBackend()
     private let process = Process()
 
-    struct StartFailure: Error, CustomStringConvertible {
-        var description: String
+    public struct StartFailure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Starts `wireguard-go -f NAME` in `namespace`, or in a new namespace when it is
-    /// `nil`; returns once the control socket answers.
-    init(namespace existing: String? = nil) throws {
+    /// `nil`, or in the host's namespace with `inHostNamespace`; returns once the control
+    /// socket answers.
+    public init(namespace existing: String? = nil, inHostNamespace: Bool = false) throws {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         name = "vk" + String((0..<8).map { _ in alphabet.randomElement()! })
-        namespace = existing ?? name
-        ownsNamespace = existing == nil
-        if ownsNamespace { try Command.check(["ip", "netns", "add", namespace]) }
+        namespace = inHostNamespace ? nil : existing ?? name
+        ownsNamespace = existing == nil && !inHostNamespace
+        if ownsNamespace, let namespace { try Command.check(["ip", "netns", "add", namespace]) }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ip", "netns", "exec", namespace, "wireguard-go", "-f", name]
+        process.arguments = (namespace.map { ["ip", "netns", "exec", $0] } ?? []) + ["wireguard-go", "-f", name]
         process.environment = ProcessInfo.processInfo.environment.merging(["WG_PROCESS_FOREGROUND": "1"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -53,13 +56,13 @@ final class WireGuardGoDevice: @unchecked Sendable {
 
     /// Runs a command inside the namespace (`ip netns exec NAMESPACE …`).
     @discardableResult
-    func exec(_ arguments: [String]) throws -> String {
-        try Command.check(["ip", "netns", "exec", namespace] + arguments)
+    public func exec(_ arguments: [String]) throws -> String {
+        try Command.check((namespace.map { ["ip", "netns", "exec", $0] } ?? []) + arguments)
     }
 
     /// Stops the daemon (SIGTERM to its PID, then SIGKILL after 5 s) and deletes the
     /// namespace it created and any socket left behind.
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             for _ in 0..<250 where process.isRunning { usleep(20_000) }
@@ -67,6 +70,6 @@ final class WireGuardGoDevice: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: backend.socketPath(for: name))
-        if ownsNamespace { _ = try? Command.run(["ip", "netns", "del", namespace]) }
+        if ownsNamespace, let namespace { _ = try? Command.run(["ip", "netns", "del", namespace]) }
     }
 }

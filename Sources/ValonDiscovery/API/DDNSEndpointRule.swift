@@ -1,0 +1,40 @@
+import ValonKit
+
+/// What the DDNS API accepts as a LAN endpoint (422 otherwise, DESIGN §7): `ipv4:port` or
+/// `[ipv6]:port` with a port of 1–65535, where other peers could really send packets. So
+/// not the unspecified address, loopback, multicast or the IPv4 broadcast address, and not
+/// an address inside the WireGuard network itself (a tunnel cannot run through itself).
+enum DDNSEndpointRule {
+    static func validate(_ text: String, tunnelNetworks: [IPNetwork]) throws(DDNSError) -> Endpoint {
+        guard let endpoint = Endpoint(text) else {
+            throw DDNSError(.invalidEndpoint,
+                            "invalid lan_endpoint \"\(text.prefix(64))\": expected ipv4:port or [ipv6]:port with a port of 1-65535")
+        }
+        if let why = unusable(endpoint.address) {
+            throw DDNSError(.invalidEndpoint, "invalid lan_endpoint \(endpoint): \(why)")
+        }
+        if let network = tunnelNetworks.first(where: { $0.contains(endpoint.address) }) {
+            throw DDNSError(.invalidEndpoint, "invalid lan_endpoint \(endpoint): it is inside the WireGuard network \(network)")
+        }
+        return endpoint
+    }
+
+    /// Why no peer could reach this address, or `nil` when it is usable.
+    static func unusable(_ address: IPAddress) -> String? {
+        let bytes = address.bytes
+        switch address {
+        case .v4:
+            if bytes.allSatisfy({ $0 == 0 }) { return "the unspecified address" }
+            if bytes[0] == 0 { return "an address of \"this network\" (0.0.0.0/8)" }
+            if bytes[0] == 127 { return "a loopback address" }
+            if bytes[0] >= 224 && bytes[0] <= 239 { return "a multicast address" }
+            if bytes.allSatisfy({ $0 == 255 }) { return "the broadcast address" }
+            if bytes[0] >= 240 { return "a reserved address (240.0.0.0/4)" }
+        case .v6:
+            if bytes.allSatisfy({ $0 == 0 }) { return "the unspecified address" }
+            if bytes.dropLast().allSatisfy({ $0 == 0 }) && bytes.last == 1 { return "the loopback address" }
+            if bytes[0] == 0xff { return "a multicast address" }
+        }
+        return nil
+    }
+}

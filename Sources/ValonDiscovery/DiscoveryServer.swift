@@ -1,0 +1,142 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+import ValonKit
+
+/// The whole discovery node (DESIGN §6), assembled from a ``DiscoveryConfig``: the etcd
+/// client and registry, the snapshot store that follows etcd, the DNS server, the DDNS
+/// API, the endpoint learner and the peer reconciler, run together in one `ServiceGroup`.
+///
+/// ```swift
+/// let server = try DiscoveryServer(config: config, logger: logger)
+/// try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
+/// ```
+///
+/// Start-up fails with a ``DiscoveryError`` naming the interface when it is missing or is
+/// not WireGuard. An unreachable etcd does not stop it: the store keeps retrying with
+/// backoff across every endpoint while DNS serves the empty (later: the last) snapshot,
+/// the API answers 503 and the reconciler waits for the first successful read.
+public final class DiscoveryServer: Sendable {
+    public let config: DiscoveryConfig
+    public let interface: DiscoveryInterface
+    public let metrics: DiscoveryMetrics
+    public let registry: PeerRegistry
+    public let store: RegistrySnapshotStore
+    public let wireGuardStatus: WireGuardStatus
+    public let dns: DNSServer
+    public let api: DDNSServer
+    public let learner: EndpointLearner
+    public let reconciler: PeerReconciler
+    let logger: Logger
+    private let group = Mutex<ServiceGroup?>(nil)
+
+    /// Checks the interface, reads its addresses and builds every part; nothing runs yet.
+    /// `backend` and `routes` default to the real WireGuard control and rtnetlink.
+    public init(
+        config: DiscoveryConfig,
+        logger: Logger,
+        backend: (any WireGuardBackend)? = nil,
+        routes: () throws(NetlinkError) -> RouteNetlinkClient = { () throws(NetlinkError) in try RouteNetlinkClient() }
+    ) throws(DiscoveryError) {
+        self.config = config
+        self.logger = logger
+        let backend = backend ?? WireGuardControl.backend(for: config.interface)
+        interface = try DiscoveryInterface.inspect(config.interface, backend: backend, routes: routes)
+        if interface.addresses.isEmpty {
+            logger.warning("the WireGuard interface has no address; discovery.\(config.zone) will have no A record",
+                           metadata: ["interface": "\(config.interface)"])
+        }
+        let etcd: EtcdClient
+        do {
+            etcd = try EtcdClient(Self.etcdConfiguration(config.etcd))
+        } catch {
+            throw DiscoveryError(.etcdClient, "cannot set up the etcd client for \(config.etcd.endpoints.joined(separator: ", "))",
+                                 cause: error)
+        }
+        metrics = DiscoveryMetrics()
+        let network = interface.networks.first { $0.address.isIPv4 } ?? interface.networks.first ?? Self.seedNetwork
+        registry = PeerRegistry(etcd: etcd, configuration: PeerRegistry.Configuration(
+            network: network,
+            reservedAddresses: Set(interface.addresses.map(\.address)),
+            keys: RegistryKeys(prefix: config.etcd.prefix)
+        ))
+        store = RegistrySnapshotStore(registry: registry, syncInterval: config.etcdSyncInterval, metrics: metrics,
+                                      logger: logger.labelled("registry"))
+        wireGuardStatus = WireGuardStatus(interface: config.interface)
+        let dnsConfiguration: DNSServer.Configuration
+        do {
+            // AXFR: the configured networks, plus the WireGuard networks unless axfr_allow was set.
+            let transfer = config.axfrAllow == DiscoveryConfig().axfrAllow ? interface.networks : []
+            dnsConfiguration = try DNSServer.Configuration(config, discoveryAddresses: interface.addresses.map(\.address),
+                                                           extraTransferNetworks: transfer)
+        } catch {
+            throw DiscoveryError(.dnsConfiguration, "cannot serve the zone \(config.zone)", cause: error)
+        }
+        dns = DNSServer(configuration: dnsConfiguration, store: store, metrics: metrics, logger: logger.labelled("dns"))
+        let handler = DDNSHandler(registry: registry, limiter: TokenBucketLimiter(requestsPerSecond: config.apiRateLimit),
+                                  tunnelNetworks: interface.networks, logger: logger.labelled("api"))
+        api = DDNSServer(
+            configuration: DDNSServer.Configuration(listen: config.apiListen,
+                                                    bindDevice: config.apiBindToDevice ? config.interface : nil),
+            handler: handler, store: store, wireGuard: wireGuardStatus, metrics: metrics, logger: logger.labelled("api"))
+        learner = EndpointLearner(interface: config.interface, backend: backend, store: store, status: wireGuardStatus,
+                                  metrics: metrics, pollInterval: config.wireGuardPollInterval,
+                                  logger: logger.labelled("learner"))
+        reconciler = PeerReconciler(interface: config.interface, backend: backend, store: store, status: wireGuardStatus,
+                                    metrics: metrics, recheckInterval: config.etcdSyncInterval,
+                                    logger: logger.labelled("reconciler"))
+    }
+
+    /// Runs every part until one of `gracefulShutdownSignals` arrives (then each stops
+    /// cleanly, the API first, the store last), the task is cancelled, or a part fails.
+    public func run(gracefulShutdownSignals: [UnixSignal] = []) async throws {
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: gracefulShutdownSignals,
+            logger: logger
+        ))
+        self.group.withLock { $0 = group }
+        logger.info("valon-discovery starting", metadata: [
+            "zone": "\(config.zone)", "interface": "\(config.interface)",
+            "addresses": "\(interface.addresses.map(\.description).joined(separator: ","))",
+            "api": "\(config.apiListen)", "etcd": "\(config.etcd.endpoints.joined(separator: ","))",
+        ])
+        try await group.run()
+        logger.info("valon-discovery stopped")
+    }
+
+    /// Stops a running node gracefully, as SIGTERM does: ``run(gracefulShutdownSignals:)`` returns
+    /// once every part has finished.
+    public func shutdown() async {
+        await group.withLock { $0 }?.triggerGracefulShutdown()
+    }
+
+    /// In start order; a graceful shutdown stops them in reverse.
+    var services: [any Service] { [store, dns, reconciler, learner, api] }
+
+    /// The seed's network, for an interface without addresses.
+    static let seedNetwork = IPNetwork("100.100.0.0/24")!
+
+    /// The etcd client configuration of the config file's `etcd_endpoints` and `etcd:` block.
+    static func etcdConfiguration(_ settings: EtcdSettings) -> EtcdConfiguration {
+        var result = EtcdConfiguration(endpoints: settings.endpoints)
+        if settings.caCertificate != nil || settings.clientCertificate != nil {
+            result.tls = EtcdTLS(caFile: settings.caCertificate, certificateFile: settings.clientCertificate,
+                                 keyFile: settings.clientKey)
+        }
+        if let username = settings.username, let password = settings.password {
+            result.credentials = EtcdCredentials(user: username, password: password)
+        }
+        return result
+    }
+}
+
+extension Logger {
+    /// The same logger with a `part` metadata value naming the component.
+    func labelled(_ part: String) -> Logger {
+        var logger = self
+        logger[metadataKey: "part"] = "\(part)"
+        return logger
+    }
+}

@@ -1,0 +1,104 @@
+import Logging
+import ServiceLifecycle
+import ValonKit
+
+/// Keeps the interface's peer list equal to the registry (DESIGN §6): a registered peer
+/// the interface lacks is added with `AllowedIPs = wg_ip/32` (and its NAT, else LAN,
+/// endpoint, so the node can reach it at once after a reboot); a peer the registry does
+/// not know is removed; a peer whose allowed IPs differ is corrected. The interface's own
+/// key, port and mark are never touched, nor the endpoints of peers it already has
+/// (WireGuard roams to where their packets come from).
+///
+/// It runs at start-up, on every new snapshot, and every `recheckInterval` (someone may
+/// have changed the interface by hand). Each pass reads the interface and applies the
+/// smallest update in one batch (``WireGuardDevice/update(toReach:removable:)``).
+/// Before the first successful read of the registry (revision 0) it does nothing: an
+/// empty registry that was never read must not empty the interface.
+public final class PeerReconciler: Service, Sendable {
+    let wireGuard: BlockingWireGuard
+    let store: RegistrySnapshotStore
+    let status: WireGuardStatus
+    let metrics: DiscoveryMetrics
+    let recheckInterval: Duration
+    let logger: Logger
+
+    public init(interface: String, backend: any WireGuardBackend, store: RegistrySnapshotStore, status: WireGuardStatus,
+                metrics: DiscoveryMetrics, recheckInterval: Duration, logger: Logger) {
+        wireGuard = BlockingWireGuard(backend: backend, interface: interface)
+        self.store = store
+        self.status = status
+        self.metrics = metrics
+        self.recheckInterval = recheckInterval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let updates = store.updates()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                await reconcile(store.current)
+                for await snapshot in updates.cancelOnGracefulShutdown() {
+                    await reconcile(snapshot)
+                }
+            }
+            group.addTask { [self] in
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    try? await Task.sleep(for: recheckInterval)
+                    if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                    await reconcile(store.current)
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// One pass: read the interface, apply what differs from `snapshot`. Returns the
+    /// update applied (empty when the interface already matched or nothing could be done).
+    @discardableResult
+    public func reconcile(_ snapshot: RegistrySnapshot) async -> WireGuardDevice {
+        guard snapshot.revision > 0 else { return WireGuardDevice(name: wireGuard.interface) }
+        do {
+            let device = try await wireGuard.device()
+            let update = Self.update(device: device, snapshot: snapshot)
+            if !update.isEmptyUpdate {
+                try await wireGuard.apply(update)
+                record(update)
+            }
+            status.recordRead(peers: device.peers.count)
+            return update
+        } catch {
+            status.recordFailure(error)
+            logger.error("cannot reconcile the WireGuard interface with the registry", metadata: ["error": "\(error)"])
+            return WireGuardDevice(name: wireGuard.interface)
+        }
+    }
+
+    /// The smallest update that makes `device`'s peers those of `snapshot`. Pure.
+    static func update(device: WireGuardDevice, snapshot: RegistrySnapshot) -> WireGuardDevice {
+        var desired = WireGuardDevice(name: device.name)
+        desired.peers = snapshot.peers.map { peer in
+            let present = device.peer(peer.publicKey)
+            return WireGuardPeer(
+                publicKey: peer.publicKey,
+                presharedKey: present?.presharedKey,
+                endpoint: present == nil ? (peer.natEndpoint ?? peer.lanEndpoint) : nil,
+                persistentKeepalive: present?.persistentKeepalive,
+                allowedIPs: [IPNetwork(address: peer.wgIP, prefixLength: peer.wgIP.isIPv4 ? 32 : 128)!]
+            )
+        }
+        if let own = device.publicKey { desired.peers.removeAll { $0.publicKey == own } }
+        return device.update(toReach: desired)
+    }
+
+    private func record(_ update: WireGuardDevice) {
+        let removed = update.peers.count { $0.flags.contains(.remove) }
+        let changed = update.peers.count { $0.flags.contains(.updateOnly) }
+        let added = update.peers.count - removed - changed
+        metrics.recordReconcilerChanges("added", count: added)
+        metrics.recordReconcilerChanges("removed", count: removed)
+        metrics.recordReconcilerChanges("updated", count: changed)
+        logger.info("WireGuard peers reconciled with the registry",
+                    metadata: ["added": "\(added)", "removed": "\(removed)", "updated": "\(changed)"])
+    }
+}

@@ -1,0 +1,40 @@
+import Synchronization
+import ValonKit
+
+/// What the discovery node last learned about its WireGuard interface, shared by the
+/// endpoint learner and the reconciler (writers) and `GET /health` (reader).
+public final class WireGuardStatus: Sendable {
+    public struct Reading: Sendable, Hashable {
+        /// The interface observed.
+        public var interface: String
+        /// Peers on the interface at the last successful read.
+        public var peers: Int
+        /// When the interface was last read successfully.
+        public var lastRead: ContinuousClock.Instant?
+        /// The last failure to read or program the interface, cleared by the next success.
+        public var error: WireGuardError?
+
+        /// Whether the last look at the interface succeeded.
+        public var isHealthy: Bool { lastRead != nil && error == nil }
+    }
+
+    private let state: Mutex<Reading>
+
+    public init(interface: String) {
+        state = Mutex(Reading(interface: interface, peers: 0))
+    }
+
+    public var reading: Reading { state.withLock { $0 } }
+
+    func recordRead(peers: Int, at instant: ContinuousClock.Instant = .now) {
+        state.withLock {
+            $0.peers = peers
+            $0.lastRead = instant
+            $0.error = nil
+        }
+    }
+
+    func recordFailure(_ error: WireGuardError) {
+        state.withLock { $0.error = error }
+    }
+}
