@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
         .executable(name: "valonctl", targets: ["valonctl"]),
+        .executable(name: "valon-sync", targets: ["valon-sync"]),
+        .executable(name: "valon-bootstrap", targets: ["valon-bootstrap"]),
         .executable(name: "valon-discovery", targets: ["valon-discovery"]),
     ],
     dependencies: [
@@ -91,6 +93,21 @@ let package = Package(
                 "ValonKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The client's tools (DESIGN §1, §5): argument parsing and output over ValonKit/Client.
+        .executableTarget(
+            name: "valon-sync",
+            dependencies: [
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "valon-bootstrap",
+            dependencies: [
+                "ValonKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Real-process helpers shared by the test targets: etcd members, NSD, dig and friends.

@@ -1,0 +1,74 @@
+import Foundation
+
+/// What valon-sync and valon-bootstrap remember between runs, as JSON files in the state
+/// directory (`/var/lib/valon/` by default): the last LAN endpoint reported, the SOA serial
+/// and device fingerprint of the last applied sync, the userspace process bootstrap started.
+public struct ClientState: Codable, Hashable, Sendable {
+    /// The report the API last accepted: skip the next one when it would be the same.
+    public struct Report: Codable, Hashable, Sendable {
+        public var publicKey: String
+        public var lanEndpoint: String
+        public var alias: String?
+        public var api: String
+    }
+
+    /// The last sync that read the whole registry and applied it.
+    public struct Applied: Codable, Hashable, Sendable {
+        public var serial: UInt32
+        /// ``SyncFingerprint`` of the device right after the apply.
+        public var fingerprint: String
+    }
+
+    /// A userspace WireGuard process that valon-bootstrap started.
+    public struct Userspace: Codable, Hashable, Sendable {
+        public var pid: Int32
+        public var implementation: String
+    }
+
+    public var report: Report?
+    public var applied: Applied?
+    public var userspace: Userspace?
+    /// `true` when valon-bootstrap created the interface (so `--down` may delete it).
+    public var createdInterface: Bool?
+
+    public init() {}
+
+    /// The default state directory.
+    public static let defaultDirectory = "/var/lib/valon"
+
+    /// The state file of interface `interface` in `directory`.
+    public static func path(directory: String, interface: String) -> String {
+        "\(directory)/\(interface).state.json"
+    }
+
+    /// Reads the state; an absent file is an empty state, an unreadable one an error.
+    public static func load(directory: String, interface: String) throws(ClientError) -> ClientState {
+        let file = path(directory: directory, interface: interface)
+        guard FileManager.default.fileExists(atPath: file) else { return ClientState() }
+        do {
+            return try JSONDecoder().decode(ClientState.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch {
+            throw ClientError(.state, "cannot read the state file \(file) (delete it to start afresh)", cause: error)
+        }
+    }
+
+    /// Writes the state atomically (a temporary file renamed over the old one), creating
+    /// the directory (mode 0700) when needed.
+    public func save(directory: String, interface: String) throws(ClientError) {
+        let file = Self.path(directory: directory, interface: interface)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(self).write(to: URL(fileURLWithPath: file), options: .atomic)
+        } catch {
+            throw ClientError(.state, "cannot write the state file \(file)", cause: error)
+        }
+    }
+
+    /// Removes the state file.
+    public static func remove(directory: String, interface: String) {
+        try? FileManager.default.removeItem(atPath: path(directory: directory, interface: interface))
+    }
+}

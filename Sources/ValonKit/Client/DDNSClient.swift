@@ -1,0 +1,75 @@
+import Foundation
+
+/// The client side of the discovery node's DDNS API (DESIGN §3), over libcurl:
+/// `POST /api/endpoint` reports this peer's LAN endpoint, `DELETE /api/endpoint/delete`
+/// clears it. The API knows the caller by the packet's source address, so calls go
+/// through the tunnel to the discovery node's WireGuard address (DESIGN §7).
+public struct DDNSClient: Sendable {
+    /// The API's base URL, like `http://100.100.0.1:8053` (no trailing slash).
+    public var baseURL: String
+    public var timeout: Duration
+
+    public init(baseURL: String, timeout: Duration = .seconds(5)) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.timeout = timeout
+    }
+
+    /// The API's answer to a successful call.
+    public struct Reply: Hashable, Sendable, Codable {
+        public var success: Bool
+        public var message: String?
+    }
+
+    /// Reports `lanEndpoint` as the LAN endpoint of the peer `publicKey`; `alias`, when
+    /// given, must be the registered one (the API never changes aliases).
+    @discardableResult
+    public func reportEndpoint(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError) -> Reply {
+        var body: [String: String] = ["pubkey": publicKey.base64, "lan_endpoint": lanEndpoint.description]
+        if let alias { body["alias"] = alias }
+        return try await call("POST", "/api/endpoint", body)
+    }
+
+    /// Clears the LAN endpoint of the peer `publicKey`.
+    @discardableResult
+    public func clearEndpoint(publicKey: WireGuardKey) async throws(DDNSClientError) -> Reply {
+        try await call("DELETE", "/api/endpoint/delete", ["pubkey": publicKey.base64])
+    }
+
+    private func call(_ method: String, _ path: String, _ body: [String: String]) async throws(DDNSClientError) -> Reply {
+        let request = "\(method) \(baseURL)\(path)"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = (try? encoder.encode(body)).map { Array($0) } ?? []
+        let exchange = HTTPExchange(method: method, url: baseURL + path, body: json,
+                                    headers: ["Content-Type: application/json", "Accept: application/json"],
+                                    timeout: timeout)
+        let result = await Self.offPool { exchange.perform() }
+        let response: HTTPExchange.Response
+        switch result {
+        case .failure(let failure):
+            throw DDNSClientError(.transport, request: request, message: failure.detail, curlCode: failure.code)
+        case .success(let answer):
+            response = answer
+        }
+        let reply = try? JSONDecoder().decode(Reply.self, from: Data(response.body))
+        let text = reply?.message ?? String(decoding: response.body.prefix(512), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (200..<300).contains(response.status) else {
+            throw DDNSClientError(.rejected, request: request, status: response.status, message: text.isEmpty ? "no message" : text)
+        }
+        guard let reply, reply.success else {
+            throw DDNSClientError(.badResponse, request: request, status: response.status,
+                            message: text.isEmpty ? "empty body" : text)
+        }
+        return reply
+    }
+
+    /// Runs blocking libcurl work on a thread of its own, never the cooperative pool.
+    private static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: work()) }
+            thread.name = "valon-ddns"
+            thread.start()
+        }
+    }
+}

@@ -1,0 +1,87 @@
+/// Reads the registry from the discovery node's DNS server (DESIGN §5 steps 2–3): the
+/// zone's SOA serial with one UDP query, and every peer in one go: a zone transfer
+/// (AXFR over TCP, RFC 5936), or where the server refuses transfers, a DNS-SD browse
+/// (RFC 6763) with the SRV and TXT queries pipelined, then the A/AAAA of any SRV target
+/// whose address was not in the additional sections.
+///
+/// ``queryCount`` counts the queries sent (a transfer is one), for `--json`.
+public final class RegistryReader: @unchecked Sendable {
+    public let resolver: DNSResolver
+    public let zone: DNSName
+    /// How the last ``fetchAll()`` read the zone.
+    public enum Method: String, Sendable, Codable {
+        case axfr
+        case browse
+    }
+
+    public private(set) var queryCount = 0
+
+    public init(server: Endpoint, zone: DNSName, timeout: Duration = .seconds(2), attempts: Int = 3) {
+        var configuration = DNSResolver.Configuration(server: server)
+        configuration.timeout = timeout
+        configuration.attempts = attempts
+        resolver = DNSResolver(configuration: configuration)
+        self.zone = zone
+    }
+
+    /// The zone's SOA serial (one UDP query).
+    public func serial() async throws(ClientError) -> UInt32 {
+        queryCount += 1
+        let reply: DNSMessage
+        do throws(DNSError) {
+            reply = try await resolver.query(zone, .soa)
+        } catch {
+            throw ClientError(.registry, "cannot read the SOA of \(zone) from \(resolver.configuration.server)", cause: error)
+        }
+        for record in reply.answers where record.name == zone {
+            if case .soa(let soa) = record.data { return soa.serial }
+        }
+        throw ClientError(.registry, "\(resolver.configuration.server) answered \(reply.responseCode) without the SOA of \(zone)")
+    }
+
+    /// Every peer of the zone: AXFR, or a browse where the transfer is refused.
+    public func fetchAll() async throws(ClientError) -> (zone: RegistryZone, method: Method) {
+        queryCount += 1
+        do throws(DNSError) {
+            let transfer = try await resolver.transferZone(zone)
+            return (RegistryZone(records: transfer.records, zone: zone), .axfr)
+        } catch where error.code == .refused {
+            return (try await browse(), .browse)
+        } catch {
+            throw ClientError(.registry, "cannot transfer the zone \(zone) from \(resolver.configuration.server)", cause: error)
+        }
+    }
+
+    /// The DNS-SD browse: PTR, then SRV and TXT of every instance in one pipelined batch,
+    /// then addresses still missing. The SOA serial is asked first, so that a change during
+    /// the browse shows as a new serial at the next run.
+    public func browse() async throws(ClientError) -> RegistryZone {
+        let server = resolver.configuration.server
+        do throws(DNSError) {
+            let service = try RegistryZone.serviceType(in: zone)
+            queryCount += 2
+            let head = try await resolver.resolve([DNSQuestion(name: zone, type: .soa), DNSQuestion(name: service, type: .ptr)])
+            var records = head[0].answers
+            var instances = [DNSName]()
+            for record in head[1].answers where record.name == service {
+                if case .ptr(let instance) = record.data, !instances.contains(instance) { instances.append(instance) }
+            }
+            let questions = instances.flatMap { [DNSQuestion(name: $0, type: .srv), DNSQuestion(name: $0, type: .txt)] }
+            queryCount += questions.count
+            for reply in try await resolver.resolve(questions) {
+                records += reply.answers
+                records += reply.additionals
+            }
+            var zoneReading = RegistryZone(records: records, zone: zone)
+            if !zoneReading.unresolvedTargets.isEmpty {
+                let lookups = zoneReading.unresolvedTargets.flatMap { [DNSQuestion(name: $0, type: .a), DNSQuestion(name: $0, type: .aaaa)] }
+                queryCount += lookups.count
+                for reply in try await resolver.resolve(lookups) { records += reply.answers }
+                zoneReading = RegistryZone(records: records, zone: zone)
+            }
+            return zoneReading
+        } catch {
+            throw ClientError(.registry, "cannot browse _wireguard._udp.\(zone) at \(server)", cause: error)
+        }
+    }
+}

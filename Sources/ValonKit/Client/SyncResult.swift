@@ -1,0 +1,102 @@
+import Foundation
+
+/// What one valon-sync run did, for `--json` and the log line.
+public struct SyncResult: Codable, Hashable, Sendable {
+    public enum Status: String, Codable, Hashable, Sendable {
+        /// The update was applied to the device.
+        case applied
+        /// The registry was read; the device already matched it.
+        case unchanged
+        /// The SOA serial and the device fingerprint matched the last sync: nothing fetched.
+        case upToDate = "up-to-date"
+        /// `--dry-run`: the plan was computed and not applied.
+        case planned
+    }
+
+    /// What became of the endpoint report.
+    public enum ReportStatus: String, Codable, Hashable, Sendable {
+        case sent
+        /// The same endpoint was accepted before: not sent again.
+        case unchanged
+        case failed
+        /// Not attempted (`--dry-run`, `--no-report`, or no LAN address).
+        case skipped
+    }
+
+    /// One peer's line, for changed peers (all planned peers with `--dry-run`).
+    public struct PeerLine: Codable, Hashable, Sendable {
+        public var pubkey: String
+        public var alias: String?
+        public var action: SyncPlan.Action
+        public var endpoint: String?
+        public var reason: EndpointSelection.Reason?
+        public var allowedIPs: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case pubkey, alias, action, endpoint, reason
+            case allowedIPs = "allowed_ips"
+        }
+    }
+
+    public var interface: String
+    public var status: Status
+    /// The zone's SOA serial this run saw.
+    public var serial: UInt32?
+    /// How the peers were read (`axfr`, `browse`), `nil` when nothing was fetched.
+    public var method: RegistryReader.Method?
+    /// DNS queries sent by this run (a zone transfer counts as one).
+    public var dnsQueries: Int
+    public var lanEndpoint: String?
+    public var report: ReportStatus
+    public var reportError: String?
+    public var registryPeers: Int?
+    public var added = 0
+    public var updated = 0
+    public var removed = 0
+    public var unchanged = 0
+    public var excluded = 0
+    public var peers: [PeerLine] = []
+
+    enum CodingKeys: String, CodingKey {
+        case interface, status, serial, method, report, added, updated, removed, unchanged, excluded, peers
+        case dnsQueries = "dns_queries"
+        case lanEndpoint = "lan_endpoint"
+        case reportError = "report_error"
+        case registryPeers = "registry_peers"
+    }
+
+    /// One line for humans and the journal.
+    public var summary: String {
+        var text = "\(interface): \(status.rawValue)"
+        if let serial { text += ", serial \(serial)" }
+        if let method { text += ", read by \(method.rawValue)" }
+        if status == .applied || status == .planned || status == .unchanged {
+            text += ", \(added) added, \(updated) updated, \(removed) removed, \(unchanged) unchanged"
+        }
+        text += ", \(dnsQueries) DNS \(dnsQueries == 1 ? "query" : "queries")"
+        if let lanEndpoint { text += ", LAN endpoint \(lanEndpoint) (report \(report.rawValue))" }
+        return text
+    }
+}
+
+extension SyncResult {
+    /// The plan as a table, one peer a line (`--dry-run`).
+    public var planText: String {
+        var lines = ["ACTION     PUBKEY                                        ALIAS            ENDPOINT                      REASON"]
+        for peer in peers {
+            func pad(_ text: String, _ width: Int) -> String {
+                text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+            }
+            lines.append(pad(peer.action.rawValue, 11) + pad(peer.pubkey, 46) + pad(peer.alias ?? "-", 17)
+                         + pad(peer.endpoint ?? "-", 30) + (peer.reason?.rawValue ?? "-"))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The result as one line of JSON with sorted keys.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

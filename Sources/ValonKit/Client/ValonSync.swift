@@ -1,0 +1,193 @@
+import Foundation
+
+/// valon-sync (DESIGN §5): publish this peer's LAN endpoint, read the registry from the
+/// discovery node's DNS, choose an endpoint per peer and apply the whole difference to the
+/// WireGuard interface in one batch.
+///
+/// 1. Read the device; the LAN address is the source address of the route toward the
+///    discovery endpoint; report it to the DDNS API unless the same report was accepted
+///    last time.
+/// 2. Ask for the zone's SOA serial (one UDP query); when it is the serial last applied
+///    and the device still has that state (``SyncFingerprint``), stop.
+/// 3. Fetch every peer (``RegistryReader``), plan (``SyncPlan``), apply the update in one
+///    request, remember the serial.
+/// 4. When the registry cannot be read, nothing is applied and the error says what failed
+///    and where.
+public struct ValonSync: Sendable {
+    public struct Options: Sendable {
+        public var config: ClientConfig
+        /// Where the state file lives (`/var/lib/valon`).
+        public var stateDirectory: String = ClientState.defaultDirectory
+        /// Plan only; neither report nor apply nor remember.
+        public var dryRun = false
+        /// Sync only this peer (`--peer KEY`); the serial short cut is not taken or stored.
+        public var onlyPeer: WireGuardKey?
+        /// Send no endpoint report.
+        public var report = true
+        /// Fetch even when the serial and the device are unchanged.
+        public var force = false
+        /// The DNS timeout per try.
+        public var dnsTimeout: Duration = .seconds(2)
+
+        public init(config: ClientConfig) {
+            self.config = config
+        }
+    }
+
+    public var options: Options
+
+    public init(options: Options) {
+        self.options = options
+    }
+
+    /// Runs one sync.
+    public func run() async throws(ClientError) -> SyncResult {
+        let config = options.config
+        let interface = config.interface
+        let backend = WireGuardControl.backend(for: interface)
+        let device: WireGuardDevice
+        do {
+            device = try backend.device(named: interface)
+        } catch {
+            throw ClientError(.device, "cannot read the WireGuard interface \(interface) (run valon-bootstrap first?)", cause: error)
+        }
+        guard let ownKey = device.publicKey else {
+            throw ClientError(.device, "the WireGuard interface \(interface) has no private key (run valon-bootstrap)")
+        }
+        var state = try ClientState.load(directory: options.stateDirectory, interface: interface)
+        let network = try LocalNetwork()
+        let policy = SyncPolicy(ownPublicKey: ownKey, discoveryPublicKey: config.discoveryPublicKey,
+                                networks: config.allowedIPs)
+
+        // Step 1: the LAN endpoint and its report.
+        let lanEndpoint = try lanEndpoint(device: device, network: network)
+        var result = SyncResult(interface: interface, status: .unchanged, dnsQueries: 0,
+                                lanEndpoint: lanEndpoint.description, report: .skipped)
+        if options.report && !options.dryRun {
+            let report = ClientState.Report(publicKey: ownKey.base64, lanEndpoint: lanEndpoint.description,
+                                            alias: config.ownAlias, api: config.discoveryAPI)
+            if state.report == report {
+                result.report = .unchanged
+            } else {
+                do {
+                    try await DDNSClient(baseURL: config.discoveryAPI)
+                        .reportEndpoint(publicKey: ownKey, lanEndpoint: lanEndpoint, alias: config.ownAlias)
+                    state.report = report
+                    result.report = .sent
+                } catch {
+                    result.report = .failed
+                    result.reportError = error.description
+                }
+            }
+        }
+
+        // Step 2: the serial short cut.
+        guard let dnsServer = config.discoveryDNS.address.map({ Endpoint(address: $0, port: config.discoveryDNS.port) }) else {
+            throw ClientError(.configuration, "DISCOVERY_DNS \(config.discoveryDNS) is not an IP address")
+        }
+        let zoneName: DNSName
+        do {
+            zoneName = try DNSName(config.dnsZone)
+        } catch {
+            throw ClientError(.configuration, "DNS_ZONE \(config.dnsZone) is not a DNS name", cause: error)
+        }
+        let reader = RegistryReader(server: dnsServer, zone: zoneName, timeout: options.dnsTimeout)
+        let serial: UInt32
+        do {
+            serial = try await reader.serial()
+        } catch {
+            result.dnsQueries = reader.queryCount
+            try saveReport(state, after: error)
+            throw error
+        }
+        result.serial = serial
+        let subnets = try network.connectedSubnets(excluding: interface)
+        let fingerprint = SyncFingerprint.of(device: device, policy: policy, connectedSubnets: subnets)
+        if options.onlyPeer == nil && !options.force, let applied = state.applied,
+           applied.serial == serial, applied.fingerprint == fingerprint {
+            result.status = .upToDate
+            result.dnsQueries = reader.queryCount
+            if !options.dryRun { try state.save(directory: options.stateDirectory, interface: interface) }
+            return result
+        }
+
+        // Step 3: every peer, the plan, one apply.
+        let fetched: (zone: RegistryZone, method: RegistryReader.Method)
+        do {
+            fetched = try await reader.fetchAll()
+        } catch {
+            result.dnsQueries = reader.queryCount
+            try saveReport(state, after: error)
+            throw error
+        }
+        result.method = fetched.method
+        result.registryPeers = fetched.zone.peers.count
+        let mine = fetched.zone.peers.first { $0.publicKey == ownKey }
+        let local = EndpointSelection.Local(natAddress: mine?.natEndpoint?.address, connectedSubnets: subnets)
+        let plan = SyncPlan(registry: fetched.zone.peers, device: device, local: local, policy: policy,
+                            now: Int64(Date().timeIntervalSince1970), onlyPeer: options.onlyPeer)
+        result.record(plan, allPeers: options.dryRun)
+        if options.dryRun {
+            result.status = .planned
+            result.dnsQueries = reader.queryCount
+            return result
+        }
+        if !plan.isEmpty {
+            do {
+                try backend.apply(plan.update, to: interface)
+            } catch {
+                throw ClientError(.device, "the registry was read, but applying \(plan.update.peers.count) peer changes to \(interface) failed", cause: error)
+            }
+            result.status = .applied
+        }
+        if options.onlyPeer == nil {
+            var after = device
+            after.peers = plan.desired.peers
+            state.applied = ClientState.Applied(
+                serial: fetched.zone.serial ?? serial,
+                fingerprint: SyncFingerprint.of(device: after, policy: policy, connectedSubnets: subnets))
+        }
+        try state.save(directory: options.stateDirectory, interface: interface)
+        result.dnsQueries = reader.queryCount
+        return result
+    }
+
+    /// The LAN endpoint: the source address toward the discovery node (its endpoint on the
+    /// device, else the configured one) and the interface's listen port.
+    func lanEndpoint(device: WireGuardDevice, network: LocalNetwork) throws(ClientError) -> Endpoint {
+        let config = options.config
+        guard let discovery = device.peer(config.discoveryPublicKey)?.endpoint?.address
+            ?? config.discoveryEndpoint.address
+            ?? (try? HostResolution.addresses(of: config.discoveryEndpoint.host).first) else {
+            throw ClientError(.network, "cannot resolve the discovery endpoint \(config.discoveryEndpoint)")
+        }
+        let source = try network.sourceAddress(toward: discovery)
+        return Endpoint(address: source, port: device.listenPort ?? config.listenPort)
+    }
+
+    /// Keeps an accepted report even when the registry then could not be read.
+    private func saveReport(_ state: ClientState, after error: ClientError) throws(ClientError) {
+        guard !options.dryRun else { return }
+        var stored = (try? ClientState.load(directory: options.stateDirectory, interface: options.config.interface)) ?? ClientState()
+        guard stored.report != state.report else { return }
+        stored.report = state.report
+        try? stored.save(directory: options.stateDirectory, interface: options.config.interface)
+    }
+}
+
+extension SyncResult {
+    /// Takes the plan's counts and lines: the changed peers, or every peer with `allPeers`.
+    mutating func record(_ plan: SyncPlan, allPeers: Bool) {
+        added = plan.count(.add)
+        updated = plan.count(.update)
+        removed = plan.count(.remove)
+        unchanged = plan.count(.unchanged)
+        excluded = plan.excluded.count
+        if plan.isEmpty { status = .unchanged }
+        peers = plan.entries.filter { allPeers || $0.action != .unchanged }.map { entry in
+            PeerLine(pubkey: entry.publicKey.base64, alias: entry.alias, action: entry.action,
+                     endpoint: entry.endpoint?.description, reason: entry.reason,
+                     allowedIPs: entry.allowedIPs.map(\.description))
+        }
+    }
+}
