@@ -34,7 +34,7 @@ mesh_ns() { echo "${MESH_PREFIX}$1"; }
 mesh_disc_if() { echo "${MESH_PREFIX}wd"; }
 mesh_client_if() { echo "${MESH_PREFIX}$1w"; }
 mesh_in() { local ns; ns=$(mesh_ns "$1"); shift; ip netns exec "$ns" "$@"; }
-mesh_valonctl() { mesh_in disc "$MESH_BIN/valonctl" --config "$MESH_DIR/valonctl.yml" "$@"; }
+mesh_valonctl() { mesh_in disc "$MESH_BIN/valonctl" "$@" --config "$MESH_DIR/valonctl.yml"; }
 
 # mesh_remember PID: stopped by mesh_down.
 mesh_remember() { echo "$1" >>"$MESH_DIR/pids"; }
