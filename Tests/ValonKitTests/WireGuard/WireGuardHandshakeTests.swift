@@ -12,7 +12,7 @@ import ValonKit
         let right = try WireGuardGoDevice()
         defer { right.stop() }
 
-        try left.exec(["ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", right.namespace])
+        try left.exec(["ip", "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", right.namespace!])
         for (device, index) in [(left, 1), (right, 2)] {
             let veth = index == 1 ? "veth0" : "veth1"
             try device.exec(["ip", "link", "set", "lo", "up"])
@@ -36,7 +36,7 @@ import ValonKit
         // busybox's ping: iputils-ping is not among the machine's packages.
         var pinged = false
         for _ in 0..<3 where !pinged {
-            pinged = (try Command.run(["ip", "netns", "exec", left.namespace, "busybox", "ping", "-c1", "-W2", "100.101.0.2"])).status == 0
+            pinged = (try Command.run(["ip", "netns", "exec", left.namespace!, "busybox", "ping", "-c1", "-W2", "100.101.0.2"])).status == 0
         }
         #expect(pinged)
 
