@@ -52,9 +52,6 @@ trap 'exit 130' INT TERM
 echo "== Bringing up the mesh"
 mesh_up
 echo
-echo "== valonctl peer list (on the discovery node)"
-mesh_valonctl peer list
-echo
 echo "== Waiting for every pair of clients to handshake directly"
 clients=($MESH_CLIENTS)
 for a in "${clients[@]}"; do
@@ -62,6 +59,9 @@ for a in "${clients[@]}"; do
     [[ $a == "$b" ]] || mesh_wait_ping "$a" "$b" 30 || echo "   $a cannot reach $b yet"
   done
 done
+echo
+echo "== valonctl peer list (on the discovery node)"
+mesh_valonctl peer list
 echo
 echo "== Every pair: the endpoint each side uses, and a ping over the tunnel"
 mesh_report
@@ -73,5 +73,5 @@ if ((KEEP)); then
   echo
   echo "Running. Look around, e.g.:  sudo ip netns exec ${MESH_PREFIX}c1 wg show"
   echo "Press Ctrl-C to stop and clean up."
-  while true; do sleep 3600; done
+  while true; do sleep 3600 & wait $!; done   # wait, so a signal runs the trap at once
 fi

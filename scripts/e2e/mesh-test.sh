@@ -91,6 +91,8 @@ fi
 
 # valon-discovery stops and starts again: the mesh keeps working throughout.
 mesh_discovery_stop
+check "valon-discovery is stopped (no DNS answer on the discovery node)" \
+  bash -c "! ip netns exec $(mesh_ns disc) dig +short +time=1 +tries=1 @127.0.0.1 c1.$MESH_ZONE A | grep -q ."
 check "with valon-discovery stopped, every client still pings every other" everyone_pings 10
 mesh_discovery_start 2>/dev/null
 check "valon-discovery restarted answers DNS" \
@@ -99,6 +101,8 @@ check "after restarting valon-discovery, every client pings every other" everyon
 
 # One of the three etcd members stops: nothing changes.
 mesh_etcd_member_stop 0
+check "etcd member 0 is stopped (etcdctl sees it unhealthy)" \
+  bash -c "! ip netns exec $(mesh_ns disc) etcdctl --endpoints http://127.0.0.1:2379 endpoint health >/dev/null 2>&1"
 check "with etcd member 0 stopped, valon-discovery answers DNS" \
   bash -c "ip netns exec $(mesh_ns disc) dig +short @127.0.0.1 c3.$MESH_ZONE A | grep -qx '$(mesh_wgip c3)'"
 check "with etcd member 0 stopped, valonctl peer list lists every client" eval '[[ $(registry_count alias) == 3 ]]'

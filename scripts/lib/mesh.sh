@@ -64,7 +64,9 @@ mesh_etcd_member_start() {
   local i=$1 cluster=${2:-$(cat "$MESH_DIR/etcd-cluster")}
   echo "$cluster" >"$MESH_DIR/etcd-cluster"
   local client=$((2379 + 100 * i)) peer=$((2380 + 100 * i))
-  mesh_in disc etcd --name "m$i" --data-dir "$MESH_DIR/etcd-$i" \
+  # `ip netns exec` directly (not mesh_in): a backgrounded function is a subshell, and $!
+  # must be the program's own PID (ip netns exec execs it) so that a kill stops it.
+  ip netns exec "$(mesh_ns disc)" etcd --name "m$i" --data-dir "$MESH_DIR/etcd-$i" \
     --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
     --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "valon-$MESH_PREFIX" \
@@ -129,7 +131,7 @@ EOF
 
 # mesh_discovery_start: valon-discovery in the discovery namespace, waiting for DNS to answer.
 mesh_discovery_start() {
-  mesh_in disc "$MESH_BIN/valon-discovery" --config "$MESH_DIR/discovery.yml" >>"$MESH_DIR/discovery.log" 2>&1 &
+  ip netns exec "$(mesh_ns disc)" "$MESH_BIN/valon-discovery" --config "$MESH_DIR/discovery.yml" >>"$MESH_DIR/discovery.log" 2>&1 &
   echo $! >"$MESH_DIR/discovery.pid"
   mesh_remember $!
   local tries
@@ -182,7 +184,7 @@ mesh_client_up() {
 
 mesh_sync_start() {
   local c=$1 dir="$MESH_DIR/$1"
-  mesh_in "$c" "$MESH_BIN/valon-sync" --config "$dir/client.conf" --state-dir "$dir/state" \
+  ip netns exec "$(mesh_ns "$c")" "$MESH_BIN/valon-sync" --config "$dir/client.conf" --state-dir "$dir/state" \
     --follow --interval "$MESH_FOLLOW_INTERVAL" >>"$dir/sync.log" 2>&1 &
   echo $! >"$dir/sync.pid"
   mesh_remember $!
