@@ -27,6 +27,10 @@ public enum UserspaceWireGuard {
         for descriptor: Int32 in [0, 1, 2] {
             posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
         }
+        // Nothing else is inherited: a pipe of whoever ran us must see EOF when we exit.
+        for descriptor in openDescriptors() where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -122,6 +126,12 @@ public enum UserspaceWireGuard {
             getsockopt(fd, SOL_SOCKET, 17 /* SO_PEERCRED */, &credentials, &length)
         }
         return credentials.pid
+    }
+
+    /// This process's open descriptors (`/proc/self/fd`), except the one used to list them.
+    private static func openDescriptors() -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.compactMap(Int32.init).filter { fcntl($0, F_GETFD) != -1 }
     }
 
     private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {

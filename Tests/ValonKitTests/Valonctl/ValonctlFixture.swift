@@ -11,7 +11,7 @@ final class ValonctlFixture: @unchecked Sendable {
     let directory: String
     let configPath: String
     let discoveryPrivateKey: WireGuardKey
-    /// A unique prefix-free registry per test is not needed: each fixture has its own etcd.
+    /// The interface valonctl.yml names: the running device, or a name nothing uses.
     var interface: String { device?.name ?? missingInterface }
     let missingInterface: String
 

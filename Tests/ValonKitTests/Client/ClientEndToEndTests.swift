@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+@testable import ValonKit
+
+/// valon-bootstrap and valon-sync against a live valon-discovery (real etcd, real
+/// wireguard-go on both sides, the client in its own namespace), checked with
+/// `wg show dump`, `ip`, dig and the node's own query counter.
+@Suite("client end to end", .serialized)
+struct ClientEndToEndTests {
+    static func peerKey() -> WireGuardKey { try! WireGuardKey.generatePrivate().publicKey() }
+
+    static func json(_ text: String) -> [String: Any] {
+        let line = text.split(separator: "\n").last.map(String.init) ?? ""
+        return (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    @Test("bootstrap and first sync add every peer; no change is one query; removals; DNS down leaves the device alone")
+    func syncLifecycle() async throws {
+        let bed = try await ClientTestbed()
+        defer { bed.shutdown() }
+        let discoveryPublic = try bed.discoveryKey.publicKey().base64
+        let octets = bed.network.address.bytes
+        func ip(_ last: Int) -> IPAddress { IPAddress(bytes: octets.dropLast() + [UInt8(last)])! }
+        // Peers: NAT only; LAN in my connected underlay subnet; same NAT as mine; nothing.
+        let nat = Self.peerKey(), connected = Self.peerKey(), sameNAT = Self.peerKey(), bare = Self.peerKey()
+        try await bed.registry.add(key: nat, alias: "natpeer", address: ip(20), lanEndpoint: Endpoint("192.168.77.5:51820"),
+                                   natEndpoint: Endpoint("203.0.113.20:40020"))
+        let neighbour = IPAddress(bytes: IPAddress(bed.clientSide)!.bytes.dropLast() + [IPAddress(bed.hostSide)!.bytes[3]])!
+        try await bed.registry.add(key: connected, alias: "neighbour", address: ip(21), lanEndpoint: Endpoint(address: neighbour, port: 51821),
+                                   natEndpoint: Endpoint("203.0.113.21:40021"))
+        try await bed.registry.add(key: sameNAT, alias: "sitemate", address: ip(22), lanEndpoint: Endpoint("10.250.0.22:51822"),
+                                   natEndpoint: Endpoint("\(bed.clientSide):40022"))
+        try await bed.registry.add(key: bare, alias: "bare", address: ip(23))
+
+        let boot = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
+        #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)\n\(bed.discoveryLog)")
+        var peers = try bed.clientPeers()
+        #expect(peers[discoveryPublic] == "\(bed.hostSide):\(bed.discoveryPort) \(bed.discoveryIP)/32 25")
+        #expect(peers[nat.base64] == "203.0.113.20:40020 \(ip(20))/32 25")
+        #expect(peers[connected.base64] == "\(neighbour):51821 \(ip(21))/32 25")
+        #expect(peers[bare.base64] == "(none) \(ip(23))/32 25")
+        // My own NAT address (learned by the node from my tunnel) is the sitemate's: LAN.
+        // The learner may need a poll after the first handshake; a second sync settles it.
+        if peers[sameNAT.base64] != "10.250.0.22:51822 \(ip(22))/32 25" {
+            try bed.waitForSerial(after: 0)
+            _ = try bed.run("valon-sync", ["--force"])
+            peers = try bed.clientPeers()
+        }
+        #expect(peers[sameNAT.base64] == "10.250.0.22:51822 \(ip(22))/32 25")
+        #expect(peers.count == 5)
+        #expect(try await bed.registry.peer(key: try bed.clientKey.publicKey())?.lanEndpoint == Endpoint("\(bed.clientSide):51820"))
+
+        // An outsider (allowed IPs outside the VALON network) that sync must never touch.
+        let outsider = Self.peerKey()
+        try Command.check(["wg", "set", bed.interface, "peer", outsider.base64, "allowed-ips", "10.99.0.0/16"])
+
+        // Let the report settle, sync once, then a run without change: one query, nothing changed.
+        _ = try bed.run("valon-sync")
+        let before = try bed.clientPeers()
+        let served = try bed.dnsQueriesServed()
+        let quiet = try bed.run("valon-sync", ["--json"])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        let result = Self.json(quiet.stdout)
+        #expect(result["status"] as? String == "up-to-date", "\(quiet.stdout)")
+        #expect(result["dns_queries"] as? Int == 1)
+        #expect(try bed.dnsQueriesServed() - served == 1)
+        #expect(try bed.clientPeers() == before)
+
+        // A removed peer disappears; the discovery peer and the outsider survive.
+        var serial = try bed.serial()
+        _ = try await bed.registry.remove(key: nat)
+        try bed.waitForSerial(after: serial)
+        let removal = try bed.run("valon-sync", ["--json"])
+        #expect(removal.status == 0, "\(removal.stderr)")
+        #expect(Self.json(removal.stdout)["removed"] as? Int == 1, "\(removal.stdout)")
+        peers = try bed.clientPeers()
+        #expect(peers[nat.base64] == nil)
+        #expect(peers[discoveryPublic] != nil)
+        #expect(peers[outsider.base64] == "(none) 10.99.0.0/16 off")
+
+        // --dry-run plans the change without applying it.
+        serial = try bed.serial()
+        let late = Self.peerKey()
+        try await bed.registry.add(key: late, alias: "late", address: ip(30), natEndpoint: Endpoint("203.0.113.30:40030"))
+        try bed.waitForSerial(after: serial)
+        let dry = try bed.run("valon-sync", ["--dry-run"])
+        #expect(dry.stdout.contains("add") && dry.stdout.contains(late.base64), "\(dry.stdout)")
+        #expect(try bed.clientPeers()[late.base64] == nil)
+
+        // With the DNS server gone the device stays exactly as it was, and the exit is non-zero.
+        let untouched = try Command.check(["wg", "show", bed.interface, "dump"])
+        bed.stopDiscovery()
+        let failed = try bed.run("valon-sync")
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("\(bed.discoveryIP):\(bed.dnsPort)"), "\(failed.stderr)")
+        let after = try Command.check(["wg", "show", bed.interface, "dump"])
+        // wireguard-go lists peers in no fixed order: compare the sets of lines.
+        let stable = { (dump: String) in dump.split(separator: "\n").map { $0.split(separator: "\t").prefix(4).joined(separator: "\t") }.sorted() }
+        #expect(stable(after) == stable(untouched))
+    }
+
+    @Test("where the node refuses AXFR the peers come from a DNS-SD browse")
+    func browseFallback() async throws {
+        let bed = try await ClientTestbed(axfrFromTunnel: false)
+        defer { bed.shutdown() }
+        let octets = bed.network.address.bytes
+        let keys = (0..<12).map { _ in Self.peerKey() }
+        for (index, key) in keys.enumerated() {
+            try await bed.registry.add(key: key, alias: "b\(index)", address: IPAddress(bytes: octets.dropLast() + [UInt8(40 + index)]),
+                                       natEndpoint: Endpoint("203.0.113.\(40 + index):\(41000 + index)"))
+        }
+        let boot = try bed.run("valon-bootstrap", ["--no-sync", "--handshake-timeout", "20"])
+        #expect(boot.status == 0, "\(boot.stderr)")
+        let sync = try bed.run("valon-sync", ["--json"])
+        #expect(sync.status == 0, "\(sync.stderr)")
+        #expect(Self.json(sync.stdout)["method"] as? String == "browse", "\(sync.stdout)")
+        let peers = try bed.clientPeers()
+        for (index, key) in keys.enumerated() {
+            #expect(peers[key.base64] == "203.0.113.\(40 + index):\(41000 + index) 100.\(octets[1]).\(octets[2]).\(40 + index)/32 25")
+        }
+    }
+
+    @Test("valon-bootstrap twice gives the same state; --down leaves nothing behind")
+    func bootstrapIdempotentAndDown() async throws {
+        let bed = try await ClientTestbed()
+        defer { bed.shutdown() }
+        try? FileManager.default.removeItem(atPath: "\(bed.directory)/client.key")
+        // A fresh key: bootstrap creates it (0600) and prints the public key; the node must
+        // know it for the handshake, so register it from what bootstrap printed.
+        let first = try bed.run("valon-bootstrap", ["--no-sync", "--handshake-timeout", "1"])
+        let printed = first.stdout.split(separator: "\n").first { $0.hasPrefix("Public key: ") }.map { String($0.dropFirst(12)) }
+        let created = try WireGuardKeyFile.read(from: "\(bed.directory)/client.key")
+        #expect(printed == (try created.publicKey()).base64)
+        #expect(first.status == 1 && first.stderr.contains("no handshake with the discovery node"), "\(first.stderr)")
+        #expect(first.stderr.contains("\(bed.hostSide):\(bed.discoveryPort)"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: "\(bed.directory)/client.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+        _ = try await bed.registry.remove(key: try bed.clientKey.publicKey())
+        try await bed.registry.add(key: try created.publicKey(), alias: "client0", address: bed.clientIP)
+        func state() throws -> String {
+            let dump = try Command.check(["wg", "show", bed.interface, "dump"]).split(separator: "\n")
+                .map { line in
+                    // Key, PSK, endpoint, allowed IPs and keepalive; not the handshake time or counters.
+                    let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+                    return (fields.prefix(4) + (fields.count == 8 ? [fields[7]] : [])).joined(separator: " ")
+                }
+            let addresses = try Command.check(["ip", "-n", bed.namespace, "-o", "addr", "show", "dev", bed.interface])
+                .split(separator: "\n").map { $0.split(separator: " ").prefix(4).joined(separator: " ") }
+            let link = try Command.check(["ip", "-n", bed.namespace, "-o", "link", "show", "dev", bed.interface])
+                .split(separator: " ").prefix(5).joined(separator: " ")
+            let routes = try Command.check(["ip", "-n", bed.namespace, "route", "show", "dev", bed.interface])
+            return ([link] + addresses + dump + [routes]).joined(separator: "\n")
+        }
+        let second = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let once = try state()
+        #expect(once.contains("mtu 1420"))
+        #expect(once.contains("\(bed.clientIP)/24"))
+        let third = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(Self.json(third.stdout)["changes"] as? [String] == [], "\(third.stdout)")
+        #expect(try state() == once)
+
+        let pid = Self.json(third.stdout)["userspace_pid"] as? Int
+        let down = try bed.run("valon-bootstrap", ["--down"])
+        #expect(down.status == 0, "\(down.stderr)")
+        let links = try Command.check(["ip", "-n", bed.namespace, "-o", "link", "show"])
+        #expect(!links.contains(bed.interface))
+        #expect(!FileManager.default.fileExists(atPath: "/var/run/wireguard/\(bed.interface).sock"))
+        if let pid { #expect(kill(Int32(pid), 0) != 0, "wireguard-go \(pid) still runs") }
+        #expect(pid != nil, "bootstrap started userspace WireGuard here (no kernel module)")
+    }
+}
