@@ -65,6 +65,12 @@ let package = Package(
             dependencies: ["ValonKit"],
             path: "Examples/dns-browse"
         ),
+        // Example: a peer's best endpoint by alias, from the discovery DNS (EndpointSelection).
+        .executableTarget(
+            name: "peer-endpoint",
+            dependencies: ["ValonKit"],
+            path: "Examples/peer-endpoint"
+        ),
         // The administrator's tool (DESIGN §1): argument parsing and output over ValonKit.
         .executableTarget(
             name: "valonctl",
