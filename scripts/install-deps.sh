@@ -20,6 +20,8 @@ packages=(
   openssl ca-certificates
   # test helpers and benchmark scripts
   python3 util-linux
+  # deployments-check.sh: systemd-analyze verify
+  systemd
 )
 
 missing=()

@@ -45,9 +45,8 @@ step "swift test" swift test --skip-build
 step "fuzz: DNS decoder" scripts/fuzz-dns.sh "${FUZZ_SECONDS:-60}"
 step "fuzz: live DNS server" scripts/fuzz-dns-server.sh "${FUZZ_SECONDS:-30}"
 step "kernel WireGuard in a VM" scripts/vm/run-netlink-tests.sh --no-build
-if [ -x scripts/e2e/mesh-test.sh ]; then
-  step "end-to-end mesh" scripts/e2e/mesh-test.sh
-fi
+step "deployment units (systemd-analyze verify)" scripts/deployments-check.sh
+step "end-to-end mesh" scripts/e2e/mesh-test.sh
 
 echo
 for name in "${failures[@]}"; do echo "failed: $name"; done
