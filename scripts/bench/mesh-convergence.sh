@@ -2,8 +2,7 @@
 # Mesh convergence on one machine (needs root), on the topology of scripts/lib/mesh.sh:
 #  1. a client's move behind the other NAT → a working tunnel again: c3 moves from NAT 2 to
 #     NAT 1's LAN (192.168.1.13) and the time until c1 and c2 both ping it is taken; each
-#     round on a fresh mesh (a move away from a shared LAN does not converge, see
-#     docs/performance/mesh.md);
+#     round on a fresh mesh;
 #  2. `valonctl peer add` → every client's interface has the new peer.
 # Each is measured ROUNDS times (default 5); the median, min and max are printed in ms.
 #
