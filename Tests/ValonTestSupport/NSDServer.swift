@@ -5,44 +5,65 @@ import Glibc
 import ValonKit
 
 /// A real NSD authoritative server (Debian's `nsd`) for one test: it serves the zones the
-/// test writes on a free 127.0.0.1 port (UDP and TCP), with its own config, pid file,
-/// zone list and log in a fresh temporary directory. It runs in the foreground (`-d`)
-/// and is stopped by its PID in ``stop()`` (and in `deinit`), and the directory removed.
+/// test writes on a free loopback port (UDP and TCP, on 127.0.0.1 and ::1), with its own
+/// config, pid file, zone list and log in a fresh temporary directory. It runs in the
+/// foreground (`-d`), started through ``SpawnedProcess`` so that it sees SIGTERM, and is
+/// stopped by its PID in ``stop()`` (and in `deinit`), and the directory removed.
 ///
 ///     let nsd = try NSDServer(zone: "example.test", text: zoneText)
 ///     defer { nsd.stop() }
 ///     // query 127.0.0.1:\(nsd.port)
 ///
-/// AXFR is allowed from 127.0.0.1. Answer cookies are off, so answers do not depend on
-/// time or secrets.
+/// Each zone allows AXFR (RFC 5936) from ``Zone/transferTo``, by default 127.0.0.1 and ::1.
+/// Answer cookies are off, so answers do not depend on time or secrets.
 public final class NSDServer: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
 
-    /// The port NSD listens on, UDP and TCP, on 127.0.0.1.
+    /// One zone NSD serves.
+    public struct Zone: Sendable {
+        /// The apex, for example `example.test`.
+        public var name: String
+        /// The zone file's text (which may use `$ORIGIN`/`$TTL`; relative names are relative to `name`).
+        public var text: String
+        /// Addresses allowed to transfer the zone (`provide-xfr: <address> NOKEY`); empty refuses AXFR.
+        public var transferTo: [String]
+        /// Whether `nsd-checkzone` must accept the file before NSD starts; `false` for a test
+        /// of a zone NSD cannot load (NSD then answers SERVFAIL for it).
+        public var checked: Bool
+
+        public init(name: String, text: String, transferTo: [String] = ["127.0.0.1", "::1"], checked: Bool = true) {
+            self.name = name
+            self.text = text
+            self.transferTo = transferTo
+            self.checked = checked
+        }
+    }
+
+    /// The port NSD listens on, UDP and TCP, on 127.0.0.1 and ::1.
     public let port: UInt16
     public let directory: URL
-    private let process: Process
+    private let process: SpawnedProcess
     private let lock = NSLock()
     private var stopped = false
 
-    /// Starts NSD with one zone: `name` (for example `example.test`) and its zone file text
-    /// (which may use `$ORIGIN`/`$TTL`; relative names are relative to `name`).
+    /// Starts NSD with one zone `name` whose zone file is `text`.
     public convenience init(zone name: String, text: String, extraServerOptions: [String] = []) throws {
-        try self.init(zones: [(name, text)], extraServerOptions: extraServerOptions)
+        try self.init(zones: [Zone(name: name, text: text)], extraServerOptions: extraServerOptions)
     }
 
-    /// Starts NSD with several zones. Tries a few ports in case another test takes the
-    /// chosen one between choosing and binding.
-    public init(zones: [(name: String, text: String)], extraServerOptions: [String] = []) throws {
+    /// Starts NSD with `zones` and waits until it answers the first zone's SOA. Tries a few
+    /// ports in case another test takes the chosen one between choosing and binding.
+    /// `extraServerOptions` are added to the `server:` clause (for example `tcp-count: 1`).
+    public init(zones: [Zone], extraServerOptions: [String] = []) throws {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("valon-nsd-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var lastError: (any Error)?
-        for _ in 0..<4 {
-            let port = try LoopbackUDP.freePort()
+        for _ in 0..<5 {
             do {
+                let port = try FreePort.loopback()
                 let process = try NSDServer.launch(zones: zones, port: port, directory: directory,
                                                    extraServerOptions: extraServerOptions)
                 self.port = port
@@ -59,6 +80,9 @@ public final class NSDServer: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// `127.0.0.1:<port>`.
+    public var endpointText: String { "127.0.0.1:\(port)" }
+
     /// Stops NSD (SIGTERM to its PID, SIGKILL after 5 s) and removes its directory.
     public func stop() {
         let alreadyStopped = lock.withLock {
@@ -66,7 +90,7 @@ public final class NSDServer: @unchecked Sendable {
             return stopped
         }
         guard !alreadyStopped else { return }
-        NSDServer.terminate(process)
+        process.terminate()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -75,23 +99,15 @@ public final class NSDServer: @unchecked Sendable {
         (try? String(contentsOf: directory.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? ""
     }
 
-    private static func terminate(_ process: Process) {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
-        for _ in 0..<100 where process.isRunning { usleep(50_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
     private static func launch(
-        zones: [(name: String, text: String)], port: UInt16, directory: URL, extraServerOptions: [String]
-    ) throws -> Process {
+        zones: [Zone], port: UInt16, directory: URL, extraServerOptions: [String]
+    ) throws -> SpawnedProcess {
         let path = directory.path
         var config = """
             server:
-                ip-address: 127.0.0.1@\(port)
+                ip-address: 127.0.0.1
+                ip-address: ::1
                 port: \(port)
-                do-ip6: no
                 reuseport: no
                 server-count: 1
                 username: ""
@@ -107,6 +123,7 @@ public final class NSDServer: @unchecked Sendable {
                 verbosity: 1
                 hide-version: yes
                 hide-identity: yes
+                refuse-any: no
 
             """
         for option in extraServerOptions { config += "    \(option)\n" }
@@ -115,50 +132,39 @@ public final class NSDServer: @unchecked Sendable {
                 control-enable: no
 
             """
-        for (name, text) in zones {
-            let file = "\(path)/\(name).zone"
-            try text.write(toFile: file, atomically: true, encoding: .utf8)
-            let check = try Command.run(["nsd-checkzone", name, file])
-            guard check.status == 0 else {
-                throw Failure(description: "nsd-checkzone \(name): \(check.stdout)\(check.stderr)")
+        for zone in zones {
+            let file = "\(path)/\(zone.name.trimmingCharacters(in: CharacterSet(charactersIn: "."))).zone"
+            try zone.text.write(toFile: file, atomically: true, encoding: .utf8)
+            let check = zone.checked ? try Command.run(["nsd-checkzone", zone.name, file]) : nil
+            if let check, check.status != 0 {
+                throw Failure(description: "nsd-checkzone \(zone.name): \(check.stdout)\(check.stderr)")
             }
-            config += """
-                zone:
-                    name: "\(name)"
-                    zonefile: "\(file)"
-                    provide-xfr: 127.0.0.1 NOKEY
-
-                """
+            config += "zone:\n    name: \"\(zone.name)\"\n    zonefile: \"\(file)\"\n"
+            for address in zone.transferTo { config += "    provide-xfr: \(address) NOKEY\n" }
         }
         let configFile = "\(path)/nsd.conf"
         try config.write(toFile: configFile, atomically: true, encoding: .utf8)
         let check = try Command.run(["nsd-checkconf", configFile])
         guard check.status == 0 else { throw Failure(description: "nsd-checkconf: \(check.stdout)\(check.stderr)") }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nsd")
-        process.arguments = ["-d", "-c", configFile]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess("/usr/sbin/nsd", ["-d", "-c", configFile])
         do {
             try waitUntilServing(zones[0].name, port: port, process: process, directory: directory)
         } catch {
-            terminate(process)
+            process.terminate()
             throw error
         }
         return process
     }
 
     /// Polls with an SOA query until NSD answers from the zone (up to 20 s on a busy machine).
-    private static func waitUntilServing(_ zone: String, port: UInt16, process: Process, directory: URL) throws {
+    private static func waitUntilServing(_ zone: String, port: UInt16, process: SpawnedProcess, directory: URL) throws {
         let socket = try LoopbackUDP()
         let query = try DNSMessage.query(id: 0x5EED, name: DNSName(zone), type: .soa, edns: nil).encoded()
         for _ in 0..<200 {
             guard process.isRunning else {
                 let log = (try? String(contentsOf: directory.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? ""
-                throw Failure(description: "nsd exited with status \(process.terminationStatus) on port \(port): \(log)")
+                throw Failure(description: "nsd exited on port \(port): \(log)")
             }
             if let reply = try socket.exchange(query, with: port, timeoutMilliseconds: 100),
                let message = try? DNSMessage(decoding: reply), message.header.id == 0x5EED,

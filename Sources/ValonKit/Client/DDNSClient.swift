@@ -40,11 +40,9 @@ public struct DDNSClient: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = (try? encoder.encode(body)).map { Array($0) } ?? []
-        let exchange = HTTPExchange(method: method, url: baseURL + path, body: json,
-                                    headers: ["Content-Type: application/json", "Accept: application/json"],
-                                    timeout: timeout)
-        let result = await Self.offPool { exchange.perform() }
-        let response: HTTPExchange.Response
+        let url = baseURL + path, requestTimeout = timeout
+        let result = await Self.offPool { Self.exchange(method, url: url, body: json, timeout: requestTimeout) }
+        let response: (status: Int, body: [UInt8])
         switch result {
         case .failure(let failure):
             throw DDNSClientError(.transport, request: request, message: failure.detail, curlCode: failure.code)
@@ -62,6 +60,27 @@ public struct DDNSClient: Sendable {
                             message: text.isEmpty ? "empty body" : text)
         }
         return reply
+    }
+
+    /// One blocking JSON request through a fresh ``CurlHandle`` (the client makes one or two
+    /// calls per run); the body is collected up to 1 MiB, more stops the transfer.
+    private static func exchange(
+        _ method: String, url: String, body: [UInt8], timeout: Duration
+    ) -> Result<(status: Int, body: [UInt8]), CurlHandle.Failure> {
+        let handle: CurlHandle
+        switch CurlHandle.plain(url: url, connectTimeout: timeout) {
+        case .failure(let failure): return .failure(failure)
+        case .success(let made): handle = made
+        }
+        var collected: [UInt8] = []
+        let result = handle.perform(method, url: url, body: body,
+                                    headers: ["Content-Type: application/json", "Accept: application/json"],
+                                    timeout: timeout, onData: { bytes in
+            guard collected.count + bytes.count <= 1 << 20 else { return false }
+            collected.append(contentsOf: bytes)
+            return true
+        })
+        return result.map { (status: $0.status, body: collected) }
     }
 
     /// Runs blocking libcurl work on a thread of its own, never the cooperative pool.

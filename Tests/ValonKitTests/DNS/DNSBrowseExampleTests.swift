@@ -5,10 +5,10 @@ import Testing
 /// `Examples/dns-browse` and ``DNSServiceBrowser`` against a real NSD serving a zone laid
 /// out as VALON publishes peers (DESIGN §3: PTR, SRV and TXT under `_wireguard._udp`).
 @Suite struct DNSBrowseExampleTests {
-    let nsd: NSDTestServer
+    let nsd: NSDServer
 
     init() throws {
-        nsd = try NSDTestServer(zones: [.init(name: DNSTestZones.valonZone, text: DNSTestZones.valon)])
+        nsd = try NSDServer(zones: [.init(name: DNSTestZones.valonZone, text: DNSTestZones.valon)])
     }
 
     var expectedLines: [String] {

@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func aThousandRecordTransferMatchesTheZoneAndDig() async throws {
-        let nsd = try NSDTestServer(zones: [.init(name: DNSTestZones.transferZone, text: Self.zoneFile())])
+        let nsd = try NSDServer(zones: [.init(name: DNSTestZones.transferZone, text: Self.zoneFile())])
         defer { nsd.stop() }
         let transfer = try await DNSResolver(server: Endpoint(nsd.endpointText)!).transferZone(zone)
         let records = transfer.records.map(DNSTestZones.presentation)
@@ -30,14 +30,14 @@ import Testing
     }
 
     @Test func aTransferOverIPv6() async throws {
-        let nsd = try NSDTestServer(zones: [.init(name: DNSTestZones.transferZone, text: Self.zoneFile())])
+        let nsd = try NSDServer(zones: [.init(name: DNSTestZones.transferZone, text: Self.zoneFile())])
         defer { nsd.stop() }
         let transfer = try await DNSResolver(server: Endpoint("[::1]:\(nsd.port)")!).transferZone(zone)
         #expect(transfer.records.count == 1000)
     }
 
     @Test func nsdRefusesAnAddressItDoesNotProvideTo() async throws {
-        let nsd = try NSDTestServer(zones: [
+        let nsd = try NSDServer(zones: [
             .init(name: DNSTestZones.transferZone, text: Self.zoneFile(), transferTo: ["192.0.2.99"]),
         ])
         defer { nsd.stop() }

@@ -43,8 +43,8 @@ struct ValonctlStatusTests {
     }
 
     /// NSD serving the zone with the discovery node's name.
-    static func dnsServer() throws -> NSDTestServer {
-        try NSDTestServer(zones: [NSDTestServer.Zone(name: "valon.internal", text: """
+    static func dnsServer() throws -> NSDServer {
+        try NSDServer(zones: [NSDServer.Zone(name: "valon.internal", text: """
             $ORIGIN valon.internal.
             $TTL 2
             @ IN SOA ns.valon.internal. admin.valon.internal. 1 60 60 600 2
@@ -103,7 +103,7 @@ struct ValonctlStatusTests {
         let deadEtcd = "http://127.0.0.1:\(try EtcdCluster.freePorts(1)[0])"
         try node.writeConfig(etcdEndpoints: [deadEtcd, node.etcd.clientURLs[0]], apiURL: "http://127.0.0.1:\(deadPort)")
         // A DNS server whose zone names another address for discovery.
-        let dns = try NSDTestServer(zones: [NSDTestServer.Zone(name: "valon.internal", text: """
+        let dns = try NSDServer(zones: [NSDServer.Zone(name: "valon.internal", text: """
             $ORIGIN valon.internal.
             @ 2 IN SOA ns.valon.internal. admin.valon.internal. 1 60 60 600 2
             @ 2 IN NS ns

@@ -1,21 +1,24 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A child process started with `posix_spawn` and a clean signal state.
 ///
 /// Foundation's `Process` passes on the spawning thread's blocked-signal mask, and the
 /// test runner's threads block SIGTERM, so a daemon started that way (NSD) never sees
 /// the SIGTERM that should stop it. This resets the mask and the default handlers.
-final class SpawnedProcess: @unchecked Sendable {
-    let pid: pid_t
+public final class SpawnedProcess: @unchecked Sendable {
+    public let pid: pid_t
     private let lock = NSLock()
     private var exited = false
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Starts `path` with `arguments`, standard input, output and error on /dev/null.
-    init(_ path: String, _ arguments: [String]) throws {
+    public init(_ path: String, _ arguments: [String]) throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -43,7 +46,7 @@ final class SpawnedProcess: @unchecked Sendable {
     deinit { terminate() }
 
     /// Whether the process is still running (reaps it once it has exited).
-    var isRunning: Bool {
+    public var isRunning: Bool {
         lock.withLock {
             guard !exited else { return false }
             var status: Int32 = 0
@@ -53,7 +56,7 @@ final class SpawnedProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then SIGKILL if it has not exited after 5 s; waits for it.
-    func terminate() {
+    public func terminate() {
         guard isRunning else { return }
         kill(pid, SIGTERM)
         for _ in 0..<100 where isRunning { usleep(50_000) }

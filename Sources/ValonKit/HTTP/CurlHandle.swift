@@ -3,6 +3,9 @@ import Foundation
 
 /// One libcurl easy handle that keeps its connection open between requests
 /// (HTTP/1.1 keep-alive; libcurl reuses the connection of a handle for the same host).
+/// The etcd client POSTs through it (``post(url:body:headers:timeout:onData:isCancelled:)``);
+/// `valonctl status`'s health probe and the DDNS client send GET, POST and DELETE requests
+/// (RFC 9110 §9.3) through ``perform(_:url:body:headers:timeout:onData:isCancelled:)``.
 ///
 /// Blocking and not thread-safe: it is used by one thread at a time, an endpoint's
 /// serial queue or a watch's own thread, never the cooperative thread pool.
@@ -11,7 +14,7 @@ final class CurlHandle {
     struct Failure: Error {
         var code: Int
         var detail: String
-        /// The transfer was stopped by ``CurlHandle/post(url:body:headers:timeout:onData:isCancelled:)``'s callbacks.
+        /// The transfer was stopped by ``CurlHandle/perform(_:url:body:headers:timeout:onData:isCancelled:)``'s callbacks.
         var aborted: Bool
         var timedOut: Bool { code == Int(CURLE_OPERATION_TIMEDOUT.rawValue) }
     }
@@ -28,6 +31,8 @@ final class CurlHandle {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let target: String
     private let capturesHeaders: Bool
+    /// The method the handle is set up for: POST from ``init(target:tls:connectTimeout:http2:)``.
+    private var method = "POST"
 
     /// Creates the handle with the options that stay the same for every request.
     /// With `http2`, the handle speaks HTTP/2 (prior knowledge on `http`, ALPN on `https`)
@@ -80,6 +85,19 @@ final class CurlHandle {
         }
     }
 
+    /// A handle for plain HTTP/1.1 requests to `url` (no TLS options), its setup error as a
+    /// ``Failure``, for callers outside the etcd client.
+    static func plain(url: String, connectTimeout: Duration) -> Result<CurlHandle, Failure> {
+        do {
+            return .success(try CurlHandle(target: url, tls: nil, connectTimeout: connectTimeout))
+        } catch {
+            if case .curl(let code, let detail)? = error.cause {
+                return .failure(Failure(code: code, detail: detail, aborted: false))
+            }
+            return .failure(Failure(code: Int(CURLE_FAILED_INIT.rawValue), detail: "curl_easy_init failed", aborted: false))
+        }
+    }
+
     /// The running libcurl's version as 0xXXYYZZ.
     static let libcurlVersion: UInt32 = UInt32(curl_version_info(CURLVERSION_FIRST).pointee.version_num)
 
@@ -88,14 +106,24 @@ final class CurlHandle {
         errorBuffer.deallocate()
     }
 
-    /// POSTs `body` to `url` and blocks until the answer is complete.
+    /// POSTs `body` to `url` and blocks until the answer is complete (see ``perform(_:url:body:headers:timeout:onData:isCancelled:)``).
+    func post(
+        url: String, body: [UInt8], headers: [String], timeout: Duration?,
+        onData: ((UnsafeRawBufferPointer) -> Bool)? = nil,
+        isCancelled: (() -> Bool)? = nil
+    ) -> Result<Response, Failure> {
+        perform("POST", url: url, body: body, headers: headers, timeout: timeout, onData: onData, isCancelled: isCancelled)
+    }
+
+    /// Sends a `method` request to `url` and blocks until the answer is complete. GET sends
+    /// no body; any other method sends `body` (DELETE and PUT through `CURLOPT_CUSTOMREQUEST`).
     ///
     /// With `onData`, the body is handed over chunk by chunk as it arrives (a stream) and
     /// not collected; returning `false` from it stops the transfer. `isCancelled` is polled
     /// by libcurl's progress callback (at least once a second while idle).
     /// A `timeout` of `nil` lets the transfer run as long as the connection lives.
-    func post(
-        url: String, body: [UInt8], headers: [String], timeout: Duration?,
+    func perform(
+        _ method: String, url: String, body: [UInt8] = [], headers: [String], timeout: Duration?,
         onData: ((UnsafeRawBufferPointer) -> Bool)? = nil,
         isCancelled: (() -> Bool)? = nil
     ) -> Result<Response, Failure> {
@@ -109,6 +137,15 @@ final class CurlHandle {
 
         errorBuffer[0] = 0
         var status = ccurl_easy_setopt_string(handle, CURLOPT_URL, url)
+        if method != self.method {
+            status = orFirst(status, ccurl_easy_setopt_long(handle, method == "GET" ? CURLOPT_HTTPGET : CURLOPT_POST, 1))
+            if method == "GET" || method == "POST" {
+                status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, nil))
+            } else {
+                status = orFirst(status, ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method))
+            }
+            self.method = method
+        }
         status = orFirst(status, ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list))
         status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, sinkPointer))
         status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, sinkPointer))
@@ -116,10 +153,13 @@ final class CurlHandle {
         status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout?.curlMilliseconds ?? 0))
         // The progress callback only serves cancellation (long-lived streams).
         status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, isCancelled == nil ? 1 : 0))
-        status = orFirst(status, ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+        if method != "GET" {
+            status = orFirst(status, ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+        }
         if status != CURLE_OK { return .failure(failure(status, aborted: false)) }
 
         let result: CURLcode = body.withUnsafeBytes { bytes in
+            guard method != "GET" else { return curl_easy_perform(handle) }
             // The body stays valid for the whole (blocking) perform; libcurl does not copy it.
             _ = ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS,
                                           UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(errorBuffer)))
