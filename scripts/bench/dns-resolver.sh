@@ -38,7 +38,7 @@ zone:
 CONF
 nsd -d -c "$dir/nsd.conf" &
 nsd_pid=$!
-trap 'kill $nsd_pid 2>/dev/null; wait $nsd_pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $nsd_pid 2>/dev/null; wait $nsd_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 50); do dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 "$zone" SOA | grep -q . && break; sleep 0.1; done
 
 swift build -c release --product valon-bench >/dev/null

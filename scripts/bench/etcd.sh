@@ -30,7 +30,7 @@ etcd --name bench --data-dir "$WORK/data" \
   --initial-cluster "bench=http://127.0.0.1:$PEER_PORT" --log-level warn --logger zap \
   --quota-backend-bytes 4294967296 >"$WORK/etcd.log" 2>&1 &
 ETCD_PID=$!
-trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do
   curl -sf "$ENDPOINT/health" >/dev/null && break
   sleep 0.1
