@@ -59,6 +59,9 @@ extension DNSServer {
                 }
             }
         let timeout = configuration.forwardTimeout
+        // The timeout closes the socket: that ends the inbound stream, so a reply that never
+        // comes cannot keep the task group (and the client's answer) waiting forever.
+        let underlying = channel.channel
         return try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: query)))
             return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
@@ -71,6 +74,7 @@ extension DNSServer {
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)
+                    underlying.close(promise: nil)
                     return nil
                 }
                 let first = try await group.next() ?? nil

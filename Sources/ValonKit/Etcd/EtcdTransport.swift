@@ -113,7 +113,8 @@ final class EtcdTransport: @unchecked Sendable {
     }
 
     /// One request with the current token; when etcd refuses the token, authenticates
-    /// again on the same endpoint and repeats the request once.
+    /// again on the same endpoint and repeats the request, up to three times in all (with
+    /// a short `--auth-token-ttl` a fresh token can expire before a busy client uses it).
     private func authorized(
         _ connection: EtcdConnection, _ post: (EtcdConnection, String?) async throws(EtcdError) -> [UInt8]
     ) async throws(EtcdError) -> [UInt8] {
@@ -124,10 +125,15 @@ final class EtcdTransport: @unchecked Sendable {
         } else {
             current = try await authenticate(on: connection)
         }
-        do {
-            return try await post(connection, current)
-        } catch where error.isRefusedToken {
-            return try await post(connection, try await authenticate(on: connection))
+        var token = current
+        var attempt = 1
+        while true {
+            do {
+                return try await post(connection, token)
+            } catch where error.isRefusedToken && attempt < 3 {
+                attempt += 1
+                token = try await authenticate(on: connection)
+            }
         }
     }
 
