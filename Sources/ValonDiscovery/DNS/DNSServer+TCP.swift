@@ -7,8 +7,7 @@ extension DNSServer {
     /// queries per connection answered in order (RFC 7766 §6.2.1), an idle timeout and a cap
     /// on connections.
     func bindTCP(_ address: IPAddress, port: UInt16) async throws -> any Channel {
-        let idle = TimeAmount.nanoseconds(Int64(configuration.tcpIdleTimeout.components.seconds) * 1_000_000_000
-            + configuration.tcpIdleTimeout.components.attoseconds / 1_000_000_000)
+        let idle = TimeAmount(configuration.tcpIdleTimeout)
         let connections = connections
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -94,11 +93,10 @@ final class DNSTCPHandler: ChannelInboundHandler {
             context.flush()
         case .forward(let query):
             let channel = context.channel
-            let server = server
-            Task {
-                let forwarded = await server.forward(query, transport: .tcp)
-                server.metrics.recordDNSQuery(type: query.questions.first?.type ?? .a, rcode: forwarded.rcode)
-                channel.writeAndFlush(framedDNSMessage(forwarded.reply, allocator: channel.allocator), promise: nil)
+            let metrics = server.metrics
+            server.forwarder.forward(query, transport: .tcp, on: context.eventLoop).whenSuccess { answer in
+                metrics.recordDNSQuery(type: query.questions.first?.type ?? .a, rcode: answer.rcode)
+                channel.writeAndFlush(framedDNSMessage(answer.reply, allocator: channel.allocator), promise: nil)
             }
         case .transfer(let transfer):
             server.record(summary)

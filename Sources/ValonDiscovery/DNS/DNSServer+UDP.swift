@@ -61,11 +61,11 @@ final class DNSUDPHandler: ChannelInboundHandler {
         case .forward(let query):
             let channel = context.channel
             let remote = envelope.remoteAddress
-            let server = server
-            Task {
-                let forwarded = await server.forward(query, transport: .udp)
-                server.metrics.recordDNSQuery(type: query.questions.first?.type ?? .a, rcode: forwarded.rcode)
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: forwarded.reply)), promise: nil)
+            let metrics = server.metrics
+            server.forwarder.forward(query, transport: .udp, on: context.eventLoop).whenSuccess { answer in
+                metrics.recordDNSQuery(type: query.questions.first?.type ?? .a, rcode: answer.rcode)
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: answer.reply)),
+                                      promise: nil)
             }
         case .transfer:
             // The responder refuses transfers over UDP; nothing to send.

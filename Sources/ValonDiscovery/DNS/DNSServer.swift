@@ -19,6 +19,7 @@ public final class DNSServer: Service, Sendable {
     let responder: DNSZoneResponder
     let group: any EventLoopGroup
     let connections: DNSConnectionTracker
+    let forwarder: DNSForwarder
     private let bound = Mutex(BoundState())
 
     struct BoundState {
@@ -44,6 +45,8 @@ public final class DNSServer: Service, Sendable {
         self.responder = DNSZoneResponder(zone: configuration.zone)
         self.group = group
         self.connections = DNSConnectionTracker(limit: configuration.maxTCPConnections)
+        self.forwarder = DNSForwarder(upstreams: configuration.forwarders, timeout: TimeAmount(configuration.forwardTimeout),
+                                      udpPayloadSize: configuration.zone.udpPayloadSize)
     }
 
     /// The port every address is bound to, once ``run()`` has bound them.

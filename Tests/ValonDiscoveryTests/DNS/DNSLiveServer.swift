@@ -18,17 +18,19 @@ final class DNSLiveServer: @unchecked Sendable {
 
     static let network = IPNetwork("100.100.0.0/24")!
 
-    static func start(forwarders: [Endpoint] = [], syncInterval: Duration = .seconds(10)) async throws -> DNSLiveServer {
+    static func start(forwarders: [Endpoint] = [], forwardTimeout: Duration = .seconds(2),
+                      syncInterval: Duration = .seconds(10)) async throws -> DNSLiveServer {
         let etcd = try await EtcdCluster.start()
         do {
-            return try await DNSLiveServer(etcd: etcd, forwarders: forwarders, syncInterval: syncInterval)
+            return try await DNSLiveServer(etcd: etcd, forwarders: forwarders, forwardTimeout: forwardTimeout,
+                                           syncInterval: syncInterval)
         } catch {
             etcd.shutdown()
             throw error
         }
     }
 
-    private init(etcd: EtcdCluster, forwarders: [Endpoint], syncInterval: Duration) async throws {
+    private init(etcd: EtcdCluster, forwarders: [Endpoint], forwardTimeout: Duration, syncInterval: Duration) async throws {
         self.etcd = etcd
         var etcdConfiguration = EtcdConfiguration(endpoints: etcd.clientURLs)
         etcdConfiguration.requestTimeout = .seconds(1)
@@ -45,6 +47,7 @@ final class DNSLiveServer: @unchecked Sendable {
         var configuration = DNSServer.Configuration(zone: zone, bindAddresses: [IPAddress("127.0.0.1")!, IPAddress("127.0.0.2")!],
                                                     port: 0, forwarders: forwarders)
         configuration.tcpIdleTimeout = .seconds(3)
+        configuration.forwardTimeout = forwardTimeout
         server = DNSServer(configuration: configuration, store: store, metrics: metrics, logger: logger)
         let store = store, server = server
         tasks = [Task { try await store.run() }, Task { try await server.run() }]
@@ -62,8 +65,8 @@ final class DNSLiveServer: @unchecked Sendable {
         etcd.shutdown()
     }
 
-    /// `dig` against the server at `address`, parsed. It runs on a thread of its own: a
-    /// blocked cooperative thread would starve the server's forwarding tasks.
+    /// `dig` against the server at `address`, parsed. It runs on a thread of its own, so
+    /// that the test does not hold one of Swift's cooperative threads while it waits.
     func dig(_ arguments: [String], at address: String = "127.0.0.1") async throws -> DigResult {
         let arguments = ["@\(address)", "-p", String(port)] + arguments
         return try await withCheckedThrowingContinuation { continuation in
