@@ -18,6 +18,11 @@ public struct EtcdConfiguration: Sendable, Hashable {
     /// JSON: 40,000 keys (10,000 peers) take it about 0.3 s, gRPC about 0.1 s.
     /// Everything else always uses the gateway.
     public var rangesOverGRPC = true
+    /// How long a request waits for etcd's answer on the calling thread before it moves to
+    /// a Dispatch thread of its own. etcd on a LAN answers most requests within it, which
+    /// then cost no thread switch; a slow or unreachable etcd holds one of Swift's
+    /// cooperative threads for no longer than this. `.zero` always moves.
+    public var inlineWait: Duration = .milliseconds(2)
 
     public init(endpoints: [String]) {
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }

@@ -2,36 +2,43 @@ import CCurl
 import Dispatch
 import Foundation
 
-/// One etcd endpoint: its base URL, one libcurl handle kept open between requests, and
-/// the serial dispatch queue that owns the handle. Requests to one endpoint run one after
-/// another on that queue, outside Swift's cooperative thread pool.
+/// One etcd endpoint: its base URL and its libcurl handles (one keep-alive connection each,
+/// HTTP/1.1 for the gateway and HTTP/2 for gRPC). Requests to one endpoint run one after
+/// another (an ``AsyncGate``).
+///
+/// A request first waits up to ``EtcdConfiguration/inlineWait`` for its answer on the
+/// calling thread: etcd on a LAN answers most requests within it, and the request then costs
+/// no thread switch at all. A slower one goes on, blocking, on a Dispatch thread, so that a
+/// slow or unreachable etcd never holds one of Swift's cooperative threads for longer than
+/// that wait.
 final class EtcdConnection: @unchecked Sendable {
     /// The base URL, `http://127.0.0.1:2379`.
     let endpoint: String
-    private let queue: DispatchQueue
     private let tls: EtcdTLS?
     private let connectTimeout: Duration
-    /// Only touched on `queue`: the HTTP/1.1 handle for the gateway, the HTTP/2 one for gRPC.
+    private let inlineWait: Duration
+    private let gate = AsyncGate()
+    /// Only touched while holding `gate`: the HTTP/1.1 handle for the gateway, the HTTP/2 one for gRPC.
     private var handle: CurlHandle?
     private var grpcHandle: CurlHandle?
 
-    init(endpoint: String, tls: EtcdTLS?, connectTimeout: Duration) {
+    init(endpoint: String, tls: EtcdTLS?, connectTimeout: Duration, inlineWait: Duration) {
         self.endpoint = endpoint
         self.tls = tls
         self.connectTimeout = connectTimeout
-        queue = DispatchQueue(label: "valon.etcd \(endpoint)")
+        self.inlineWait = inlineWait
     }
 
     /// POSTs a JSON body to `path` and returns the body of a 200 answer. Any other answer
     /// becomes an ``EtcdError`` naming this endpoint: `.server` with etcd's gRPC code and
     /// message, `.http`, `.connection` or `.timeout`.
     func post(path: String, body: [UInt8], token: String?, timeout: Duration, what: String) async throws(EtcdError) -> [UInt8] {
-        let result: Result<[UInt8], EtcdError> = await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: self.perform(path: path, body: body, token: token, timeout: timeout, what: what))
-            }
+        let response = try await exchange(http2: false, path: path, body: body, headers: Self.headers(token: token),
+                                          timeout: timeout, what: what)
+        guard response.status == 200 else {
+            throw Self.error(status: response.status, body: response.body, what: what, endpoint: endpoint)
         }
-        return try result.get()
+        return response.body
     }
 
     /// The headers of every request: JSON, no `Expect: 100-continue` round trip, the token.
@@ -45,79 +52,67 @@ final class EtcdConnection: @unchecked Sendable {
     /// answer's message bytes. A `grpc-status` other than 0 becomes `.server` with etcd's
     /// code and message, as on the gateway.
     func callGRPC(method: String, message: [UInt8], token: String?, timeout: Duration, what: String) async throws(EtcdError) -> [UInt8] {
-        let result: Result<[UInt8], EtcdError> = await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: self.performGRPC(method: method, message: message, token: token,
-                                                                timeout: timeout, what: what))
+        var headers = ["Content-Type: application/grpc", "TE: trailers"]
+        if let token { headers.append("token: \(token)") }
+        let response = try await exchange(http2: true, path: method, body: GRPCFrame.wrap(message), headers: headers,
+                                          timeout: timeout, what: what)
+        var status: Int?
+        var statusMessage = ""
+        for line in response.headers {
+            let lower = line.lowercased()
+            if lower.hasPrefix("grpc-status:") {
+                status = Int(line.dropFirst("grpc-status:".count).trimmingCharacters(in: .whitespaces))
+            } else if lower.hasPrefix("grpc-message:") {
+                let text = line.dropFirst("grpc-message:".count).trimmingCharacters(in: .whitespaces)
+                statusMessage = text.removingPercentEncoding ?? text
             }
         }
-        return try result.get()
+        guard response.status == 200, let status else {
+            let text = String(decoding: response.body.prefix(512), as: UTF8.self)
+            throw EtcdError(.http, "\(what) on \(endpoint) (gRPC)", endpoint: endpoint,
+                            cause: .http(status: response.status, body: text))
+        }
+        guard status == 0 else {
+            throw Self.serverError(grpcCode: status, message: statusMessage, httpStatus: 200, what: what, endpoint: endpoint)
+        }
+        return response.body
+    }
+
+    /// Runs one POST to `path` on the handle for `http2` while holding the gate: up to
+    /// `inlineWait` on this thread, the rest on a Dispatch thread.
+    private func exchange(
+        http2: Bool, path: String, body: [UInt8], headers: [String], timeout: Duration, what: String
+    ) async throws(EtcdError) -> CurlHandle.Response {
+        await gate.enter()
+        defer { gate.leave() }
+        let curl = try curlHandle(http2: http2)
+        let transfer = CurlTransfer(curl, method: "POST", url: endpoint + path, body: body, headers: headers, timeout: timeout)
+        var outcome = transfer.run(for: inlineWait)
+        if outcome == nil {
+            let slow = SlowTransfer(transfer: transfer)
+            outcome = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: slow.transfer.run(for: nil)) }
+            }
+        }
+        switch outcome {
+        case .success(let response)?: return response
+        case .failure(let failure)?: throw Self.error(for: failure, what: what, endpoint: endpoint)
+        case nil: throw EtcdError(.connection, "\(what) on \(endpoint): the transfer did not finish", endpoint: endpoint)
+        }
+    }
+
+    /// A transfer handed to a Dispatch thread; the gate keeps every other thread off it.
+    private struct SlowTransfer: @unchecked Sendable {
+        let transfer: CurlTransfer
     }
 
     /// The endpoint's handle for the gateway (HTTP/1.1) or for gRPC (HTTP/2), made on first
-    /// use and kept for its connection. Runs on `queue`.
-    private func curlHandle(http2: Bool) -> Result<CurlHandle, EtcdError> {
-        if let existing = http2 ? grpcHandle : handle { return .success(existing) }
-        do {
-            let made = try CurlHandle(target: endpoint, tls: tls, connectTimeout: connectTimeout, http2: http2)
-            if http2 { grpcHandle = made } else { handle = made }
-            return .success(made)
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    /// Runs on `queue`.
-    private func performGRPC(method: String, message: [UInt8], token: String?, timeout: Duration, what: String) -> Result<[UInt8], EtcdError> {
-        let curl: CurlHandle
-        switch curlHandle(http2: true) {
-        case .success(let handle): curl = handle
-        case .failure(let error): return .failure(error)
-        }
-        var headers = ["Content-Type: application/grpc", "TE: trailers"]
-        if let token { headers.append("token: \(token)") }
-        switch curl.post(url: endpoint + method, body: GRPCFrame.wrap(message), headers: headers, timeout: timeout) {
-        case .failure(let failure):
-            return .failure(Self.error(for: failure, what: what, endpoint: endpoint))
-        case .success(let response):
-            var status: Int?
-            var statusMessage = ""
-            for line in response.headers {
-                let lower = line.lowercased()
-                if lower.hasPrefix("grpc-status:") {
-                    status = Int(line.dropFirst("grpc-status:".count).trimmingCharacters(in: .whitespaces))
-                } else if lower.hasPrefix("grpc-message:") {
-                    let text = line.dropFirst("grpc-message:".count).trimmingCharacters(in: .whitespaces)
-                    statusMessage = text.removingPercentEncoding ?? text
-                }
-            }
-            guard response.status == 200, let status else {
-                let text = String(decoding: response.body.prefix(512), as: UTF8.self)
-                return .failure(EtcdError(.http, "\(what) on \(endpoint) (gRPC)", endpoint: endpoint,
-                                          cause: .http(status: response.status, body: text)))
-            }
-            guard status == 0 else {
-                return .failure(Self.serverError(grpcCode: status, message: statusMessage, httpStatus: 200,
-                                                 what: what, endpoint: endpoint))
-            }
-            return .success(response.body)
-        }
-    }
-
-    /// Runs on `queue`.
-    private func perform(path: String, body: [UInt8], token: String?, timeout: Duration, what: String) -> Result<[UInt8], EtcdError> {
-        let curl: CurlHandle
-        switch curlHandle(http2: false) {
-        case .success(let handle): curl = handle
-        case .failure(let error): return .failure(error)
-        }
-        switch curl.post(url: endpoint + path, body: body, headers: Self.headers(token: token), timeout: timeout) {
-        case .failure(let failure):
-            return .failure(Self.error(for: failure, what: what, endpoint: endpoint))
-        case .success(let response):
-            if response.status == 200 { return .success(response.body) }
-            return .failure(Self.error(status: response.status, body: response.body, what: what, endpoint: endpoint))
-        }
+    /// use and kept for its connection. Called while holding the gate.
+    private func curlHandle(http2: Bool) throws(EtcdError) -> CurlHandle {
+        if let existing = http2 ? grpcHandle : handle { return existing }
+        let made = try CurlHandle(target: endpoint, tls: tls, connectTimeout: connectTimeout, http2: http2)
+        if http2 { grpcHandle = made } else { handle = made }
+        return made
     }
 
     /// A libcurl failure as an ``EtcdError``.

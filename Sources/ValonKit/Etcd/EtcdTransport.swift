@@ -20,7 +20,8 @@ final class EtcdTransport: @unchecked Sendable {
         }
         self.configuration = configuration
         connections = configuration.endpoints.map {
-            EtcdConnection(endpoint: $0, tls: configuration.tls, connectTimeout: configuration.connectTimeout)
+            EtcdConnection(endpoint: $0, tls: configuration.tls, connectTimeout: configuration.connectTimeout,
+                           inlineWait: configuration.inlineWait)
         }
     }
 

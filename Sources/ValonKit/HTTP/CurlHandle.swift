@@ -7,8 +7,9 @@ import Foundation
 /// `valonctl status`'s health probe and the DDNS client send GET, POST and DELETE requests
 /// (RFC 9110 §9.3) through ``perform(_:url:body:headers:timeout:onData:isCancelled:)``.
 ///
-/// Blocking and not thread-safe: it is used by one thread at a time, an endpoint's
-/// serial queue or a watch's own thread, never the cooperative thread pool.
+/// Not thread-safe: it is used by one thread at a time. ``perform(_:url:body:headers:timeout:onData:isCancelled:)``
+/// blocks (a watch's own thread, the command-line tools); the etcd client drives its
+/// requests in slices through ``CurlTransfer`` instead.
 final class CurlHandle {
     /// What libcurl said when a transfer failed.
     struct Failure: Error {
@@ -27,8 +28,11 @@ final class CurlHandle {
         var headers: [String]
     }
 
-    private let handle: UnsafeMutableRawPointer
+    let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The multi handle that drives ``begin(_:url:body:headers:timeout:)``'s transfers, made on
+    /// first use; it keeps the handle's connection between them.
+    var multi: UnsafeMutableRawPointer?
     private let target: String
     private let capturesHeaders: Bool
     /// The method the handle is set up for: POST from ``init(target:tls:connectTimeout:http2:)``.
@@ -102,6 +106,7 @@ final class CurlHandle {
     static let libcurlVersion: UInt32 = UInt32(curl_version_info(CURLVERSION_FIRST).pointee.version_num)
 
     deinit {
+        if let multi { curl_multi_cleanup(multi) }
         curl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
@@ -135,6 +140,23 @@ final class CurlHandle {
         for header in headers { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
 
+        let result: CURLcode = body.withUnsafeBytes { bytes in
+            // The body stays valid for the whole (blocking) perform; libcurl does not copy it.
+            let status = configure(method, url: url, body: bytes, headers: list, timeout: timeout,
+                                   sink: sinkPointer, cancellable: isCancelled != nil)
+            guard status == CURLE_OK else { return status }
+            defer { _ = ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil) }
+            return curl_easy_perform(handle)
+        }
+        return finish(result, sink: sink)
+    }
+
+    /// Sets the options of one request. `body` (ignored for GET) and `headers` must stay
+    /// valid until the transfer ends: libcurl does not copy them.
+    func configure(
+        _ method: String, url: String, body: UnsafeRawBufferPointer, headers list: UnsafeMutablePointer<curl_slist>?,
+        timeout: Duration?, sink sinkPointer: UnsafeMutableRawPointer, cancellable: Bool
+    ) -> CURLcode {
         errorBuffer[0] = 0
         var status = ccurl_easy_setopt_string(handle, CURLOPT_URL, url)
         if method != self.method {
@@ -152,27 +174,24 @@ final class CurlHandle {
         if capturesHeaders { status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, sinkPointer)) }
         status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeout?.curlMilliseconds ?? 0))
         // The progress callback only serves cancellation (long-lived streams).
-        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, isCancelled == nil ? 1 : 0))
+        status = orFirst(status, ccurl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, cancellable ? 0 : 1))
         if method != "GET" {
             status = orFirst(status, ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+            status = orFirst(status, ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS,
+                UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafeRawPointer(errorBuffer))))
         }
-        if status != CURLE_OK { return .failure(failure(status, aborted: false)) }
+        return status
+    }
 
-        let result: CURLcode = body.withUnsafeBytes { bytes in
-            guard method != "GET" else { return curl_easy_perform(handle) }
-            // The body stays valid for the whole (blocking) perform; libcurl does not copy it.
-            _ = ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS,
-                                          UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(errorBuffer)))
-            defer { _ = ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil) }
-            return curl_easy_perform(handle)
-        }
+    /// The outcome of a transfer that ended with `result`.
+    func finish(_ result: CURLcode, sink: TransferSink) -> Result<Response, Failure> {
         if result != CURLE_OK { return .failure(failure(result, aborted: sink.aborted)) }
         var code = 0
         _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
         return .success(Response(status: code, body: sink.body, headers: sink.headers))
     }
 
-    private func failure(_ code: CURLcode, aborted: Bool) -> Failure {
+    func failure(_ code: CURLcode, aborted: Bool) -> Failure {
         let detail = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
         return Failure(code: Int(code.rawValue), detail: detail, aborted: aborted)
     }
@@ -183,7 +202,7 @@ final class CurlHandle {
 }
 
 /// Where one transfer's bytes go, reached from libcurl's C callbacks.
-private final class TransferSink {
+final class TransferSink {
     var body: [UInt8] = []
     var headers: [String] = []
     var aborted = false

@@ -1,0 +1,81 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import Testing
+@testable import ValonKit
+
+/// A request waits for its answer on the calling thread for at most
+/// ``EtcdConfiguration/inlineWait``, then on a Dispatch thread: both paths against a real
+/// member, and a member that does not answer.
+@Suite("etcd requests: inline wait, then a thread of their own")
+struct EtcdInlineWaitTests {
+    @Test("every kind of call gives the same result however long the inline wait",
+          arguments: [Duration.zero, .milliseconds(2), .seconds(5)])
+    func everyPath(inlineWait: Duration) async throws {
+        let etcd = try await EtcdCluster.start()
+        defer { etcd.shutdown() }
+        var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
+        configuration.inlineWait = inlineWait
+        let client = try EtcdClient(configuration)
+
+        try await client.put(EtcdPutRequest(key: "/w/a", value: "1"))
+        let txn = try await client.txn(EtcdTxnRequest(compare: [.absent("/w/b")],
+                                                      success: [.put(EtcdPutRequest(key: "/w/b", value: "2"))]))
+        #expect(txn.succeeded)
+        #expect(try await client.get("/w/a")?.valueString == "1")
+        // A range of keys goes over gRPC (the HTTP/2 handle).
+        #expect(try await client.range(.prefix("/w/")).kvs.map(\.valueString) == ["1", "2"])
+        // Twenty at once on the one connection: the gate lets one through at a time.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask { try await client.put(EtcdPutRequest(key: "/w/many/\(index)", value: "\(index)")) }
+            }
+            try await group.waitForAll()
+        }
+        let stored = try etcd.dump(prefix: "/w/many/")
+        #expect(stored.count == 20)
+        #expect(stored["/w/many/7"] == "7")
+    }
+
+    @Test("requests to a member that does not answer hold no cooperative thread while they wait")
+    func frozenMemberHoldsNoThread() async throws {
+        let etcd = try await EtcdCluster.start()
+        defer { etcd.shutdown() }
+        // One client per request, more than there are cooperative threads, so that each
+        // request has a connection (and gate) of its own and all wait at once.
+        let count = ProcessInfo.processInfo.activeProcessorCount + 1
+        var clients: [EtcdClient] = []
+        for _ in 0..<count {
+            var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
+            configuration.requestTimeout = .seconds(2)
+            configuration.retryWindow = .zero
+            let client = try EtcdClient(configuration)
+            try await client.put(EtcdPutRequest(key: "/t", value: "1"))   // connected
+            clients.append(client)
+        }
+        etcd.signal(0, SIGSTOP)
+        defer { etcd.signal(0, SIGCONT) }
+        let order = Locked<[String]>([])
+        let requests = clients.map { client in
+            Task.detached {
+                let outcome = (try? await client.get("/t")) == nil ? "request failed" : "request answered"
+                order.value.withLock { $0.append(outcome) }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        await Task.detached { order.value.withLock { $0.append("probe") } }.value
+        etcd.signal(0, SIGCONT)
+        for request in requests { await request.value }
+        let seen = order.value.withLock { $0 }
+        #expect(seen.first == "probe", "a task ran only after a request ended: \(seen)")
+        #expect(seen.count == count + 1)
+    }
+}
+
+/// A `Mutex` that closures of several tasks can share.
+final class Locked<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ initial: Value) { value = Mutex(initial) }
+}
