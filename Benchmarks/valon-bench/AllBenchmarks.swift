@@ -1,5 +1,5 @@
 /// Every benchmark valon-bench knows. Add one line per benchmark file.
-let allBenchmarks: [any Benchmark.Type] = [
+nonisolated(unsafe) let allBenchmarks: [any Benchmark.Type] = [
     KeyDerivationBenchmark.self,
     WireGuardNetlinkBenchmark.self,
     WireGuardUAPIBenchmark.self,

@@ -84,7 +84,7 @@ enum DNSCodecBenchmark: Benchmark {
         // References in the same run.
         let copy = measure(count) {
             var copied = [UInt8](repeating: 0, count: bytes.count)
-            copied.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count)) }
+            copied.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: $0) } }
             checksum &+= Int(copied[copied.count - 1])
         }
         let decoder = JSONDecoder()

@@ -35,7 +35,7 @@ enum WireGuardUAPIBenchmark: Benchmark {
         }
         let namespace = "vkbench" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         try tool(["ip", "netns", "add", namespace])
-        defer { try? tool(["ip", "netns", "del", namespace]) }
+        defer { _ = try? tool(["ip", "netns", "del", namespace]) }
         print("wg-uapi: wireguard-go \(try tool(["wireguard-go", "--version"]).split(separator: "\n").first ?? ""), namespace \(namespace), \(rounds) rounds, fresh device per run")
 
         for count in counts {

@@ -24,7 +24,9 @@ import Glibc
 
         init(_ arguments: [String], directory: String) throws {
             log = "\(directory)/discovery-\(UUID().uuidString.prefix(6)).log"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            guard FileManager.default.createFile(atPath: log, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: log])
+            }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.executableURL = URL(fileURLWithPath: ExecutableTests.executable)
             process.arguments = arguments

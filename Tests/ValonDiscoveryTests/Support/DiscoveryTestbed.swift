@@ -148,7 +148,10 @@ final class DiscoveryTestbed: @unchecked Sendable {
 
     private func writeKey(_ key: WireGuardKey, name: String) throws -> String {
         let path = "\(directory)/\(name).key"
-        FileManager.default.createFile(atPath: path, contents: Data((key.base64 + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: Data((key.base64 + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
         return path
     }
 
