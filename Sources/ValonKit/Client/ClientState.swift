@@ -1,7 +1,7 @@
 import Foundation
 
 /// What valon-sync and valon-bootstrap remember between runs, as JSON files in the state
-/// directory (`/var/lib/valon/` by default): the last LAN endpoint reported, the SOA serial
+/// directory (`/var/lib/valon/` by default): the last LAN endpoint reported and seen, the SOA serial
 /// and device fingerprint of the last applied sync, the userspace process bootstrap started.
 public struct ClientState: Codable, Hashable, Sendable {
     /// The report the API last accepted: skip the next one when it would be the same.
@@ -26,6 +26,9 @@ public struct ClientState: Codable, Hashable, Sendable {
     }
 
     public var report: Report?
+    /// The LAN endpoint the last run saw, reported or not: when it changes, the host has
+    /// moved, and valon-sync sets every peer's endpoint again (see ``ValonSync``).
+    public var localEndpoint: String?
     public var applied: Applied?
     public var userspace: Userspace?
     /// `true` when valon-bootstrap created the interface (so `--down` may delete it).

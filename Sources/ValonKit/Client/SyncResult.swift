@@ -47,6 +47,8 @@ public struct SyncResult: Codable, Hashable, Sendable {
     /// DNS queries sent by this run (a zone transfer counts as one).
     public var dnsQueries: Int
     public var lanEndpoint: String?
+    /// Peers whose endpoint was set again because this host's LAN endpoint changed.
+    public var endpointsRefreshed = 0
     public var report: ReportStatus
     public var reportError: String?
     public var registryPeers: Int?
@@ -63,6 +65,7 @@ public struct SyncResult: Codable, Hashable, Sendable {
         case lanEndpoint = "lan_endpoint"
         case reportError = "report_error"
         case registryPeers = "registry_peers"
+        case endpointsRefreshed = "endpoints_refreshed"
     }
 
     /// One line for humans and the journal.
@@ -75,6 +78,7 @@ public struct SyncResult: Codable, Hashable, Sendable {
         }
         text += ", \(dnsQueries) DNS \(dnsQueries == 1 ? "query" : "queries")"
         if let lanEndpoint { text += ", LAN endpoint \(lanEndpoint) (report \(report.rawValue))" }
+        if endpointsRefreshed > 0 { text += ", \(endpointsRefreshed) endpoints set again after the host moved" }
         return text
     }
 }

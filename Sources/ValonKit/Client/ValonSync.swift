@@ -5,8 +5,14 @@ import Foundation
 /// WireGuard interface in one batch.
 ///
 /// 1. Read the device; the LAN address is the source address of the route toward the
-///    discovery endpoint; report it to the DDNS API unless the same report was accepted
-///    last time.
+///    discovery endpoint. When it differs from the last run's, the host has moved (a new
+///    network, a new lease): set every peer's endpoint again, unchanged, so that the
+///    WireGuard implementation forgets the source address it cached for each peer.
+///    (wireguard-go 0.0.20220316, Debian 12's, otherwise keeps sending from the vanished
+///    address, fails with ENETUNREACH, and recovers only at its handshake retry ~15 s
+///    later: the tunnel to the discovery node, and so DNS and the report, stay down
+///    until then. The kernel module drops a stale source by itself; the update is harmless
+///    there.) Then report it to the DDNS API unless the same report was accepted last time.
 /// 2. Ask for the zone's SOA serial (one UDP query); when it is the serial last applied
 ///    and the device still has that state (``SyncFingerprint``), stop.
 /// 3. Fetch every peer (``RegistryReader``), plan (``SyncPlan``), apply the update in one
@@ -59,10 +65,16 @@ public struct ValonSync: Sendable {
         let policy = SyncPolicy(ownPublicKey: ownKey, discoveryPublicKey: config.discoveryPublicKey,
                                 networks: config.allowedIPs)
 
-        // Step 1: the LAN endpoint and its report.
+        // Step 1: the LAN endpoint, the endpoints again when it moved, and the report.
         let lanEndpoint = try lanEndpoint(device: device, network: network)
         var result = SyncResult(interface: interface, status: .unchanged, dnsQueries: 0,
                                 lanEndpoint: lanEndpoint.description, report: .skipped)
+        if !options.dryRun {
+            if let previous = state.localEndpoint, previous != lanEndpoint.description {
+                result.endpointsRefreshed = try refreshEndpoints(of: device, backend: backend)
+            }
+            state.localEndpoint = lanEndpoint.description
+        }
         let report = ClientState.Report(publicKey: ownKey.base64, lanEndpoint: lanEndpoint.description,
                                         alias: config.ownAlias, api: config.discoveryAPI)
         if options.report && !options.dryRun {
@@ -179,12 +191,30 @@ public struct ValonSync: Sendable {
         return Endpoint(address: source, port: device.listenPort ?? config.listenPort)
     }
 
-    /// Keeps an accepted report even when the registry then could not be read.
+    /// Sets the endpoint of every peer that has one to the same value (update only, one
+    /// request), which makes the implementation forget the source address it cached for
+    /// the peer. Returns how many peers were set.
+    func refreshEndpoints(of device: WireGuardDevice, backend: any WireGuardBackend) throws(ClientError) -> Int {
+        let peers = device.peers.compactMap { peer in
+            peer.endpoint.map { WireGuardPeer(publicKey: peer.publicKey, endpoint: $0, flags: .updateOnly) }
+        }
+        guard !peers.isEmpty else { return 0 }
+        do {
+            try backend.apply(WireGuardDevice(name: device.name, peers: peers), to: device.name)
+        } catch {
+            throw ClientError(.device, "the host's LAN address changed, and setting the \(peers.count) peer endpoints of \(device.name) again failed", cause: error)
+        }
+        return peers.count
+    }
+
+    /// Keeps an accepted report, and the LAN endpoint seen, even when the registry then
+    /// could not be read.
     private func saveReport(_ state: ClientState, after error: ClientError) throws(ClientError) {
         guard !options.dryRun else { return }
         var stored = (try? ClientState.load(directory: options.stateDirectory, interface: options.config.interface)) ?? ClientState()
-        guard stored.report != state.report else { return }
+        guard stored.report != state.report || stored.localEndpoint != state.localEndpoint else { return }
         stored.report = state.report
+        stored.localEndpoint = state.localEndpoint
         try? stored.save(directory: options.stateDirectory, interface: options.config.interface)
     }
 }

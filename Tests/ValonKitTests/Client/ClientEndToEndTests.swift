@@ -113,6 +113,39 @@ struct ClientEndToEndTests {
         #expect(stable(after) == stable(untouched))
     }
 
+    @Test("after the host moves to another network the next sync sets every endpoint again and reaches the node at once")
+    func hostMoves() async throws {
+        let bed = try await ClientTestbed()
+        defer { bed.shutdown() }
+        let octets = bed.network.address.bytes
+        let far = Self.peerKey()
+        try await bed.registry.add(key: far, alias: "far", address: IPAddress(bytes: octets.dropLast() + [20])!,
+                                   natEndpoint: Endpoint("203.0.113.20:40020"))
+        let boot = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
+        #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)")
+        let settled = try bed.run("valon-sync", ["--json"])
+        #expect(settled.status == 0, "\(settled.stderr)")
+        #expect(Self.json(settled.stdout)["endpoints_refreshed"] as? Int == 0, "\(settled.stdout)")
+        let before = try bed.clientPeers()
+
+        // wireguard-go remembers the source address of each peer's last packet; with the old
+        // link gone it would fail every send (ENETUNREACH) until its handshake retry, ~15 s
+        // later, longer than this sync's DNS tries (3 × 2 s).
+        let newAddress = try bed.moveClient()
+        let moved = try bed.run("valon-sync", ["--json"])
+        #expect(moved.status == 0, "\(moved.stdout)\(moved.stderr)")
+        let result = Self.json(moved.stdout)
+        #expect(result["endpoints_refreshed"] as? Int == 2, "the discovery peer and far: \(moved.stdout)")
+        #expect(result["lan_endpoint"] as? String == "\(newAddress):51820")
+        #expect(result["report"] as? String == "sent", "\(moved.stdout)")
+        #expect(try await bed.registry.peer(key: try bed.clientKey.publicKey())?.lanEndpoint == Endpoint("\(newAddress):51820"))
+        #expect(try bed.clientPeers() == before, "the endpoints were set to what they were")
+
+        let again = try bed.run("valon-sync", ["--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(Self.json(again.stdout)["endpoints_refreshed"] as? Int == 0, "\(again.stdout)")
+    }
+
     @Test("where the node refuses AXFR the peers come from a DNS-SD browse")
     func browseFallback() async throws {
         let bed = try await ClientTestbed(axfrFromTunnel: false)

@@ -34,6 +34,8 @@ final class ClientTestbed: @unchecked Sendable {
     private(set) var apiPort = 0
     private var daemon: Process?
     private let veth: String
+    /// The host side of the link ``moveClient()`` made.
+    private var movedVeth: String?
 
     static var buildDirectory: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -193,10 +195,31 @@ final class ClientTestbed: @unchecked Sendable {
         return peers
     }
 
+    /// Moves the client to another network, as a laptop changing networks does: its link
+    /// `ul0` is deleted (its interface index and address vanish) and a new link with an
+    /// address in another subnet takes its place; the discovery node stays reachable at the
+    /// same address through it. Returns the client's new underlay address.
+    func moveClient() throws -> String {
+        let octets = IPAddress(hostSide)!.bytes
+        let newHost = "198.19.\(octets[2]).\(octets[3])", newClient = "198.19.\(octets[2]).\(octets[3] + 1)"
+        let moved = "vm" + veth.dropFirst(2)
+        try Command.check(["ip", "-n", namespace, "link", "del", "ul0"])
+        try Command.check(["ip", "link", "add", moved, "type", "veth", "peer", "name", "ul1", "netns", namespace])
+        movedVeth = moved
+        try Command.check(["ip", "addr", "add", "\(newHost)/30", "dev", moved])
+        try Command.check(["ip", "addr", "add", "\(hostSide)/32", "dev", moved])
+        try Command.check(["ip", "link", "set", moved, "up"])
+        try Command.check(["ip", "-n", namespace, "addr", "add", "\(newClient)/30", "dev", "ul1"])
+        try Command.check(["ip", "-n", namespace, "link", "set", "ul1", "up"])
+        try Command.check(["ip", "-n", namespace, "route", "add", "default", "via", newHost])
+        return newClient
+    }
+
     func shutdown() {
         stopDiscovery()
         _ = try? run("valon-bootstrap", ["--down"])
         _ = try? Command.run(["ip", "link", "del", veth])
+        if let movedVeth { _ = try? Command.run(["ip", "link", "del", movedVeth]) }
         _ = try? Command.run(["ip", "netns", "del", namespace])
         discovery.stop()
         etcd.shutdown()
