@@ -22,12 +22,21 @@ struct DNSForwardingTests {
         Endpoint(address: IPAddress(address)!, port: nsd.port)
     }
 
+    /// NSD serving `example.test`, and a live server forwarding to it.
+    static func serverForwardingToNSD() async throws -> (NSDServer, DNSLiveServer) {
+        let nsd = try NSDServer(zone: "example.test", text: zoneText)
+        do {
+            return (nsd, try await DNSLiveServer.start(forwarders: [upstream(nsd)]))
+        } catch {
+            nsd.stop()
+            throw error
+        }
+    }
+
     @Test("names outside the zone are answered by the upstream, with RA, over UDP and TCP; TC goes on over TCP")
     func forwarding() async throws {
-        let nsd = try NSDServer(zone: "example.test", text: Self.zoneText)
-        defer { nsd.stop() }
-        let live = try await DNSLiveServer.start(forwarders: [Self.upstream(nsd)])
-        defer { live.stop() }
+        let (nsd, live) = try await Self.serverForwardingToNSD()
+        defer { live.stop(); nsd.stop() }
         let forwarded = try await live.dig(["www.example.test", "A"])
         #expect(forwarded.status == "NOERROR", "\(forwarded.output)")
         #expect(forwarded.flags.contains("ra"))
@@ -47,10 +56,8 @@ struct DNSForwardingTests {
 
     @Test("the first forwarded query is answered while every cooperative thread of the process is blocked")
     func forwardingWithoutCooperativeThreads() async throws {
-        let nsd = try NSDServer(zone: "example.test", text: Self.zoneText)
-        defer { nsd.stop() }
-        let live = try await DNSLiveServer.start(forwarders: [Self.upstream(nsd)])
-        defer { live.stop() }
+        let (nsd, live) = try await Self.serverForwardingToNSD()
+        defer { live.stop(); nsd.stop() }
         let port = live.port
         let (udp, tcp) = try await withCooperativePoolBlocked {
             (try DigResult.run(["@127.0.0.1", "-p", String(port), "www.example.test", "A"]),
