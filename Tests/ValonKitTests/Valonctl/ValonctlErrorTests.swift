@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import ValonKit
 
@@ -178,6 +181,42 @@ struct ValonctlErrorTests {
         #expect(result.stderr.contains("Usage: valonctl peer add"))
         let unknown = try ValonctlRunner.run(["frobnicate"])
         #expect(unknown.status == 2)
+    }
+
+    @Test("the interface goes away after the registry write: the peer stays registered, a warning names the interface, exit 0")
+    func interfaceVanishesAfterTheRegistryWrite() async throws {
+        let node = try await ValonctlFixture()
+        defer { node.shutdown() }
+        let device = try #require(node.device)
+        let key = try newPublicKey()
+        let port = try #require(URL(string: node.etcd.clientURLs[0])?.port)
+        // etcd frozen: valonctl reads the interface, connects to etcd and waits there.
+        node.etcd.signal(0, SIGSTOP)
+        var frozen = true
+        defer { if frozen { node.etcd.signal(0, SIGCONT) } }
+        let adding = Task.detached { try node.valonctl(["peer", "add", key.base64, "--alias", "late", "--json"]) }
+        var waiting = false
+        for _ in 0..<400 where !waiting {
+            let sockets = try await offPool { try Command.run(["ss", "-Htnp", "state", "established", "( dport = :\(port) )"]) }
+            waiting = sockets.stdout.contains("\"valonctl\"")
+            if !waiting { try await Task.sleep(for: .milliseconds(25)) }
+        }
+        #expect(waiting, "valonctl never connected to etcd")
+        // The interface goes away (wireguard-go stops, its socket is removed), then etcd
+        // answers and the registry write goes through.
+        device.stop()
+        node.etcd.signal(0, SIGCONT)
+        frozen = false
+        let result = try await adding.value
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("warning: the peer is registered, but adding it to \(device.name) failed"), "\(result.stderr)")
+        #expect(result.stderr.contains("valon-discovery adds it from the registry"))
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(json?["interface_updated"] as? Bool == false, "\(result.stdout)")
+        #expect((json?["interface_note"] as? String)?.contains(device.name) == true)
+        let registry = try node.registry()
+        #expect(registry["/valon/peers/\(key.base64)/alias"] == "late")
+        #expect(registry["/valon/aliases/late"] == key.base64)
     }
 }
 
