@@ -9,7 +9,8 @@
 #   1. valon-sync, full sync of PEERS peers into an empty device (one AXFR, one UAPI set);
 #   2. the seed's way: per peer `dig` for TXT, SRV and the nated/lan A records, then `wg set`;
 #   3. a valon-sync run with no change (one SOA query);
-#   4. with BIG peers: valon-sync from empty next to `wg setconf` of the same peers.
+#   4. with BIG peers: valon-sync from empty (and its --dry-run, without the apply) next to
+#      `wg setconf` of the same peers.
 # Needs root, etcd, etcdctl, wireguard-go, wg, dig; the binaries from `swift build`
 # (BUILD=release for release ones). Cleans up what it started.
 set -euo pipefail
@@ -146,6 +147,9 @@ echo "== $BIG peers: valon-sync from empty next to wg setconf of the same peers"
 register "$PEERS" "$BIG"
 wait_registry "$BIG"
 wg set "$CLIENT" $(wg show "$CLIENT" peers | sed 's/^/peer /; s/$/ remove/' | tr '\n' ' '); rm -rf "$WORK/state"
+# What the apply leaves out: the same run without the UAPI set (it prints every planned peer).
+t0=$(now); sync --dry-run >/dev/null; t1=$(now)
+echo "valon-sync --dry-run (AXFR, parse, plan, JSON of every peer; no apply): $(ms "$t0" "$t1") ms"
 t0=$(now); out=$(sync); t1=$(now)
 [ "$(wg show "$CLIENT" peers | wc -l)" -eq "$BIG" ] || { echo "expected $BIG peers"; exit 1; }
 echo "valon-sync: $(ms "$t0" "$t1") ms  $(cut -c1-160 <<<"$out")"
