@@ -82,21 +82,4 @@ public final class LoopbackUDP {
         try send(query, to: port)
         return try receive(timeoutMilliseconds: timeoutMilliseconds)?.bytes
     }
-
-    /// A loopback port that is free for both UDP and TCP right now.
-    public static func freePort() throws -> UInt16 {
-        for _ in 0..<20 {
-            let udp = try LoopbackUDP()
-            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(tcp) }
-            var address = LoopbackUDP.address(port: udp.port)
-            let bound = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                    bind(tcp, raw, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            if bound == 0 { return udp.port }
-        }
-        throw SystemError(operation: "bind", target: "a free loopback port for UDP and TCP", errno: EADDRINUSE)
-    }
 }

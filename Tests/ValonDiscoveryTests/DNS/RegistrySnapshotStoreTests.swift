@@ -29,7 +29,7 @@ struct RegistrySnapshotStoreTests {
 
     @Test("a registry that etcd cannot reach keeps the empty snapshot and counts the error")
     func unreachable() async throws {
-        var configuration = EtcdConfiguration(endpoints: ["http://127.0.0.1:\(try LoopbackUDP.freePort())"])
+        var configuration = EtcdConfiguration(endpoints: ["http://127.0.0.1:\(try FreePort.loopback())"])
         configuration.requestTimeout = .milliseconds(500)
         configuration.retryWindow = .milliseconds(500)
         let registry = PeerRegistry(etcd: try EtcdClient(configuration), configuration: .init(network: IPNetwork("100.100.0.0/24")!))

@@ -22,7 +22,7 @@ struct DDNSClientTests {
             directory = NSTemporaryDirectory() + "valon-ddns-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             log = directory + "/requests.log"
-            port = try LoopbackUDP.freePort()
+            port = try FreePort.loopback()
             let script = """
                 import http.server, sys
                 class H(http.server.BaseHTTPRequestHandler):
@@ -123,7 +123,7 @@ struct DDNSClientTests {
 
     @Test("no server: a transport error naming the URL")
     func refused() async throws {
-        let port = try LoopbackUDP.freePort()
+        let port = try FreePort.loopback()
         do {
             try await DDNSClient(baseURL: "http://127.0.0.1:\(port)", timeout: .seconds(2)).clearEndpoint(publicKey: Self.key)
             Issue.record("no error without a server")
