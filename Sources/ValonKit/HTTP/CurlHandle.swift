@@ -30,8 +30,8 @@ final class CurlHandle {
 
     let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    /// The multi handle that drives ``begin(_:url:body:headers:timeout:)``'s transfers, made on
-    /// first use; it keeps the handle's connection between them.
+    /// The multi handle that drives this handle's ``CurlTransfer``s, made on first use; it
+    /// keeps the handle's connection between them.
     var multi: UnsafeMutableRawPointer?
     private let target: String
     private let capturesHeaders: Bool
