@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// Runs blocking work (an external command: curl, dig, wg, etcdctl) on a Dispatch thread
 /// instead of the test's own. Swift's cooperative pool has as many threads as cores (two
@@ -9,5 +10,14 @@ public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) asy
         DispatchQueue.global().async {
             continuation.resume(with: Result { try work() })
         }
+    }
+}
+
+/// Runs blocking work on a new thread of its own. Unlike ``offPool(_:)`` it waits for no
+/// pool at all: for work whose timing matters while the test run keeps every pool busy
+/// (watching for a moment in another process's life, say).
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }

@@ -183,6 +183,14 @@ struct ValonctlErrorTests {
         #expect(unknown.status == 2)
     }
 
+    /// The result of a run on another thread.
+    final class LockedResult: @unchecked Sendable {
+        private let lock = NSLock()
+        private var result: Result<Command.Result, any Error>?
+        func set(_ value: Result<Command.Result, any Error>) { lock.withLock { result = value } }
+        func get() throws -> Command.Result { try lock.withLock { result! }.get() }
+    }
+
     @Test("the interface goes away after the registry write: the peer stays registered, a warning names the interface, exit 0")
     func interfaceVanishesAfterTheRegistryWrite() async throws {
         let node = try await ValonctlFixture()
@@ -190,24 +198,33 @@ struct ValonctlErrorTests {
         let device = try #require(node.device)
         let key = try newPublicKey()
         let port = try #require(URL(string: node.etcd.clientURLs[0])?.port)
-        // etcd frozen: valonctl reads the interface, connects to etcd and waits there.
-        node.etcd.signal(0, SIGSTOP)
-        var frozen = true
-        defer { if frozen { node.etcd.signal(0, SIGCONT) } }
-        let adding = Task.detached { try node.valonctl(["peer", "add", key.base64, "--alias", "late", "--json"]) }
-        var waiting = false
-        for _ in 0..<400 where !waiting {
-            let sockets = try await offPool { try Command.run(["ss", "-Htnp", "state", "established", "( dport = :\(port) )"]) }
-            waiting = sockets.stdout.contains("\"valonctl\"")
-            if !waiting { try await Task.sleep(for: .milliseconds(25)) }
+        // etcd frozen: valonctl reads the interface, connects to etcd and waits there (for
+        // up to its 5 s request timeout). Everything below runs on threads of its own, so a
+        // busy test run cannot make it miss that window.
+        let etcd = node.etcd, config = node.configPath
+        let result = try await onOwnThread { () throws -> Command.Result in
+            etcd.signal(0, SIGSTOP)
+            let finished = DispatchSemaphore(value: 0)
+            let outcome = LockedResult()
+            Thread {
+                outcome.set(Result { try ValonctlRunner.run(["peer", "add", key.base64, "--alias", "late", "--json", "--config", config]) })
+                finished.signal()
+            }.start()
+            let deadline = Date().addingTimeInterval(15)
+            var waiting = false
+            while !waiting && Date() < deadline && finished.wait(timeout: .now()) == .timedOut {
+                let sockets = try Command.run(["ss", "-Htnp", "state", "established", "( dport = :\(port) )"])
+                waiting = sockets.stdout.contains("\"valonctl\"")
+                if !waiting { usleep(20_000) }
+            }
+            // The interface goes away (wireguard-go stops, its socket is removed), then etcd
+            // answers and the registry write goes through.
+            if waiting { device.stop() }
+            etcd.signal(0, SIGCONT)
+            finished.wait()
+            guard waiting else { throw ValonctlRunner.Missing(description: "valonctl never connected to etcd") }
+            return try outcome.get()
         }
-        #expect(waiting, "valonctl never connected to etcd")
-        // The interface goes away (wireguard-go stops, its socket is removed), then etcd
-        // answers and the registry write goes through.
-        device.stop()
-        node.etcd.signal(0, SIGCONT)
-        frozen = false
-        let result = try await adding.value
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("warning: the peer is registered, but adding it to \(device.name) failed"), "\(result.stderr)")
         #expect(result.stderr.contains("valon-discovery adds it from the registry"))
