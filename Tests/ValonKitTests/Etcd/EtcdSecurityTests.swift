@@ -34,7 +34,7 @@ struct EtcdSecurityTests {
 
     @Test("username and password: a role-limited user works, wrong credentials fail clearly, an expired token is renewed")
     func auth() async throws {
-        let etcd = try await EtcdCluster.start(extraArguments: ["--auth-token", "simple", "--auth-token-ttl", "2"])
+        let etcd = try await EtcdCluster.start(extraArguments: ["--auth-token", "simple", "--auth-token-ttl", "3"])
         defer { etcd.shutdown() }
         try etcd.etcdctl(["user", "add", "root:rootpw"])
         try etcd.etcdctl(["role", "add", "valon"])
@@ -59,14 +59,14 @@ struct EtcdSecurityTests {
         #expect(denied?.code == .authentication)
         #expect(denied?.serverMessage?.contains("permission denied") == true)
 
-        // The simple token expires after two seconds of idleness; the client authenticates
-        // again, on the gateway and on gRPC. (With one second, a loaded machine could let a
-        // fresh token expire between etcd issuing it and the request that uses it.)
-        try await Task.sleep(for: .seconds(4))
+        // The simple token expires after three seconds of idleness; the client authenticates
+        // again, on the gateway and on gRPC. (With one or two seconds, a loaded machine let a
+        // fresh token expire between etcd issuing it and the request that used it.)
+        try await Task.sleep(for: .seconds(5))
         #expect(try await client.get("/valon/a")?.valueString == "1")
         #expect(client.transport.currentToken != firstToken)
         let secondToken = client.transport.currentToken
-        try await Task.sleep(for: .seconds(4))
+        try await Task.sleep(for: .seconds(5))
         #expect(try await client.range(.prefix("/valon/")).count == 1)
         #expect(client.transport.currentToken != secondToken)
 
