@@ -49,7 +49,9 @@ struct EtcdInlineWaitTests {
         var clients: [EtcdClient] = []
         for _ in 0..<count {
             var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
-            configuration.requestTimeout = .seconds(2)
+            // Long enough that no request gives up before the probe has run, however busy the
+            // test run; etcd is let go right after it.
+            configuration.requestTimeout = .seconds(15)
             configuration.retryWindow = .zero
             let client = try EtcdClient(configuration)
             try await client.put(EtcdPutRequest(key: "/t", value: "1"))   // connected
