@@ -33,16 +33,17 @@ final class CurlTransfer {
         let status = curl.configure(method, url: url, body: UnsafeRawBufferPointer(rebasing: self.body[0..<body.count]),
                                     headers: list, timeout: timeout, sink: sinkPointer, cancellable: false)
         if status != CURLE_OK {
-            outcome = curl.finish(status, sink: sink)
+            complete(status, added: false)
         } else if multi == nil || curl_multi_add_handle(multi, curl.handle) != CURLM_OK {
-            outcome = curl.finish(CURLE_FAILED_INIT, sink: sink)
+            complete(CURLE_FAILED_INIT, added: false)
         }
     }
 
+    /// Frees what the handle no longer points to. Everything the handle does point to was
+    /// detached in ``complete(_:added:)``, on the thread that owned the handle: this may run
+    /// later, on another thread, while the handle already serves the next transfer.
     deinit {
-        if outcome == nil, let multi { curl_multi_remove_handle(multi, curl.handle) }
-        _ = ccurl_easy_setopt_pointer(curl.handle, CURLOPT_POSTFIELDS, nil)
-        curl_slist_free_all(headers)
+        if outcome == nil { detach(added: true) }
         body.deallocate()
         Unmanaged<TransferSink>.fromOpaque(sinkPointer).release()
     }
@@ -55,11 +56,11 @@ final class CurlTransfer {
             var running: Int32 = 0
             let performed = curl_multi_perform(multi, &running)
             if performed != CURLM_OK {
-                complete(CURLE_FAILED_INIT)
+                complete(CURLE_FAILED_INIT, added: true)
                 break
             }
             if let result = completedResult() {
-                complete(result)
+                complete(result, added: true)
                 break
             }
             var wait: Int32 = 1000
@@ -86,8 +87,17 @@ final class CurlTransfer {
         return nil
     }
 
-    private func complete(_ result: CURLcode) {
-        if let multi { curl_multi_remove_handle(multi, curl.handle) }
+    /// Ends the transfer with `result`: takes the handle out of the multi handle and off this
+    /// transfer's body and headers, so that nothing of the handle refers to this object.
+    private func complete(_ result: CURLcode, added: Bool) {
         outcome = curl.finish(result, sink: sink)
+        detach(added: added)
+    }
+
+    private func detach(added: Bool) {
+        if added, let multi { curl_multi_remove_handle(multi, curl.handle) }
+        _ = ccurl_easy_setopt_pointer(curl.handle, CURLOPT_POSTFIELDS, nil)
+        _ = ccurl_easy_setopt_slist(curl.handle, CURLOPT_HTTPHEADER, nil)
+        curl_slist_free_all(headers)
     }
 }

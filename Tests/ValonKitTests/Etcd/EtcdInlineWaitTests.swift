@@ -39,6 +39,24 @@ struct EtcdInlineWaitTests {
         #expect(stored["/w/many/7"] == "7")
     }
 
+    @Test("500 requests in a row, each awaited on a Dispatch thread, none loses its body or headers")
+    func sequentialHandOffs() async throws {
+        let etcd = try await EtcdCluster.start()
+        defer { etcd.shutdown() }
+        var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
+        configuration.inlineWait = .zero
+        // A request sent without its body would wait for etcd until this timeout and then
+        // fail (no retries): the first transfer's clean-up once ran on the Dispatch thread
+        // after the next transfer had set up the handle, and took its body away.
+        configuration.requestTimeout = .seconds(3)
+        configuration.retryWindow = .zero
+        let client = try EtcdClient(configuration)
+        for index in 0..<500 {
+            try await client.put(EtcdPutRequest(key: "/seq/\(index % 10)", value: "\(index)"))
+        }
+        #expect(try etcd.etcdctl(["get", "/seq/9", "--print-value-only"]) == "499\n")
+    }
+
     @Test("requests to a member that does not answer hold no cooperative thread while they wait")
     func frozenMemberHoldsNoThread() async throws {
         let etcd = try await EtcdCluster.start()
