@@ -7,7 +7,7 @@ import ValonKit
 ///     valon-bench etcd puts|ranges|txns ENDPOINT [COUNT]
 ///     valon-bench etcd list ENDPOINT [PEERS [gateway]]
 ///
-/// `VALON_BENCH_INLINE_WAIT_MS` sets ``EtcdConfiguration/inlineWait`` (default 2 ms).
+/// `VALON_BENCH_INLINE_WAIT_MS` sets ``EtcdConfiguration/inlineWait`` (default 0).
 ///
 /// scripts/bench/etcd.sh runs these side by side with a keep-alive `curl` loop.
 enum EtcdBenchmark: Benchmark {
@@ -23,7 +23,7 @@ enum EtcdBenchmark: Benchmark {
         var configuration = EtcdConfiguration(endpoints: [arguments[1]])
         // `list ENDPOINT PEERS gateway` lists through the JSON gateway instead of gRPC.
         configuration.rangesOverGRPC = arguments.count < 4 || arguments[3] != "gateway"
-        // VALON_BENCH_INLINE_WAIT_MS=0 measures the client that never waits on the calling thread.
+        // VALON_BENCH_INLINE_WAIT_MS=2 measures the client that first waits 2 ms on the calling thread.
         if let text = ProcessInfo.processInfo.environment["VALON_BENCH_INLINE_WAIT_MS"], let milliseconds = Int(text) {
             configuration.inlineWait = .milliseconds(milliseconds)
         }

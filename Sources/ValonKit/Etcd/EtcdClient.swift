@@ -3,9 +3,9 @@ import Foundation
 /// An etcd v3 client over etcd's JSON gateway (`/v3/...`, etcd 3.4 and later) and libcurl.
 ///
 /// Every call is async. Calls to one endpoint run one at a time on its keep-alive
-/// connection; each waits for its answer on the calling thread for at most
-/// ``EtcdConfiguration/inlineWait`` (no thread switch for a quick answer) and then on a
-/// Dispatch thread, so a slow etcd never holds Swift's cooperative threads. A call
+/// connection; each is sent from the calling thread without blocking and its answer awaited
+/// on a Dispatch thread, so blocking libcurl work never runs on Swift's cooperative pool
+/// (see ``EtcdConfiguration/inlineWait``). A call
 /// goes to the endpoint that last worked and fails over to the next on a connection error
 /// or an "unavailable" answer; errors name the endpoint and what etcd answered.
 ///

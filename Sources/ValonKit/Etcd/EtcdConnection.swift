@@ -6,11 +6,12 @@ import Foundation
 /// HTTP/1.1 for the gateway and HTTP/2 for gRPC). Requests to one endpoint run one after
 /// another (an ``AsyncGate``).
 ///
-/// A request first waits up to ``EtcdConfiguration/inlineWait`` for its answer on the
-/// calling thread: etcd on a LAN answers most requests within it, and the request then costs
-/// no thread switch at all. A slower one goes on, blocking, on a Dispatch thread, so that a
-/// slow or unreachable etcd never holds one of Swift's cooperative threads for longer than
-/// that wait.
+/// The calling thread sends a request with libcurl's non-blocking multi interface
+/// (``CurlTransfer``); the answer is awaited on a Dispatch thread, so a slow or
+/// unreachable etcd never holds one of Swift's cooperative threads. Sending first means the
+/// hand-off to that thread overlaps etcd's work instead of preceding it. With
+/// ``EtcdConfiguration/inlineWait`` above zero the calling thread first waits that long
+/// itself.
 final class EtcdConnection: @unchecked Sendable {
     /// The base URL, `http://127.0.0.1:2379`.
     let endpoint: String
@@ -78,8 +79,8 @@ final class EtcdConnection: @unchecked Sendable {
         return response.body
     }
 
-    /// Runs one POST to `path` on the handle for `http2` while holding the gate: up to
-    /// `inlineWait` on this thread, the rest on a Dispatch thread.
+    /// Runs one POST to `path` on the handle for `http2` while holding the gate: sent on this
+    /// thread (and awaited here for up to `inlineWait`), the rest on a Dispatch thread.
     private func exchange(
         http2: Bool, path: String, body: [UInt8], headers: [String], timeout: Duration, what: String
     ) async throws(EtcdError) -> CurlHandle.Response {

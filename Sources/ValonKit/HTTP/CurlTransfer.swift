@@ -4,8 +4,8 @@ import Foundation
 /// One request on a ``CurlHandle`` driven through libcurl's multi interface (curl/multi.h),
 /// so that its caller can wait for it in slices: ``run(for:)`` returns when the answer is
 /// complete or the slice is over, and a later call (on any thread, one at a time) goes on
-/// where it stopped. The etcd client waits for a short first slice on the calling thread
-/// and hands a slower transfer to a thread of its own (see ``EtcdConnection``).
+/// where it stopped. The etcd client sends with a zero slice on the calling thread (nothing
+/// blocks) and waits for the answer on a Dispatch thread (see ``EtcdConnection``).
 ///
 /// Not thread-safe, like the handle it drives: one thread at a time.
 final class CurlTransfer {

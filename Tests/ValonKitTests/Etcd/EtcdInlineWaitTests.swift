@@ -6,9 +6,9 @@ import Synchronization
 import Testing
 @testable import ValonKit
 
-/// A request waits for its answer on the calling thread for at most
-/// ``EtcdConfiguration/inlineWait``, then on a Dispatch thread: both paths against a real
-/// member, and a member that does not answer.
+/// A request is sent from the calling thread and its answer awaited on a Dispatch thread
+/// (after at most ``EtcdConfiguration/inlineWait`` on the calling thread, zero by default):
+/// every path against a real member, and a member that does not answer.
 @Suite("etcd requests: inline wait, then a thread of their own")
 struct EtcdInlineWaitTests {
     @Test("every kind of call gives the same result however long the inline wait",
@@ -57,8 +57,9 @@ struct EtcdInlineWaitTests {
         #expect(try etcd.etcdctl(["get", "/seq/9", "--print-value-only"]) == "499\n")
     }
 
-    @Test("requests to a member that does not answer hold no cooperative thread while they wait")
-    func frozenMemberHoldsNoThread() async throws {
+    @Test("requests to a member that does not answer hold no cooperative thread while they wait",
+          arguments: [Duration.zero, .milliseconds(2)])
+    func frozenMemberHoldsNoThread(inlineWait: Duration) async throws {
         let etcd = try await EtcdCluster.start()
         defer { etcd.shutdown() }
         // One client per request, more than there are cooperative threads, so that each
@@ -71,6 +72,7 @@ struct EtcdInlineWaitTests {
             // test run; etcd is let go right after it.
             configuration.requestTimeout = .seconds(15)
             configuration.retryWindow = .zero
+            configuration.inlineWait = inlineWait
             let client = try EtcdClient(configuration)
             try await client.put(EtcdPutRequest(key: "/t", value: "1"))   // connected
             clients.append(client)
