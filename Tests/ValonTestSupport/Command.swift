@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs an external program (an oracle such as `wg`, `dig`, `etcdctl`) and captures
 /// its output. Tests use real tools to check ValonKit from the outside.
@@ -27,18 +30,26 @@ public struct Command {
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = inp
+        // Close-on-exec pipes, made atomically: a long-lived child that another test spawns
+        // at the same moment (wireguard-go, etcd) must not inherit a write end, or this
+        // read would not see end-of-file until that child exits. (It happened: a test run
+        // hung on `etcdctl`'s output held open by a wireguard-go.) The child's own 0, 1, 2
+        // are duplicates, which do not keep the flag.
+        let out = try ClosingPipe(), err = try ClosingPipe(), inp = try ClosingPipe()
+        process.standardOutput = out.write
+        process.standardError = err.write
+        process.standardInput = inp.read
         try process.run()
-        if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
-        try inp.fileHandleForWriting.close()
+        try out.write.close()
+        try err.write.close()
+        try inp.read.close()
+        if let input { inp.write.write(Data(input.utf8)) }
+        try inp.write.close()
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
         let errData = LockedBox(Data())
         let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errData.value = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async(group: group) { errData.value = err.read.readDataToEndOfFile() }
+        let outData = out.read.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
         return Result(
@@ -56,6 +67,22 @@ public struct Command {
             throw Failure(commandLine: arguments.joined(separator: " "), result: result)
         }
         return result.stdout
+    }
+}
+
+/// A one-way channel whose two ends are close-on-exec from the start: a UNIX socket pair
+/// made with `SOCK_CLOEXEC` (Glibc's module does not export `pipe2`).
+struct ClosingPipe {
+    let read: FileHandle
+    let write: FileHandle
+
+    init() throws {
+        var descriptors: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "socketpair: errno \(errno)"])
+        }
+        read = FileHandle(fileDescriptor: descriptors[0], closeOnDealloc: true)
+        write = FileHandle(fileDescriptor: descriptors[1], closeOnDealloc: true)
     }
 }
 
