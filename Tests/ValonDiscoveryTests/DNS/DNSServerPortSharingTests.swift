@@ -11,11 +11,11 @@ import ValonKit
 /// server). A kernel-picked port must therefore not be shareable.
 @Suite("DNS server: a kernel-picked UDP port is not shared")
 struct DNSServerPortSharingTests {
-    /// Tries to bind a UDP socket with SO_REUSEADDR and SO_REUSEPORT to 127.0.0.1:`port`.
-    static func canShare(_ port: UInt16) -> Bool {
+    /// A UDP socket with SO_REUSEADDR and SO_REUSEPORT bound to 127.0.0.1:`port` (0: the
+    /// kernel picks): the descriptor, and the bound port, `nil` when the bind failed.
+    static func reusableSocket(port: UInt16) -> (descriptor: Int32, port: UInt16?) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         precondition(fd >= 0, "socket: \(errno)")
-        defer { close(fd) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -23,9 +23,18 @@ struct DNSServerPortSharingTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = port.bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
+        return (fd, bound ? UInt16(bigEndian: address.sin_port) : nil)
+    }
+
+    /// Whether a socket with SO_REUSEADDR and SO_REUSEPORT can bind 127.0.0.1:`port` too.
+    static func canShare(_ port: UInt16) -> Bool {
+        let second = reusableSocket(port: port)
+        close(second.descriptor)
+        return second.port != nil
     }
 
     @Test("another socket with SO_REUSEPORT cannot bind the server's port-0 UDP port")
@@ -39,19 +48,9 @@ struct DNSServerPortSharingTests {
 
     @Test("the check itself: a port held with SO_REUSEPORT does accept a second socket")
     func checkIsMeaningful() throws {
-        let holder = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(holder) }
-        var one: Int32 = 1
-        setsockopt(holder, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(holder, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) == 0 && getsockname(holder, $0, &length) == 0 }
-        }
-        try #require(bound)
-        #expect(Self.canShare(UInt16(bigEndian: address.sin_port)))
+        let holder = Self.reusableSocket(port: 0)
+        defer { close(holder.descriptor) }
+        let port = try #require(holder.port)
+        #expect(Self.canShare(port))
     }
 }
