@@ -35,6 +35,11 @@ public final class SpawnedProcess: @unchecked Sendable {
         for descriptor: Int32 in [0, 1, 2] {
             posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
         }
+        // Nothing else of the test process goes along (sockets, other commands' pipes), as
+        // UserspaceWireGuard.start does it (Glibc's module lacks addclosefrom_np).
+        let inherited = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [])
+            .compactMap(Int32.init).filter { $0 > 2 && fcntl($0, F_GETFD) != -1 }
+        for descriptor in inherited { posix_spawn_file_actions_addclose(&actions, descriptor) }
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
