@@ -56,37 +56,12 @@ public enum WireGuardKeyFile {
         }
     }
 
-    /// Writes `key` in base64 with a trailing newline to `path`, mode 0600.
+    /// Writes `key` in base64 with a trailing newline to `path`, mode 0600 (``DurableFile``).
     public static func write(_ key: WireGuardKey, to path: String) throws(WireGuardKeyError) {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd: Int32
-        do {
-            fd = try retryingOnInterrupt("open", target: temporary) {
-                open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            }
-        } catch {
-            throw WireGuardKeyError(.fileAccess, "cannot create private key file \(path)", cause: error)
-        }
-        var ok = false
-        defer {
-            close(fd)
-            if !ok { unlink(temporary) }
-        }
-        let text = Array((key.base64 + "\n").utf8)
-        do {
-            // The umask may have narrowed 0600 further; make it exactly 0600.
-            try retryingOnInterrupt("fchmod", target: temporary) { fchmod(fd, 0o600) }
-            var written = 0
-            while written < text.count {
-                written += try retryingOnInterrupt("write", target: temporary) {
-                    text[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                }
-            }
-            try retryingOnInterrupt("fsync", target: temporary) { fsync(fd) }
-            try retryingOnInterrupt("rename", target: path) { rename(temporary, path) }
+        do throws(SystemError) {
+            try DurableFile.replace(path, with: Array((key.base64 + "\n").utf8), mode: 0o600)
         } catch {
             throw WireGuardKeyError(.fileAccess, "cannot write private key file \(path)", cause: error)
         }
-        ok = true
     }
 }
