@@ -96,9 +96,13 @@ public struct ValonSync: Sendable {
             throw ClientError(.configuration, "DNS_ZONE \(config.dnsZone) is not a DNS name", cause: error)
         }
         let reader = RegistryReader(server: dnsServer, zone: zoneName, timeout: options.dnsTimeout)
+        let server = dnsServer.description
         let serial: UInt32
-        do {
+        do throws(ClientError) {
             serial = try await reader.serial()
+            if let problem = RegistryReadGuard.check(serial: serial) {
+                throw RegistryReadGuard.error(problem, server: server, zone: config.dnsZone)
+            }
         } catch {
             result.dnsQueries = reader.queryCount
             try saveReport(state, after: error)
@@ -116,14 +120,17 @@ public struct ValonSync: Sendable {
         }
 
         // Step 3: every peer, the plan, one apply.
-        let fetched: (zone: RegistryZone, method: RegistryReader.Method)
+        let fetched: RegistryReadGuard.Read
         do {
-            fetched = try await reader.fetchAll()
+            fetched = try await RegistryReadGuard.fetch(after: serial, server: server, zone: config.dnsZone,
+                                                        askSerial: { () throws(ClientError) in try await reader.serial() },
+                                                        fetch: { () throws(ClientError) in try await reader.fetchAll() })
         } catch {
             result.dnsQueries = reader.queryCount
             try saveReport(state, after: error)
             throw error
         }
+        result.serial = fetched.serial
         result.method = fetched.method
         result.registryPeers = fetched.zone.peers.count
         let mine = fetched.zone.peers.first { $0.publicKey == ownKey }
@@ -154,7 +161,7 @@ public struct ValonSync: Sendable {
             var after = device
             after.peers = plan.desired.peers
             state.applied = ClientState.Applied(
-                serial: fetched.zone.serial ?? serial,
+                serial: fetched.serial,
                 fingerprint: SyncFingerprint.of(device: after, policy: policy, connectedSubnets: subnets))
         }
         try state.save(directory: options.stateDirectory, interface: interface)
