@@ -32,7 +32,7 @@ enum DNSServerLatency {
         let tasks = [Task { try await store.run() }, Task { try await server.run() }]
         defer { for task in tasks { task.cancel() } }
         let port = try await server.waitUntilBound()
-        let target = store.current.peers[0]
+        guard let target = store.live?.peers.first else { throw DNSServerBenchmarkFailure("the registry has no peer to probe") }
         let probe = try UDPProbe(port: port)
         let name = try DNSName("lan.\(target.alias).\(DNSServerBenchmark.zoneName)")
 

@@ -15,8 +15,9 @@ import ValonKit
 ///
 /// Start-up fails with a ``DiscoveryError`` naming the interface when it is missing or is
 /// not WireGuard. An unreachable etcd does not stop it: the store keeps retrying with
-/// backoff across every endpoint while DNS serves the empty (later: the last) snapshot,
-/// the API answers 503 and the reconciler waits for the first successful read.
+/// backoff across every endpoint while DNS serves the snapshot persisted by the last run
+/// (or SERVFAIL where there is none), the API answers 503 and the reconciler and the
+/// endpoint learner wait for the first successful read (docs/ARCHITECTURE.md §9).
 public final class DiscoveryServer: Sendable {
     public let config: DiscoveryConfig
     public let interface: DiscoveryInterface
@@ -62,7 +63,7 @@ public final class DiscoveryServer: Sendable {
             keys: RegistryKeys(prefix: config.etcd.prefix)
         ))
         store = RegistrySnapshotStore(registry: registry, syncInterval: config.etcdSyncInterval, metrics: metrics,
-                                      logger: logger.labelled("registry"))
+                                      logger: logger.labelled("registry"), stateDirectory: config.stateDirectory)
         wireGuardStatus = WireGuardStatus(interface: config.interface)
         let dnsConfiguration: DNSServer.Configuration
         do {

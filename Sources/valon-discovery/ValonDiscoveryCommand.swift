@@ -25,6 +25,9 @@ struct ValonDiscoveryCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read the original CoreDNS plugin's Corefile instead of YAML.", valueName: "path"))
     var corefile: String?
 
+    @Option(name: .long, help: ArgumentHelp("Where the registry snapshot is persisted (overrides state_dir; default: /var/lib/valon/discovery).", valueName: "path"))
+    var stateDir: String?
+
     @Option(name: .long, help: ArgumentHelp("How much to log on standard error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
@@ -32,6 +35,7 @@ struct ValonDiscoveryCommand: AsyncParsableCommand {
 
     func validate() throws {
         if config != nil && corefile != nil { throw ValidationError("give either --config or --corefile, not both") }
+        if let stateDir, !stateDir.hasPrefix("/") { throw ValidationError("--state-dir \(stateDir) is not an absolute path") }
     }
 
     func run() async throws {
@@ -42,12 +46,13 @@ struct ValonDiscoveryCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "valon-discovery")
-        let settings: DiscoveryConfig
+        var settings: DiscoveryConfig
         do {
             settings = try DiscoveryConfig.load(path: corefile ?? config ?? Self.defaultConfig, corefile: corefile != nil)
         } catch {
             Self.fail("configuration error: \(error)", code: 78)
         }
+        if let stateDir { settings.stateDirectory = stateDir }
         let server: DiscoveryServer
         do {
             server = try DiscoveryServer(config: settings, logger: logger)

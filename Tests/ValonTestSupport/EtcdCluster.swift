@@ -195,7 +195,7 @@ public final class EtcdCluster: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
         process.arguments = arguments
         let log = "\(directory)/\(member.name).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         process.standardOutput = handle

@@ -85,6 +85,7 @@ ddns_listen: 127.0.0.1:$APIP
 bind: [127.0.0.1]
 port: $DNSP
 axfr_allow: [127.0.0.0/8]
+state_dir: $WORK/discovery-state
 YML
 "$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level error >"$WORK/discovery.log" 2>&1 & PIDS+=($!)
 serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '{print $3}'; }

@@ -126,6 +126,7 @@ bind: [$MESH_DISC_IP, 127.0.0.1]
 port: 53
 cache: 1
 axfr_allow: [100.100.0.0/24, 127.0.0.0/8]
+state_dir: $MESH_DIR/discovery-state
 EOF
 }
 

@@ -23,7 +23,8 @@ struct DDNSRoutes: Sendable {
             }
         }
         router.get("health") { _, _ in
-            let report = HealthReport(etcdHealthy: store.isEtcdHealthy, snapshot: store.current, wireGuard: wireGuard.reading)
+            let report = HealthReport(etcdHealthy: store.isEtcdHealthy, phase: store.phase, snapshot: store.current,
+                                      wireGuard: wireGuard.reading)
             let response = DDNSReply.json(report, status: report.isHealthy ? .ok : .serviceUnavailable)
             metrics.recordAPIRequest(status: Int(response.status.code))
             return response
@@ -63,6 +64,10 @@ struct DDNSRoutes: Sendable {
         _ context: DDNSRequestContext,
         _ action: @Sendable ([UInt8], IPAddress) async throws(DDNSError) -> String
     ) async throws(DDNSError) -> String {
+        // A node that has not read the registry cannot check a caller against it.
+        guard store.live != nil else {
+            throw DDNSError(.unavailable, "the registry has not been read from etcd yet; try again later")
+        }
         guard let caller = context.remoteAddress?.callerAddress else {
             throw DDNSError(.forbidden, "the caller's address is unknown")
         }

@@ -13,7 +13,7 @@ import ValonKit
 /// shutdown or cancellation closes its sockets and returns.
 public final class DNSServer: Service, Sendable {
     public let configuration: Configuration
-    let snapshot: @Sendable () -> RegistrySnapshot
+    let snapshot: @Sendable () -> RegistrySnapshot?
     let metrics: DiscoveryMetrics
     let logger: Logger
     let responder: DNSZoneResponder
@@ -34,8 +34,9 @@ public final class DNSServer: Service, Sendable {
         self.init(configuration: configuration, snapshot: { store.current }, metrics: metrics, logger: logger)
     }
 
-    /// A server answering from whatever `snapshot` returns (benchmarks serve a fixed one).
-    public init(configuration: Configuration, snapshot: @escaping @Sendable () -> RegistrySnapshot,
+    /// A server answering from whatever `snapshot` returns (benchmarks serve a fixed one;
+    /// `nil` answers the zone with SERVFAIL).
+    public init(configuration: Configuration, snapshot: @escaping @Sendable () -> RegistrySnapshot?,
                 metrics: DiscoveryMetrics, logger: Logger,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration

@@ -6,14 +6,20 @@ extension DNSZoneResponder {
     /// ``DNSZone/transferRecordsPerMessage`` records; the question only in the first. The
     /// messages are made one at a time as the server sends them (``DNSZoneTransfer``).
     /// IXFR (RFC 1995 §4) is answered the same way: a full transfer is a valid reply.
+    /// Without a registry read (`snapshot` `nil`) an allowed client gets SERVFAIL.
     func transfer(query: DNSMessage, response: DNSMessage, client: IPAddress?, transport: DNSTransport,
-                  snapshot: RegistrySnapshot) -> (outcome: DNSResponderOutcome, summary: Summary?) {
+                  snapshot: RegistrySnapshot?) -> (outcome: DNSResponderOutcome, summary: Summary?) {
         let question = query.questions[0]
         var response = response
         let summary = { (rcode: DNSResponseCode) in Summary(type: question.type, rcode: rcode) }
         guard transport == .tcp, question.name == zone.name, zone.allowsTransfer(to: client) else {
             response.responseCode = .refused
             return (.reply([encode(response)]), summary(.refused))
+        }
+        guard let snapshot else {
+            // No registry read yet: a transfer now would hand the secondary an empty zone.
+            response.responseCode = .servFail
+            return (.reply([encode(response)]), summary(.servFail))
         }
         response.header.isAuthoritative = true
         return (.transfer(DNSZoneTransfer(responder: self, response: response, snapshot: snapshot)), summary(.noError))

@@ -38,9 +38,10 @@ public struct DNSZoneResponder: Sendable {
         public var rcode: DNSResponseCode
     }
 
-    /// Answers one packet.
+    /// Answers one packet. `snapshot` is `nil` while the node has no registry it has read
+    /// (docs/ARCHITECTURE.md §9): every question about the zone is then answered SERVFAIL.
     public func respond(to packet: [UInt8], client: IPAddress?, transport: DNSTransport,
-                        snapshot: RegistrySnapshot) -> (outcome: DNSResponderOutcome, summary: Summary?) {
+                        snapshot: RegistrySnapshot?) -> (outcome: DNSResponderOutcome, summary: Summary?) {
         guard packet.count >= 12, packet[2] & 0x80 == 0 else { return (.drop, nil) }
         let query: DNSMessage
         do {
@@ -61,9 +62,9 @@ public struct DNSZoneResponder: Sendable {
         return respond(to: query, client: client, transport: transport, snapshot: snapshot)
     }
 
-    /// Answers one decoded query.
+    /// Answers one decoded query; `nil` for `snapshot` as above.
     public func respond(to query: DNSMessage, client: IPAddress?, transport: DNSTransport,
-                        snapshot: RegistrySnapshot) -> (outcome: DNSResponderOutcome, summary: Summary?) {
+                        snapshot: RegistrySnapshot?) -> (outcome: DNSResponderOutcome, summary: Summary?) {
         guard !query.header.isResponse else { return (.drop, nil) }
         var response = DNSMessage(header: DNSHeader(
             id: query.header.id, isResponse: true, opcode: query.header.opcode,
@@ -92,6 +93,8 @@ public struct DNSZoneResponder: Sendable {
             return finish(.refused)
         }
         guard question.dnsClass == .in || question.dnsClass == .any else { return finish(.refused) }
+        // Never a claim about the zone from a registry that was not read: no SOA, no NXDOMAIN.
+        guard let snapshot else { return finish(.servFail) }
         response.header.isAuthoritative = true
         let labels = question.name.labels
         let relative = labels[..<(labels.count - zone.name.labelCount)]

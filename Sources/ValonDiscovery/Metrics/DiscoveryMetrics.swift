@@ -15,7 +15,9 @@ public final class DiscoveryMetrics: Sendable {
         var reconcilerChanges: [String: UInt64] = [:]
         var registryPeers = 0
         var snapshotTime: ContinuousClock.Instant?
-        var etcdHealthy = true
+        var etcdHealthy = false
+        var persisted: UInt64 = 0
+        var persistFailures: UInt64 = 0
     }
 
     struct DNSQueryKey: Hashable {
@@ -65,6 +67,21 @@ public final class DiscoveryMetrics: Sendable {
         }
     }
 
+    /// Notes the snapshot loaded from disk at start-up: its size only (etcd has not been read).
+    public func recordPersistedSnapshot(peers: Int) {
+        state.withLock { $0.registryPeers = peers }
+    }
+
+    /// Notes a snapshot written to the state directory.
+    public func recordSnapshotPersisted() {
+        state.withLock { $0.persisted += 1 }
+    }
+
+    /// Notes a snapshot that could not be written to the state directory.
+    public func recordSnapshotPersistFailure() {
+        state.withLock { $0.persistFailures += 1 }
+    }
+
     /// Counted DNS answers of one type and response code (for tests and `/health`).
     public func dnsQueries(type: DNSRecordType, rcode: DNSResponseCode) -> UInt64 {
         state.withLock { $0.dnsQueries[DNSQueryKey(type: type.rawValue, rcode: rcode.rawValue)] ?? 0 }
@@ -98,6 +115,9 @@ public final class DiscoveryMetrics: Sendable {
         text.sample("valon_etcd_up", value: state.etcdHealthy ? "1" : "0")
         text.family("valon_etcd_errors_total", type: "counter", help: "Failed etcd reads, watches and writes.")
         text.sample("valon_etcd_errors_total", value: String(state.etcdErrors))
+        text.family("valon_registry_snapshot_writes_total", type: "counter", help: "Registry snapshots written to the state directory, by result.")
+        text.sample("valon_registry_snapshot_writes_total", labels: [("result", "ok")], value: String(state.persisted))
+        text.sample("valon_registry_snapshot_writes_total", labels: [("result", "error")], value: String(state.persistFailures))
         text.family("valon_learned_endpoints_total", type: "counter", help: "Observed endpoints written to the registry.")
         text.sample("valon_learned_endpoints_total", value: String(state.learnedEndpoints))
         text.family("valon_reconciler_changes_total", type: "counter", help: "Peers the reconciler changed on the interface, by kind.")

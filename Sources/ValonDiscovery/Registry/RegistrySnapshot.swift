@@ -45,9 +45,6 @@ public struct RegistrySnapshot: Sendable {
         self.byKey = byKey
     }
 
-    /// An empty registry, before the first read.
-    public static let empty = RegistrySnapshot(peers: [], revision: 0)
-
     /// The peer named by `label`: its alias or its 52-character base32 key label,
     /// compared case-insensitively (DNS names are, RFC 4343).
     public func peer(named label: String) -> Peer? {
@@ -66,6 +63,11 @@ public struct RegistrySnapshot: Sendable {
 
     /// The zone's SOA serial: the etcd revision, reduced to 32 bits. RFC 1982 serial
     /// arithmetic makes the wrap harmless as long as fewer than 2^31 revisions pass between
-    /// two looks by one secondary.
-    public var serial: UInt32 { UInt32(truncatingIfNeeded: revision) }
+    /// two looks by one secondary. Never 0: clients take serial 0 for an unread registry
+    /// (docs/ARCHITECTURE.md §9) and refuse it, so the one revision in 2^32 that reduces to
+    /// 0 is served as 1.
+    public var serial: UInt32 {
+        let serial = UInt32(truncatingIfNeeded: revision)
+        return serial == 0 ? 1 : serial
+    }
 }

@@ -24,11 +24,11 @@ extension RegistrySnapshotStore {
         let prefix = registry.configuration.keys.prefix
         var delay = backoff.initial
         while !Task.isCancelled {
-            let start = current.revision + 1
+            let start = (live?.revision ?? 0) + 1
             do {
                 for try await response in registry.etcd.watch(.prefix(prefix, startRevision: start)) {
                     delay = backoff.initial
-                    guard !response.events.isEmpty, response.revision > current.revision else { continue }
+                    guard !response.events.isEmpty, response.revision > live?.revision ?? 0 else { continue }
                     do {
                         try await refresh()
                     } catch {

@@ -5,7 +5,8 @@ import ValonKit
 /// Every `pollInterval`, reads the interface's peers and stores each observed endpoint
 /// that differs from the registry as that peer's `nat_endpoint` (DESIGN §6): the address
 /// the peer's packets really arrive from, after any NAT. Only registered peers are
-/// written, each with compare-and-swap and only on change.
+/// written, each with compare-and-swap and only on change, and only once this run has read
+/// the registry from etcd.
 public final class EndpointLearner: Service, Sendable {
     let wireGuard: BlockingWireGuard
     let store: RegistrySnapshotStore
@@ -44,7 +45,9 @@ public final class EndpointLearner: Service, Sendable {
             logger.warning("cannot read the WireGuard interface", metadata: ["error": "\(error)"])
             return
         }
-        let snapshot = store.current
+        // Nothing is learned against a registry this run has not read from etcd: a stale
+        // snapshot's nat_endpoint would make every compare-and-swap fail or be wrong.
+        guard let snapshot = store.live else { return }
         for change in Self.changes(device: device, snapshot: snapshot, pending: &pending) {
             do {
                 if try await store.registry.setEndpoint(.nat, to: change.endpoint, of: change.key) {

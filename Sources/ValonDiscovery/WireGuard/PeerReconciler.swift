@@ -12,8 +12,9 @@ import ValonKit
 /// It runs at start-up, on every new snapshot, and every `recheckInterval` (someone may
 /// have changed the interface by hand). Each pass reads the interface and applies the
 /// smallest update in one batch (``WireGuardDevice/update(toReach:removable:)``).
-/// Before the first successful read of the registry (revision 0) it does nothing: an
-/// empty registry that was never read must not empty the interface.
+/// It acts only on a snapshot this run read from etcd (``RegistrySnapshotStore/live``):
+/// neither an unread registry nor a snapshot persisted by an earlier run may change the
+/// interface, so a node started while etcd is down keeps every peer it has.
 public final class PeerReconciler: Service, Sendable {
     let wireGuard: BlockingWireGuard
     let store: RegistrySnapshotStore
@@ -36,7 +37,7 @@ public final class PeerReconciler: Service, Sendable {
         let updates = store.updates()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
-                await reconcile(store.current)
+                if let live = store.live { await reconcile(live) }
                 for await snapshot in updates.cancelOnGracefulShutdown() {
                     await reconcile(snapshot)
                 }
@@ -45,7 +46,7 @@ public final class PeerReconciler: Service, Sendable {
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     try? await Task.sleep(for: recheckInterval)
                     if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                    await reconcile(store.current)
+                    if let live = store.live { await reconcile(live) }
                 }
             }
             await group.next()

@@ -17,6 +17,7 @@ import Foundation
 /// cache: 2                      # the TTL of answers, seconds
 /// forward: [9.9.9.9, 1.1.1.1]   # names outside the zone; REFUSED when absent
 /// axfr_allow: [100.100.0.0/24, 127.0.0.0/8]
+/// state_dir: /var/lib/valon/discovery   # the persisted registry snapshot
 /// ```
 public struct DiscoveryConfig: Hashable, Sendable {
     /// The zone served (default `valon.internal`).
@@ -45,12 +46,19 @@ public struct DiscoveryConfig: Hashable, Sendable {
     public var axfrAllow: [IPNetwork] = [IPNetwork("127.0.0.0/8")!, IPNetwork("::1/128")!]
     /// Requests per second one peer may make to the DDNS API (a burst of twice as many).
     public var apiRateLimit: Double = 5
+    /// Where the node persists the registry snapshot it serves after a restart while etcd
+    /// is unreachable (docs/ARCHITECTURE.md §9); default `/var/lib/valon/discovery`.
+    public var stateDirectory = DiscoveryConfig.defaultStateDirectory
+
+    /// The state directory of a packaged node.
+    public static let defaultStateDirectory = "/var/lib/valon/discovery"
 
     public init() {}
 
     static let yamlKeys: Set<String> = [
         "zone", "etcd_endpoints", "etcd", "wg_interface", "ddns_listen", "ddns_bind_device", "wg_poll_interval",
         "etcd_sync_interval", "bind", "port", "cache", "forward", "axfr_allow", "ddns_rate_limit",
+        "state_dir",
     ]
 
     /// Parses the YAML form.
@@ -122,6 +130,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
     static let corefileValonOptions: Set<String> = [
         "etcd_endpoints", "wg_interface", "ddns_listen", "ddns_bind_device", "wg_poll_interval", "etcd_sync_interval",
         "axfr_allow", "ddns_rate_limit",
+        "state_dir",
     ]
 
     private mutating func applyForward(_ directive: Corefile.Directive, file: String) throws(ConfigError) {
@@ -213,6 +222,10 @@ public struct DiscoveryConfig: Hashable, Sendable {
                 networks.append(network.canonical)
             }
             axfrAllow = networks
+        case "state_dir":
+            let path = try single()
+            guard path.hasPrefix("/"), !path.utf8.contains(0) else { throw invalid("\"\(path)\" is not an absolute path") }
+            stateDirectory = path
         default:
             throw ConfigError(.unknownKey, file: file, line: line, key: option, "unknown option")
         }

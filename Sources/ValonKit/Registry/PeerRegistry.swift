@@ -35,7 +35,12 @@ public final class PeerRegistry: Sendable {
 
     /// Every peer, read with one range request, and the revision it was read at.
     public func list() async throws(RegistryError) -> PeerListing {
+        // One range request without a limit: etcd answers it from one revision, so the
+        // listing is a consistent cut of the registry (never pages, never mixes two states).
         let response = try await range(.prefix(keys.peers), "list peers")
+        guard !response.more else {
+            throw RegistryError(.etcd, "list peers: etcd returned \(response.kvs.count) of \(response.count) keys (a limit is in force)")
+        }
         let (peers, problems) = PeerRecords.peers(from: response.kvs, keys: keys)
         return PeerListing(peers: peers, revision: response.header.revision, problems: problems)
     }

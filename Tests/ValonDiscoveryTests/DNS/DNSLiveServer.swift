@@ -88,7 +88,7 @@ final class DNSLiveServer: @unchecked Sendable {
 
     /// Waits (bounded) until the store's snapshot holds `peer` exactly as written.
     func waitUntilServed(_ peer: Peer) async throws -> Bool {
-        try await Self.eventually { store.current.peer(key: peer.publicKey) == peer }
+        try await Self.eventually { store.current?.peer(key: peer.publicKey) == peer }
     }
 
     /// Polls `condition` up to `tries` times, `pause` apart; `true` as soon as it holds.

@@ -38,7 +38,8 @@ struct RegistrySnapshotStoreTests {
                                           logger: Logger(label: "valon.test"))
         await #expect(throws: RegistryError.self) { try await store.refresh() }
         #expect(!store.isEtcdHealthy)
-        #expect(store.current.peers.isEmpty)
+        #expect(store.current == nil)
+        #expect(store.phase == .starting)
         #expect(metrics.etcdErrors == 1)
         #expect(metrics.render().contains("valon_etcd_up 0\n"))
     }

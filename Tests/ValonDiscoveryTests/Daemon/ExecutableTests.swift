@@ -29,7 +29,8 @@ import Glibc
             }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.executableURL = URL(fileURLWithPath: ExecutableTests.executable)
-            process.arguments = arguments
+            // Each daemon persists its registry snapshot in the test's own directory.
+            process.arguments = arguments + (arguments.contains("--state-dir") ? [] : ["--state-dir", "\(directory)/state"])
             process.standardOutput = handle
             process.standardError = handle
             try process.run()

@@ -18,7 +18,7 @@ import ValonTestSupport
             try await eventually("the NAT endpoint in etcd") { try await bed.field("nat_endpoint", of: talker.publicKey) == expected }
             #expect(try await bed.field("nat_endpoint", of: silent.publicKey) == nil, "no handshake, nothing learned")
             try await eventually("the snapshot to show it") {
-                node.server.store.current.peer(key: talker.publicKey)?.natEndpoint == Endpoint(expected)
+                node.server.store.current?.peer(key: talker.publicKey)?.natEndpoint == Endpoint(expected)
             }
             #expect(try await node.dig("nated.\(talker.alias).valon.test") == talker.underlay.description)
             #expect(try await node.dig("nated.\(talker.publicKey.dnsLabel).valon.test") == talker.underlay.description)

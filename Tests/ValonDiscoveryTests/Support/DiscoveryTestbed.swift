@@ -106,6 +106,7 @@ final class DiscoveryTestbed: @unchecked Sendable {
         config.bind = [IPAddress("127.0.0.1")!]
         config.port = 0
         config.apiRateLimit = rateLimit
+        config.stateDirectory = directory + "/state"
         return config
     }
 

@@ -21,7 +21,7 @@ final class RunningDiscovery: Sendable {
     /// read once; returns the API port.
     func ready(registryRead: Bool = true) async throws -> Int {
         try await eventually("the discovery node to start") {
-            server.api.boundPort != nil && server.dns.boundPort != nil && (!registryRead || server.store.current.revision > 0)
+            server.api.boundPort != nil && server.dns.boundPort != nil && (!registryRead || server.store.live != nil)
         }
         return server.api.boundPort!
     }

@@ -102,6 +102,7 @@ final class ClientTestbed: @unchecked Sendable {
             port: \(dnsPort)
             axfr_allow: [127.0.0.0/8\(axfrFromTunnel ? ", \(network)" : "")]
             ddns_rate_limit: 100
+            state_dir: \(directory)/discovery-state
 
             """.write(toFile: "\(directory)/discovery.yml", atomically: true, encoding: .utf8)
         try """
@@ -127,7 +128,7 @@ final class ClientTestbed: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Self.buildDirectory + "/valon-discovery")
         process.arguments = ["--config", "\(directory)/discovery.yml", "--log-level", "warning"]
         let log = FileHandle(forWritingAtPath: "\(directory)/discovery.log") ?? {
-            FileManager.default.createFile(atPath: "\(directory)/discovery.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: "\(directory)/discovery.log", contents: nil)
             return FileHandle(forWritingAtPath: "\(directory)/discovery.log")!
         }()
         log.seekToEndOfFile()
