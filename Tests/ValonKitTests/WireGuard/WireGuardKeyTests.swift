@@ -143,7 +143,7 @@ struct WireGuardKeyTests {
 
         // A file holding garbage names the file.
         let garbage = directory.appendingPathComponent("garbage.key").path
-        FileManager.default.createFile(atPath: garbage, contents: Data("not a key\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: garbage, contents: Data("not a key\n".utf8), attributes: [.posixPermissions: 0o600])
         do {
             _ = try WireGuardKeyFile.read(from: garbage)
             Issue.record("garbage was accepted")
