@@ -39,21 +39,92 @@ import ValonTestSupport
         try await RunningDiscovery.with(Self.loopbackConfig(bed), registryRead: false) { node, port in
             let health = try await Self.request("GET", port: port, "/health")
             #expect(health.status == 503)
+            #expect(Self.json(health.body)["status"] as? String == "starting", "\(health.body)")
             let etcd = Self.json(health.body)["etcd"] as? [String: Any]
             #expect(etcd?["healthy"] as? Bool == false, "\(health.body)")
+            #expect(etcd?["source"] as? String == "none", "\(health.body)")
 
             let post = try await Self.request("POST", port: port, "/api/endpoint",
                                         body: #"{"pubkey":"\#(me.publicKey.base64)","lan_endpoint":"192.168.1.50:51820"}"#)
             #expect(post.status == 503, "\(post.body)")
             #expect(post.headers.lowercased().contains("retry-after: 5"), "\(post.headers)")
 
-            #expect(try await node.dig("discovery.valon.test") == bed.discoveryIP.description, "DNS serves before etcd is read")
+            // Nothing read, nothing persisted: SERVFAIL for the zone, the transfer too (dig as the oracle).
+            for question in [["discovery.valon.test", "A"], ["valon.test", "SOA"], ["\(me.alias).valon.test", "A"],
+                             ["valon.test", "AXFR"]] {
+                #expect(try await Self.status(node, question) == "SERVFAIL", "\(question)")
+            }
             #expect(try await bed.discoveryPeers().isEmpty, "a registry never read does not touch the interface")
 
             try await bed.etcd.restart(0)
             try await eventually("the reconciler to catch up") { try await bed.discoveryPeers().keys.sorted() == [me.publicKey.base64] }
             try await eventually("DNS to answer from etcd") { try await node.dig("\(me.alias).valon.test") == me.wgIP.description }
             try await eventually("health to recover") { try await Self.request("GET", port: port, "/health").status == 200 }
+        }
+    }
+
+    /// The response code for `question`: dig's `status:` for queries; for AXFR, the first
+    /// message's code as ValonKit's transfer client reads it (dig says only "Transfer failed").
+    static func status(_ node: RunningDiscovery, _ question: [String]) async throws -> String {
+        let port = try #require(node.server.dns.boundPort)
+        if question.last == "AXFR" {
+            let resolver = DNSResolver(server: Endpoint(address: IPAddress("127.0.0.1")!, port: port))
+            do {
+                _ = try await resolver.transferZone(try DNSName(question[0]))
+                return "NOERROR"
+            } catch {
+                return ["SERVFAIL", "REFUSED"].first { error.description.contains($0) } ?? error.description
+            }
+        }
+        let output = try await offPool {
+            try Command.run(["dig", "+time=2", "+tries=1", "@127.0.0.1", "-p", "\(port)"] + question).stdout
+        }
+        guard let range = output.range(of: "status: ") else { return output }
+        return String(output[range.upperBound...].prefix { $0 != "," })
+    }
+
+    /// A restart while etcd is down, after a run that read the registry: DNS answers from
+    /// the persisted snapshot with its serial, `/health` says `stale` with its age, the API
+    /// answers 503, and the interface keeps every peer; then etcd returns and the node
+    /// catches up (docs/ARCHITECTURE.md §9).
+    @Test func restartsWhileEtcdIsDownFromThePersistedSnapshot() async throws {
+        let bed = try await DiscoveryTestbed.start(clients: 2)
+        defer { bed.shutdown() }
+        let (me, other) = (bed.clients[0], bed.clients[1])
+        let config = Self.loopbackConfig(bed)
+        let serial = try await RunningDiscovery.with(config) { node, _ in
+            try await eventually("the interface to hold both peers") { try await bed.discoveryPeers().count == 2 }
+            try await eventually("the snapshot to be persisted") {
+                (try? RegistrySnapshotFile.load(from: config.stateDirectory))?.snapshot.revision == node.server.store.live?.revision
+            }
+            return try #require(node.server.store.live?.serial)
+        }
+        bed.etcd.stop(0)
+        try await RunningDiscovery.with(config, registryRead: false) { node, port in
+            #expect(try await node.dig("valon.test", "SOA").split(separator: " ").dropFirst(2).first == "\(serial)",
+                    "the persisted serial")
+            #expect(try await node.dig("\(me.alias).valon.test") == me.wgIP.description)
+            #expect(try await Self.status(node, ["valon.test", "AXFR"]) == "NOERROR")
+            #expect(try await node.dig("valon.test", "AXFR").contains(other.wgIP.description))
+            let health = try await Self.request("GET", port: port, "/health")
+            #expect(health.status == 503)
+            let body = Self.json(health.body)
+            #expect(body["status"] as? String == "stale", "\(health.body)")
+            let etcd = body["etcd"] as? [String: Any]
+            #expect(etcd?["source"] as? String == "disk")
+            #expect((etcd?["snapshot_age_seconds"] as? Double).map { $0 >= 0 } == true, "\(health.body)")
+            #expect(etcd?["peers"] as? Int == 2)
+            let post = try await Self.request("POST", port: port, "/api/endpoint",
+                                              body: #"{"pubkey":"\#(me.publicKey.base64)","lan_endpoint":"192.168.1.50:51820"}"#)
+            #expect(post.status == 503 && post.headers.lowercased().contains("retry-after:"), "\(post.headers)")
+            // Several reconciler and learner periods pass: the interface keeps both peers.
+            try await Task.sleep(for: .seconds(3))
+            #expect(try await bed.discoveryPeers().count == 2, "a persisted snapshot never changes the interface")
+
+            try await bed.etcd.restart(0)
+            try await eventually("the node to read etcd") { node.server.store.live != nil }
+            try await eventually("health to recover") { try await Self.request("GET", port: port, "/health").status == 200 }
+            #expect(try await node.dig("\(other.alias).valon.test") == other.wgIP.description)
         }
     }
 
