@@ -54,19 +54,3 @@ final class RunningDiscovery: Sendable {
         _ = await task.result
     }
 }
-
-struct Timeout: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls `condition` every 50 ms until it holds; throws after `limit` (a bound on a wait,
-/// never an assertion about speed).
-func eventually(_ what: String, limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    if try await condition() { return }
-    throw Timeout(description: "timed out waiting for \(what)")
-}

@@ -122,8 +122,8 @@ final class ClientTestbed: @unchecked Sendable {
             """.write(toFile: "\(directory)/client.conf", atomically: true, encoding: .utf8)
     }
 
-    /// Starts `valon-discovery` and waits until its DNS answers.
-    func startDiscovery() throws {
+    /// Starts `valon-discovery` and, with `waitForAnswer`, waits until its DNS answers the SOA.
+    func startDiscovery(waitForAnswer: Bool = true) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.buildDirectory + "/valon-discovery")
         process.arguments = ["--config", "\(directory)/discovery.yml", "--log-level", "warning"]
@@ -136,6 +136,7 @@ final class ClientTestbed: @unchecked Sendable {
         process.standardError = log
         try process.run()
         daemon = process
+        guard waitForAnswer else { return }
         for _ in 0..<200 {
             let reply = try Command.run(["dig", "+short", "+time=1", "+tries=1", "-p", String(dnsPort), "@127.0.0.1", "valon.test", "SOA"])
             if reply.status == 0, !reply.stdout.isEmpty { return }
@@ -180,9 +181,14 @@ final class ClientTestbed: @unchecked Sendable {
     }
 
     /// Runs a client tool inside the namespace.
-    func run(_ tool: String, _ arguments: [String] = []) throws -> Command.Result {
-        try Command.run(["ip", "netns", "exec", namespace, Self.buildDirectory + "/" + tool,
-                         "--config", "\(directory)/client.conf", "--state-dir", "\(directory)/state"] + arguments)
+    func run(_ tool: String, _ arguments: [String] = [], environment: [String: String]? = nil) throws -> Command.Result {
+        try Command.run(command(tool, arguments), environment: environment)
+    }
+
+    /// The command line that runs a client tool inside the namespace.
+    func command(_ tool: String, _ arguments: [String] = []) -> [String] {
+        ["ip", "netns", "exec", namespace, Self.buildDirectory + "/" + tool,
+         "--config", "\(directory)/client.conf", "--state-dir", "\(directory)/state"] + arguments
     }
 
     /// `wg show IF dump` peers without the volatile columns: key → "endpoint allowed-ips keepalive".
