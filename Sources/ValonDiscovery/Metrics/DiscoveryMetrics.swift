@@ -2,7 +2,7 @@ import Synchronization
 import ValonKit
 
 /// The discovery node's counters and gauges, rendered in the Prometheus text exposition
-/// format 0.0.4 by ``render()`` for `GET /metrics`.
+/// format 0.0.4 by ``render(now:)`` for `GET /metrics`.
 ///
 /// Every method is cheap (one short lock) and safe from any thread: the DNS server counts
 /// each answer on its event loop, the API counts each request.

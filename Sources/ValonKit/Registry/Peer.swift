@@ -3,7 +3,7 @@
 public struct Peer: Sendable, Hashable {
     /// The peer's WireGuard public key; its base64 form names the peer in etcd.
     public var publicKey: WireGuardKey
-    /// The peer's DNS name inside the zone (a DNS label, see ``PeerAlias``).
+    /// The peer's DNS name inside the zone (a DNS label, see ``PeerValidation/alias(_:)``).
     public var alias: String
     /// The peer's address inside the WireGuard network.
     public var wgIP: IPAddress

@@ -6,9 +6,9 @@ import Darwin
 
 /// A failed system call: which call, on what, and the `errno` it set.
 ///
-/// Every syscall in ValonKit goes through ``retryingOnInterrupt(_:_:)`` or
-/// ``SystemError/check(_:_:target:)`` so that `EINTR` is retried and any other
-/// failure becomes this typed error with a message that names what failed and where.
+/// Every syscall in ValonKit goes through ``retryingOnInterrupt(_:target:_:)`` so that
+/// `EINTR` is retried and any other failure becomes this typed error with a message that
+/// names what failed and where.
 public struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The system call or operation, for example `"open"` or `"sendto"`.
     public var operation: String
