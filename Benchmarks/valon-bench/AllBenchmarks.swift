@@ -7,4 +7,5 @@ nonisolated(unsafe) let allBenchmarks: [any Benchmark.Type] = [
     DNSCodecBenchmark.self,
     DNSServerBenchmark.self,
     DNSResolverBenchmark.self,
+    SnapshotFileBenchmark.self,
 ]
