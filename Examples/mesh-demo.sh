@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole VALON mesh on one machine:  sudo ./Examples/mesh-demo.sh
+# The whole VALON mesh on one machine, as root:  ./Examples/mesh-demo.sh
 #
 # Installs what it needs (scripts/install-deps.sh), builds valonctl, valon-discovery,
 # valon-sync and valon-bootstrap, and brings up a small internet in network namespaces:
@@ -28,7 +28,7 @@ for arg in "$@"; do
     *) echo "mesh-demo: unknown option $arg" >&2; exit 2 ;;
   esac
 done
-[[ $(id -u) == 0 ]] || { echo "mesh-demo: needs root (network namespaces, WireGuard): sudo $0" >&2; exit 1; }
+[[ $(id -u) == 0 ]] || { echo "mesh-demo: needs root (network namespaces, WireGuard): run it as root (a root shell or su -c '$0')" >&2; exit 1; }
 
 cd "$ROOT"
 if ((INSTALL)); then
@@ -71,7 +71,7 @@ mesh_in c1 wg show "$(mesh_client_if c1)" | sed 's/^/   /'
 
 if ((KEEP)); then
   echo
-  echo "Running. Look around, e.g.:  sudo ip netns exec ${MESH_PREFIX}c1 wg show"
+  echo "Running. Look around, e.g. (as root):  ip netns exec ${MESH_PREFIX}c1 wg show"
   echo "Press Ctrl-C to stop and clean up."
   while true; do sleep 3600 & wait $!; done   # wait, so a signal runs the trap at once
 fi

@@ -5,7 +5,7 @@
 # covers that every ExecStart names a real program. Needs root (for the mount namespace)
 # and Debian's `systemd` package (systemd-analyze).
 #
-# Usage: sudo scripts/deployments-check.sh [BIN_DIR]   (default: swift build --show-bin-path)
+# Usage (as root): scripts/deployments-check.sh [BIN_DIR]   (default: swift build --show-bin-path)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$(cd "$ROOT" && swift build --show-bin-path)}

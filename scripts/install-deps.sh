@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that VALON's tests, benchmarks and demo use.
-# Idempotent and non-interactive; does nothing when everything is present.
-# Daemons in these packages (etcd, nsd) are not started: tests start their own.
+# Installs the Debian packages that VALON's tests, benchmarks and demo use, and the PyPI
+# tools the OpenAPI tests run (pinned, in their own venv: $VALON_PYTOOLS, default
+# /opt/valon-pytools). Idempotent and non-interactive; does nothing when everything is
+# present. Daemons in these packages (etcd, nsd) are not started: tests start their own.
 set -euo pipefail
 
 packages=(
@@ -18,17 +19,32 @@ packages=(
   # benchmarks
   dnsperf
   openssl ca-certificates
-  # test helpers and benchmark scripts
-  python3 util-linux
+  # test helpers and benchmark scripts; the venv of the PyPI tools below
+  python3 python3-venv util-linux
   # deployments-check.sh: systemd-analyze verify
   systemd
 )
+
+# PyPI tools, exact versions: the OpenAPI document's validator and the API fuzzer.
+pytools=${VALON_PYTOOLS:-/opt/valon-pytools}
+pypi=(openapi-spec-validator==0.9.0 schemathesis==4.32.5)
+
+install_pypi() {
+  local wanted have
+  wanted=$(printf '%s\n' "${pypi[@]}" | sort)
+  have=$("$pytools/bin/python3" -m pip freeze 2>/dev/null | grep -iE '^(openapi-spec-validator|schemathesis)==' | sort || true)
+  [ "${have,,}" = "${wanted,,}" ] && return 0
+  echo "install-deps: installing ${pypi[*]} into $pytools"
+  [ -x "$pytools/bin/python3" ] || /usr/bin/python3 -m venv "$pytools"
+  "$pytools/bin/python3" -m pip install -q --disable-pip-version-check "${pypi[@]}"
+}
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  install_pypi
   exit 0
 fi
 
@@ -48,3 +64,4 @@ fi
 trap '[ $created_policy -eq 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_pypi

@@ -8,13 +8,13 @@
 #   5. the end-to-end mesh test: NAT routers, discovery node, three clients (scripts/e2e/).
 # Needs root (network namespaces, WireGuard, apt). Ends with "N passed, N failed".
 #
-#   sudo scripts/test.sh            everything
+#   scripts/test.sh                 everything (as root)
 #   FUZZ_SECONDS=10 scripts/test.sh shorter fuzz runs (CI uses the defaults)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" -ne 0 ]; then
-  echo "scripts/test.sh needs root (network namespaces, WireGuard, apt); try: sudo $0" >&2
+  echo "scripts/test.sh needs root (network namespaces, WireGuard, apt); run it as root (a root shell or su -c '$0')" >&2
   exit 1
 fi
 

@@ -16,10 +16,15 @@ struct Valonctl: AsyncParsableCommand {
               valonctl peer add 'kHx…=' --alias client01          allocate the next address
               valonctl peer add 'kHx…=' --alias nas --wg-ip 100.100.0.10
               valonctl peer list --json
+              valonctl --config /etc/valon/valonctl.yml peer list    global options go before or after
               valonctl peer remove client01
               valonctl peer export peers.json
               valonctl status
               wg_key=$(valonctl genkey); echo "$wg_key" | valonctl pubkey
+
+            Global options, before or after the subcommand (`valonctl --config FILE peer list` \
+            is `valonctl peer list --config FILE`): --config PATH and --json; each command's \
+            --help lists the ones it takes.
 
             Configuration (--config, default \(ValonctlConfig.defaultPath)):
               wireguard:
@@ -45,7 +50,7 @@ struct Valonctl: AsyncParsableCommand {
     /// statuses: 2 for a usage error, and each ``AdminError`` class's status.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(globalOptionOrder.normalised(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -62,6 +67,24 @@ struct Valonctl: AsyncParsableCommand {
                 Foundation.exit(AdminError.Code.usage.exitStatus)
             }
             exit(withError: error)
+        }
+    }
+}
+
+extension Valonctl {
+    /// ``GlobalOptions``' options, accepted before the subcommand too, over every
+    /// subcommand path of this command tree.
+    static var globalOptionOrder: GlobalOptionOrder {
+        GlobalOptionOrder(options: [.init("--config", takesValue: true), .init("--json", takesValue: false)],
+                          commands: commandPaths(of: self))
+    }
+
+    /// Every path of subcommand names below `command`, under each name and alias.
+    static func commandPaths(of command: ParsableCommand.Type) -> [[String]] {
+        command.configuration.subcommands.flatMap { sub -> [[String]] in
+            let names = [sub.configuration.commandName ?? sub._commandName] + sub.configuration.aliases
+            let below = commandPaths(of: sub)
+            return names.flatMap { name in [[name]] + below.map { [name] + $0 } }
         }
     }
 }

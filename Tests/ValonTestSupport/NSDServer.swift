@@ -32,12 +32,22 @@ public final class NSDServer: @unchecked Sendable {
         /// Whether `nsd-checkzone` must accept the file before NSD starts; `false` for a test
         /// of a zone NSD cannot load (NSD then answers SERVFAIL for it).
         public var checked: Bool
+        /// `ADDRESS@PORT` of a primary: NSD is then a secondary for the zone, loads it by
+        /// AXFR from there (`request-xfr: AXFR …`) and `text` is ignored.
+        public var primary: String?
 
         public init(name: String, text: String, transferTo: [String] = ["127.0.0.1", "::1"], checked: Bool = true) {
             self.name = name
             self.text = text
             self.transferTo = transferTo
             self.checked = checked
+        }
+
+        /// A zone NSD transfers from `primary` (`ADDRESS@PORT`) as a secondary.
+        public static func secondary(name: String, primary: String) -> Zone {
+            var zone = Zone(name: name, text: "", transferTo: [], checked: false)
+            zone.primary = primary
+            return zone
         }
     }
 
@@ -134,6 +144,10 @@ public final class NSDServer: @unchecked Sendable {
             """
         for zone in zones {
             let file = "\(path)/\(zone.name.trimmingCharacters(in: CharacterSet(charactersIn: "."))).zone"
+            if let primary = zone.primary {
+                config += "zone:\n    name: \"\(zone.name)\"\n    zonefile: \"\(file)\"\n    request-xfr: AXFR \(primary) NOKEY\n"
+                continue
+            }
             try zone.text.write(toFile: file, atomically: true, encoding: .utf8)
             let check = zone.checked ? try Command.run(["nsd-checkzone", zone.name, file]) : nil
             if let check, check.status != 0 {

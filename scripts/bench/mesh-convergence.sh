@@ -6,7 +6,7 @@
 #  2. `valonctl peer add` → every client's interface has the new peer.
 # Each is measured ROUNDS times (default 5); the median, min and max are printed in ms.
 #
-# Usage: sudo scripts/bench/mesh-convergence.sh [ROUNDS] [BIN_DIR]
+# Usage (as root): scripts/bench/mesh-convergence.sh [ROUNDS] [BIN_DIR]
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ROUNDS=${1:-5}

@@ -4,7 +4,7 @@
 # valon-bootstrap and valon-sync --follow, all real. Each check prints PASS or FAIL with its
 # name; the last line is "N passed, N failed"; the exit status is non-zero on any failure.
 #
-# Usage: sudo scripts/e2e/mesh-test.sh [BIN_DIR]   (default: swift build --show-bin-path)
+# Usage (as root): scripts/e2e/mesh-test.sh [BIN_DIR]   (default: swift build --show-bin-path)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

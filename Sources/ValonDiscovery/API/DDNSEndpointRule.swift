@@ -4,7 +4,30 @@ import ValonKit
 /// `[ipv6]:port` with a port of 1–65535, where other peers could really send packets. So
 /// not the unspecified address, loopback, multicast or the IPv4 broadcast address, and not
 /// an address inside the WireGuard network itself (a tunnel cannot run through itself).
+/// The original client's two offline markers are not endpoints but a request to clear it
+/// (``update(_:tunnelNetworks:)``).
 enum DDNSEndpointRule {
+    /// What a `POST /api/endpoint` asks for.
+    enum Update: Equatable {
+        /// Set the LAN endpoint to this.
+        case set(Endpoint)
+        /// Clear the LAN endpoint: the body held one of the original client's offline
+        /// markers (``offlineMarkers``), the text given here.
+        case clear(marker: String)
+    }
+
+    /// The original bash client's words for "no LAN endpoint" (DESIGN §3): `""` when it
+    /// finds no LAN address and `"0.0.0.0:0"` to say it is offline. Exactly these two; any
+    /// other text is an endpoint and must pass ``validate(_:tunnelNetworks:)``.
+    static let offlineMarkers: Set<String> = ["", "0.0.0.0:0"]
+
+    /// The update `text` asks for: a clear for an offline marker, else the validated
+    /// endpoint (422 when it is not one).
+    static func update(_ text: String, tunnelNetworks: [IPNetwork]) throws(DDNSError) -> Update {
+        if offlineMarkers.contains(text) { return .clear(marker: text) }
+        return .set(try validate(text, tunnelNetworks: tunnelNetworks))
+    }
+
     static func validate(_ text: String, tunnelNetworks: [IPNetwork]) throws(DDNSError) -> Endpoint {
         guard let endpoint = Endpoint(text) else {
             throw DDNSError(.invalidEndpoint,

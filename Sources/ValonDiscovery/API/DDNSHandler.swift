@@ -31,11 +31,19 @@ public final class DDNSHandler: Sendable {
         }
     }
 
-    /// `POST /api/endpoint`: sets the caller's LAN endpoint. Returns the success message.
+    /// `POST /api/endpoint`: sets the caller's LAN endpoint, or clears it for the original
+    /// client's offline markers `""` and `"0.0.0.0:0"` (after the same caller checks).
+    /// Returns the success message.
     public func updateEndpoint(body: [UInt8], caller: IPAddress) async throws(DDNSError) -> String {
         let request = try DDNSBodyDecoder.decode(EndpointUpdateBody.self, from: body)
         let peer = try await authorize(pubkey: request.pubkey, alias: request.alias, caller: caller)
-        let endpoint = try DDNSEndpointRule.validate(request.lanEndpoint, tunnelNetworks: tunnelNetworks)
+        let endpoint: Endpoint
+        switch try DDNSEndpointRule.update(request.lanEndpoint, tunnelNetworks: tunnelNetworks) {
+        case .set(let value):
+            endpoint = value
+        case .clear(let marker):
+            return try await clearEndpoint(of: peer, reason: "offline marker \"\(marker)\"")
+        }
         let wrote: Bool
         do {
             wrote = try await registry.setEndpoint(.lan, to: endpoint, of: peer.publicKey)
@@ -53,17 +61,24 @@ public final class DDNSHandler: Sendable {
     public func deleteEndpoint(body: [UInt8], caller: IPAddress) async throws(DDNSError) -> String {
         let request = try DDNSBodyDecoder.decode(EndpointDeletionBody.self, from: body)
         let peer = try await authorize(pubkey: request.pubkey, alias: request.alias, caller: caller)
+        return try await clearEndpoint(of: peer, reason: nil)
+    }
+
+    /// Clears `peer`'s LAN endpoint (compare-and-swap, only when it has one); `reason`
+    /// names the offline marker that asked for it.
+    private func clearEndpoint(of peer: Peer, reason: String?) async throws(DDNSError) -> String {
         let wrote: Bool
         do {
             wrote = try await registry.setEndpoint(.lan, to: nil, of: peer.publicKey)
         } catch {
             throw DDNSError(registry: error, "clear the LAN endpoint of \(peer.alias)")
         }
+        let because = reason.map { " (\($0))" } ?? ""
         if wrote {
-            logger.info("LAN endpoint cleared", metadata: ["alias": "\(peer.alias)"])
-            return "lan_endpoint of \(peer.alias) cleared"
+            logger.info("LAN endpoint cleared", metadata: ["alias": "\(peer.alias)", "reason": "\(reason ?? "delete")"])
+            return "lan_endpoint of \(peer.alias) cleared" + because
         }
-        return "\(peer.alias) has no lan_endpoint; nothing changed"
+        return "\(peer.alias) has no lan_endpoint; nothing changed" + because
     }
 
     /// The peer named by `pubkey`, if `caller` is that peer and `alias` (when given) is its alias.

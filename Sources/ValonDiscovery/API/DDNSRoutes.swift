@@ -35,6 +35,10 @@ struct DDNSRoutes: Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
         }
+        router.get("openapi.json") { _, _ in
+            metrics.recordAPIRequest(status: 200)
+            return OpenAPIDocument.response
+        }
         return router
     }
 

@@ -29,9 +29,27 @@ extension DNSZone {
             return (snapshot.peers.map { peer in
                 DNSResourceRecord(name: owner, ttl: ttl, data: .ptr(instanceName(Array(peer.publicKey.dnsLabel.utf8))))
             }, [])
+        case .listing:
+            var answers = [DNSResourceRecord](), additional = [DNSResourceRecord]()
+            for peer in snapshot.peers {
+                let target = hostName(Array(peer.publicKey.dnsLabel.utf8))
+                answers.append(DNSResourceRecord(name: owner, ttl: ttl, data: .srv(DNSSRV(priority: 0, weight: 0, port: 0, target: target))))
+                additional += addressRecords([peer.wgIP], owner: target)
+            }
+            return (answers, additional)
         case .emptyNonTerminal:
             return ([], [])
         }
+    }
+
+    /// `<label>.<zone>`, a peer's own name (its A/AAAA is the WireGuard address).
+    func hostName(_ label: [UInt8]) -> DNSName {
+        (try? DNSName(labels: [label] + name.labels)) ?? name
+    }
+
+    /// `_valon._tcp.<zone>`, the original plugin's listing of every peer.
+    var listingName: DNSName {
+        (try? DNSName(labels: [DNSZoneNode.valon, DNSZoneNode.tcp] + name.labels)) ?? name
     }
 
     /// SRV `0 0 <lan port> lan.<name>.<zone>.` and `10 0 <nat port> nated.<name>.<zone>.`

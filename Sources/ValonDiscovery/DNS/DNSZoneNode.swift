@@ -17,12 +17,17 @@ enum DNSZoneNode {
     case browse
     /// `<name>._wireguard._udp.<zone>`: SRV and TXT (RFC 6763 §6).
     case instance(Peer, label: [UInt8])
-    /// A name that exists only because names below it do (`_udp.<zone>`,
+    /// `_valon._tcp.<zone>`: SRV `0 0 0 <key label>.<zone>.` to every peer, the original
+    /// plugin's DNS-SD listing (kept for its users' scripts).
+    case listing
+    /// A name that exists only because names below it do (`_udp.<zone>`, `_tcp.<zone>`,
     /// `_udp.<name>.<zone>`): NODATA for every type (RFC 8020).
     case emptyNonTerminal
 
     static let wireguard = Array("_wireguard".utf8)
     static let udp = Array("_udp".utf8)
+    static let valon = Array("_valon".utf8)
+    static let tcp = Array("_tcp".utf8)
     static let lan = Array("lan".utf8)
     static let nated = Array("nated".utf8)
     static let discoveryLabel = Array("discovery".utf8)
@@ -42,7 +47,7 @@ enum DNSZoneNode {
             self = .apex
         case 1 where equal(labels[0], Self.discoveryLabel):
             self = .discovery
-        case 1 where equal(labels[0], Self.udp):
+        case 1 where equal(labels[0], Self.udp) || equal(labels[0], Self.tcp):
             guard !snapshot.peers.isEmpty else { return nil }
             self = .emptyNonTerminal
         case 1:
@@ -51,6 +56,9 @@ enum DNSZoneNode {
         case 2 where equal(labels[0], Self.wireguard) && equal(labels[1], Self.udp):
             guard !snapshot.peers.isEmpty else { return nil }
             self = .browse
+        case 2 where equal(labels[0], Self.valon) && equal(labels[1], Self.tcp):
+            guard !snapshot.peers.isEmpty else { return nil }
+            self = .listing
         case 2 where equal(labels[0], Self.udp):
             guard peer(labels[1]) != nil else { return nil }
             self = .emptyNonTerminal

@@ -25,7 +25,8 @@ extension DNSZoneResponder {
         return (.transfer(DNSZoneTransfer(responder: self, response: response, snapshot: snapshot)), summary(.noError))
     }
 
-    /// The records before the peers': SOA, NS, the server's addresses, the browse PTRs.
+    /// The records before the peers': SOA, NS, the server's addresses (then come the
+    /// browse PTRs and the `_valon._tcp` SRVs, one per peer each, see ``DNSZoneTransfer``).
     func apexRecords(snapshot: RegistrySnapshot) -> [DNSResourceRecord] {
         var records = [zone.soa(serial: snapshot.serial)]
         records += zone.records(at: .apex, owner: zone.name, snapshot: snapshot).answers.filter { $0.type != .soa }
@@ -37,6 +38,13 @@ extension DNSZoneResponder {
     func browseRecord(_ peer: Peer) -> DNSResourceRecord? {
         guard let browse = try? zone.name.prepending("_udp").prepending("_wireguard") else { return nil }
         return DNSResourceRecord(name: browse, ttl: zone.ttl, data: .ptr(zone.instanceName(Array(peer.publicKey.dnsLabel.utf8))))
+    }
+
+    /// The `_valon._tcp` listing SRV of one peer (its target's address is among the peer's
+    /// own records).
+    func listingRecord(_ peer: Peer) -> DNSResourceRecord {
+        DNSResourceRecord(name: zone.listingName, ttl: zone.ttl, data: .srv(DNSSRV(
+            priority: 0, weight: 0, port: 0, target: zone.hostName(Array(peer.publicKey.dnsLabel.utf8)))))
     }
 
     /// A peer's records under its key label and, where it names this peer, its alias.

@@ -118,9 +118,17 @@ public struct DNSZoneResponder: Sendable {
     /// The encoded response, made to fit a UDP client's size (RFC 1035 §4.2.1: 512 bytes
     /// without EDNS; RFC 6891 §6.2.5: the smaller of its and our payload size with EDNS):
     /// the codec keeps whole RRsets, drops additional ones without TC (RFC 2181 §9) and
-    /// answer or authority ones with TC, and keeps the question and the OPT record. Over TCP
-    /// the limit is the 65,535 bytes a length prefix allows (a browse of a few thousand peers
-    /// exceeds it; such clients transfer the zone instead).
+    /// answer or authority ones with TC, and keeps the question and the OPT record.
+    ///
+    /// Over TCP the limit is the 65,535 bytes a length prefix allows, and the same rule
+    /// applies. This is the one place that says what happens past it, for both names whose
+    /// answer grows with the registry: the `_wireguard._udp.<zone>` PTR browse (67 bytes a
+    /// peer: 977 peers fit with EDNS, 978 do not) and the `_valon._tcp.<zone>` SRV listing
+    /// (87 bytes a peer, as an SRV target is never compressed, RFC 2782: 752 fit, 753 do
+    /// not). The answer is one RRset, so it is left out whole: NOERROR, AA and TC set, the
+    /// question and OPT kept, no answer and no additional records. Nothing is cut inside
+    /// the RRset and no error is returned; such clients read the zone by AXFR instead,
+    /// which is split into messages of ``DNSZone/transferRecordsPerMessage`` records.
     func fitted(_ response: DNSMessage, query: DNSMessage, transport: DNSTransport) -> [UInt8] {
         let limit = transport == .tcp ? DNSMessage.maximumSize
             : query.edns.map { Int(min(max($0.udpPayloadSize, 512), zone.udpPayloadSize)) } ?? 512

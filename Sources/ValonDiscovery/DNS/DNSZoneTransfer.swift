@@ -37,8 +37,8 @@ public struct DNSZoneTransfer: Sequence, Sendable, Equatable {
         }
     }
 
-    /// The zone's records in transfer order: the apex, one browse PTR per peer, each peer's
-    /// names, and the SOA again.
+    /// The zone's records in transfer order: the apex, one browse PTR per peer, one
+    /// `_valon._tcp` SRV per peer, each peer's names, and the SOA again.
     struct Records: Sequence, IteratorProtocol {
         let responder: DNSZoneResponder
         let snapshot: RegistrySnapshot
@@ -60,14 +60,17 @@ public struct DNSZoneTransfer: Sequence, Sendable, Equatable {
                     if let record = responder.browseRecord(peers[index]) { pending = [record] }
                     index += 1
                 case 1 where index < peers.count:
+                    pending = [responder.listingRecord(peers[index])]
+                    index += 1
+                case 2 where index < peers.count:
                     pending = responder.peerRecords(peers[index], snapshot: snapshot).reversed()
                     index += 1
-                case 0, 1:
+                case 0, 1, 2:
                     stage += 1
                     index = 0
-                case 2:
+                case 3:
                     pending = [responder.zone.soa(serial: snapshot.serial)]
-                    stage = 3
+                    stage = 4
                 default:
                     return nil
                 }

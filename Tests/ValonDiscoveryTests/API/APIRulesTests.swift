@@ -36,6 +36,33 @@ import ValonKit
         }
     }
 
+    /// The original client's offline markers clear; everything else is an endpoint or 422.
+    @Test(arguments: [
+        ("", "clear"),
+        ("0.0.0.0:0", "clear"),
+        ("192.168.1.50:51820", "set 192.168.1.50:51820"),
+        ("0.0.0.0:51820", "422"),
+        ("0.0.0.0", "422"),
+        ("0.0.0.0:00", "422"),
+        ("[::]:0", "422"),
+        (" ", "422"),
+        ("0.0.0.0:0 ", "422"),
+        ("192.168.1.50:0", "422"),
+    ])
+    func offlineMarkers(text: String, expected: String) {
+        let result = Result { () throws(DDNSError) in try DDNSEndpointRule.update(text, tunnelNetworks: Self.tunnel) }
+        switch result {
+        case .success(.clear(let marker)):
+            #expect(expected == "clear")
+            #expect(marker == text)
+        case .success(.set(let endpoint)):
+            #expect(expected == "set \(endpoint)")
+        case .failure(let error):
+            #expect(expected == "422", "\(error)")
+            #expect(error.status.code == 422)
+        }
+    }
+
     @Test(arguments: [
         (#"{"pubkey":"k","lan_endpoint":"1.2.3.4:5","alias":"a"}"#, nil),
         (#"{"pubkey":"k","lan_endpoint":"1.2.3.4:5"}"#, nil),

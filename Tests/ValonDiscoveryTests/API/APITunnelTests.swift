@@ -46,6 +46,84 @@ import ValonTestSupport
         }
     }
 
+    /// The original bash client posts `"lan_endpoint": ""` when it finds no LAN address and
+    /// `"0.0.0.0:0"` to say it is offline (DESIGN §3): both clear the LAN endpoint and
+    /// answer 200, after the same caller checks as any update.
+    @Test func theOriginalsOfflineMarkersClearTheLANEndpoint() async throws {
+        let bed = try await DiscoveryTestbed.start(clients: 2)
+        defer { bed.shutdown() }
+        try await RunningDiscovery.with(bed.config()) { node, port in
+            let (me, other) = (bed.clients[0], bed.clients[1])
+            let lanKey = "/valon/peers/\(me.publicKey.base64)/lan_endpoint"
+            let etcd = bed.etcd
+            func etcdctl(_ arguments: [String]) async throws -> String { try await offPool { try etcd.etcdctl(arguments) } }
+            // The first packets through the tunnels make the learner store NAT endpoints.
+            _ = try await bed.curl(from: me, "GET", "/health", port: port)
+            _ = try await bed.curl(from: other, "GET", "/health", port: port)
+            try await eventually("the learner to store my NAT endpoint") { try await bed.field("nat_endpoint", of: me.publicKey) != nil }
+            try await eventually("the learner to store the other's NAT endpoint") {
+                try await bed.field("nat_endpoint", of: other.publicKey) != nil
+            }
+            for marker in ["", "0.0.0.0:0"] {
+                let set = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me, alias: me.alias))
+                #expect(set.status == 200, "\(set.body)")
+                #expect(try await etcdctl(["get", lanKey, "--print-value-only"]) == "192.168.1.50:51820\n")
+                try await eventually("DNS to serve the LAN endpoint") { try await node.dig("lan.\(me.alias).valon.test") == "192.168.1.50" }
+
+                let cleared = try await bed.curl(from: me, "POST", "/api/endpoint", port: port,
+                                                 body: Self.body(me, endpoint: marker, alias: me.alias))
+                #expect(cleared.status == 200, "\(marker): \(cleared.body)")
+                let reply = Self.json(cleared.body)
+                #expect(reply["success"] as? Bool == true, "\(cleared.body)")
+                #expect(reply["message"] as? String == "lan_endpoint of \(me.alias) cleared (offline marker \"\(marker)\")")
+                #expect(try await etcdctl(["get", lanKey]).isEmpty, "etcdctl sees the key gone")
+                #expect(try await etcdctl(["get", "--prefix", "/valon/peers/\(me.publicKey.base64)/", "--keys-only"])
+                    .split(separator: "\n").map(String.init).sorted()
+                    == ["/valon/peers/\(me.publicKey.base64)/alias", "/valon/peers/\(me.publicKey.base64)/nat_endpoint",
+                        "/valon/peers/\(me.publicKey.base64)/wg_ip"].sorted(),
+                        "alias, address and the learned NAT endpoint stay")
+                try await eventually("DNS to drop the LAN endpoint") { try await node.dig("lan.\(me.alias).valon.test").isEmpty }
+
+                let again = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me, endpoint: marker))
+                #expect(again.status == 200, "\(again.body)")
+                #expect(Self.json(again.body)["message"] as? String
+                        == "\(me.alias) has no lan_endpoint; nothing changed (offline marker \"\(marker)\")")
+            }
+
+            // The original's own key layout (endpoints/lan) is cleared the same way.
+            _ = try await etcdctl(["put", "/valon/peers/\(me.publicKey.base64)/endpoints/lan", "192.168.7.7:51820"])
+            let legacy = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me, endpoint: "0.0.0.0:0"))
+            #expect(legacy.status == 200, "\(legacy.body)")
+            #expect(try await etcdctl(["get", "--prefix", "/valon/peers/\(me.publicKey.base64)/endpoints/"]).isEmpty)
+
+            // Same caller checks as any update, and other invalid endpoints are still 422.
+            let own = try await bed.curl(from: other, "POST", "/api/endpoint", port: port, body: Self.body(other, endpoint: "10.9.8.7:51820"))
+            #expect(own.status == 200)
+            let before = try await bed.registryDump()
+            let unknown = try WireGuardKey.generatePrivate().publicKey()
+            let cases: [(String, body: String, status: Int)] = [
+                ("another peer's key, offline", Self.body(me, endpoint: "0.0.0.0:0", key: other.publicKey), 403),
+                ("another peer's key, empty", Self.body(me, endpoint: "", key: other.publicKey), 403),
+                ("someone else's alias, offline", Self.body(me, endpoint: "0.0.0.0:0", alias: other.alias), 403),
+                ("an unknown key, empty", Self.body(me, endpoint: "", key: unknown), 404),
+                ("a key that is not base64, offline", #"{"pubkey":"abc","lan_endpoint":"0.0.0.0:0"}"#, 400),
+                ("null instead of the marker", #"{"pubkey":"\#(me.publicKey.base64)","lan_endpoint":null}"#, 400),
+                ("unspecified address, real port", Self.body(me, endpoint: "0.0.0.0:51820"), 422),
+                ("IPv6 unspecified, port 0", Self.body(me, endpoint: "[::]:0"), 422),
+                ("a blank", Self.body(me, endpoint: " "), 422),
+                ("port 0 elsewhere", Self.body(me, endpoint: "192.168.1.50:0"), 422),
+                ("0.0.0.0 without a port", Self.body(me, endpoint: "0.0.0.0"), 422),
+            ]
+            for (what, body, status) in cases {
+                let answer = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: body)
+                #expect(answer.status == status, "\(what): \(answer.body)")
+                #expect(Self.json(answer.body)["success"] as? Bool == false, "\(what): \(answer.body)")
+            }
+            #expect(try await bed.registryDump() == before, "no refused request changed the registry")
+            #expect(try await bed.field("lan_endpoint", of: other.publicKey) == "10.9.8.7:51820")
+        }
+    }
+
     @Test func refusalsChangeNothing() async throws {
         let bed = try await DiscoveryTestbed.start(clients: 2)
         defer { bed.shutdown() }

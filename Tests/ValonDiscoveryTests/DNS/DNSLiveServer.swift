@@ -18,25 +18,27 @@ final class DNSLiveServer: @unchecked Sendable {
 
     static let network = IPNetwork("100.100.0.0/24")!
 
+    /// `network` is the registry's WireGuard network (a /16 for tests with thousands of peers).
     static func start(forwarders: [Endpoint] = [], forwardTimeout: Duration = .seconds(2),
-                      syncInterval: Duration = .seconds(10)) async throws -> DNSLiveServer {
+                      syncInterval: Duration = .seconds(10), network: IPNetwork = network) async throws -> DNSLiveServer {
         let etcd = try await EtcdCluster.start()
         do {
             return try await DNSLiveServer(etcd: etcd, forwarders: forwarders, forwardTimeout: forwardTimeout,
-                                           syncInterval: syncInterval)
+                                           syncInterval: syncInterval, network: network)
         } catch {
             etcd.shutdown()
             throw error
         }
     }
 
-    private init(etcd: EtcdCluster, forwarders: [Endpoint], forwardTimeout: Duration, syncInterval: Duration) async throws {
+    private init(etcd: EtcdCluster, forwarders: [Endpoint], forwardTimeout: Duration, syncInterval: Duration,
+                 network: IPNetwork) async throws {
         self.etcd = etcd
         var etcdConfiguration = EtcdConfiguration(endpoints: etcd.clientURLs)
         etcdConfiguration.requestTimeout = .seconds(1)
         etcdConfiguration.retryWindow = .seconds(1)
         registry = PeerRegistry(etcd: try EtcdClient(etcdConfiguration),
-                                configuration: .init(network: Self.network, reservedAddresses: [IPAddress("100.100.0.1")!]))
+                                configuration: .init(network: network, reservedAddresses: [IPAddress("100.100.0.1")!]))
         var logger = Logger(label: "valon.dns.test")
         logger.logLevel = .warning
         store = RegistrySnapshotStore(registry: registry, syncInterval: syncInterval, metrics: metrics, logger: logger)
@@ -84,6 +86,40 @@ final class DNSLiveServer: @unchecked Sendable {
             peer.natEndpoint = nat
         }
         return peer
+    }
+
+    /// Writes `count` peers `peer<first>`… with fresh keys at 100.100.<i / 250>.<i % 250 + 2>
+    /// (the network must be 100.100.0.0/16) straight into etcd, 25 peers per transaction
+    /// (the keys ``PeerRegistry`` writes, without reading the registry before each one), and
+    /// waits until the store serves them all.
+    @discardableResult
+    func addPeers(_ count: Int, first: Int = 0) async throws -> [Peer] {
+        let client = try EtcdClient(EtcdConfiguration(endpoints: etcd.clientURLs))
+        let keys = RegistryKeys()
+        let peers = try (first..<(first + count)).map { index in
+            Peer(publicKey: try WireGuardKey.generatePrivate().publicKey(), alias: "peer\(index)",
+                 wgIP: IPAddress("100.100.\(index / 250).\(index % 250 + 2)")!)
+        }
+        for start in stride(from: 0, to: peers.count, by: 25) {
+            let batch = peers[start..<min(start + 25, peers.count)]
+            let puts = batch.flatMap { peer in [
+                EtcdPutRequest(key: keys.field(.wgIP, of: peer.publicKey), value: peer.wgIP.description),
+                EtcdPutRequest(key: keys.field(.alias, of: peer.publicKey), value: peer.alias),
+                EtcdPutRequest(key: keys.alias(peer.alias), value: peer.publicKey.base64),
+                EtcdPutRequest(key: keys.ip(peer.wgIP), value: peer.publicKey.base64),
+            ] }
+            let response = try await client.txn(EtcdTxnRequest(success: puts.map { .put($0) }))
+            guard response.succeeded else { throw Failure(description: "etcd refused a batch of peers") }
+        }
+        let store = store
+        guard try await Self.eventually(tries: 400, { peers.allSatisfy { store.current.peer(key: $0.publicKey) != nil } }) else {
+            throw Failure(description: "the store did not serve \(count) new peers")
+        }
+        return peers
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Waits (bounded) until the store's snapshot holds `peer` exactly as written.

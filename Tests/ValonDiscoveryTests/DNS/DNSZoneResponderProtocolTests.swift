@@ -52,6 +52,59 @@ struct DNSZoneResponderProtocolTests {
         #expect(response.questions == query.questions)
     }
 
+    /// Both names whose answer grows with the registry follow one rule (``DNSZoneResponder``'s
+    /// `fitted`): over UDP past the client's size and over TCP past 65,535 bytes the whole
+    /// RRset is left out with TC; just below the limit everything is there.
+    @Test(arguments: [
+        // name, type, the most peers that fit over TCP (with EDNS)
+        ("_wireguard._udp.valon.internal", DNSRecordType.ptr, 977),
+        ("_valon._tcp.valon.internal", DNSRecordType.srv, 752),
+    ])
+    func bothListingsFollowOneSizeRule(_ name: String, _ type: DNSRecordType, _ mostOverTCP: Int) throws {
+        let query = Self.query(name, type)
+        for (transport, peers, fits) in [(DNSTransport.tcp, mostOverTCP, true), (.tcp, mostOverTCP + 1, false),
+                                         (.tcp, 2000, false), (.udp, 10, true), (.udp, 40, false)] {
+            let response = try DNSZoneResponderTests.answer(query, transport: transport, snapshot: Self.bigSnapshot(peers))
+            let encoded = try response.encoded()
+            #expect(response.responseCode == .noError)
+            #expect(response.header.isAuthoritative)
+            #expect(response.questions == query.questions)
+            #expect(response.edns != nil)
+            #expect(encoded.count <= (transport == .tcp ? 65535 : 1232))
+            if fits {
+                #expect(!response.header.isTruncated, "\(transport) \(peers) peers")
+                #expect(response.answers.count == peers, "\(transport) \(peers) peers")
+            } else {
+                #expect(response.header.isTruncated, "\(transport) \(peers) peers")
+                #expect(response.answers.isEmpty && response.authorities.isEmpty)
+                #expect(response.additionals.allSatisfy { $0.type == .opt })
+            }
+        }
+    }
+
+    @Test func theListingsTargetsAddressesFillTheAdditionalSectionAsFarAsTheyFit() throws {
+        // Ten 87-byte SRVs fit in 1,232 bytes with room for four of their 69-byte A records;
+        // the rest are left out without TC (RFC 2181 §9). Over TCP all ten are there.
+        let query = Self.query("_valon._tcp.valon.internal", .srv)
+        let snapshot = Self.bigSnapshot(10)
+        let expected = snapshot.peers.map { "\($0.publicKey.dnsLabel).valon.internal. 2 IN A \($0.wgIP)" }
+        let udp = try DNSZoneResponderTests.answer(query, snapshot: snapshot)
+        #expect(!udp.header.isTruncated)
+        #expect(udp.answers.count == 10)
+        #expect(udp.additionals.filter { $0.type == .a }.map(\.description) == Array(expected.prefix(4)))
+        let tcp = try DNSZoneResponderTests.answer(query, transport: .tcp, snapshot: snapshot)
+        #expect(tcp.additionals.filter { $0.type == .a }.map(\.description) == expected)
+    }
+
+    @Test func withoutPeersTheListingAndTcpDoNotExist() throws {
+        let empty = RegistrySnapshot(peers: [], revision: 3)
+        for name in ["_valon._tcp.valon.internal", "_tcp.valon.internal", "_wireguard._udp.valon.internal"] {
+            let response = try DNSZoneResponderTests.answer(Self.query(name, .srv), snapshot: empty)
+            #expect(response.responseCode == .nxDomain, "\(name)")
+            #expect(response.answers.isEmpty)
+        }
+    }
+
     @Test func aSmallEDNSAnswerFitsWithoutTC() throws {
         let response = try DNSZoneResponderTests.answer(Self.query("_wireguard._udp.valon.internal", .ptr))
         #expect(!response.header.isTruncated)
@@ -137,6 +190,8 @@ struct DNSZoneResponderProtocolTests {
             "_wireguard._udp.client01.valon.internal. 2 IN SRV 0 0 51820 lan.client01.valon.internal.",
             #"{k3}._wireguard._udp.valon.internal. 2 IN TXT "txtvers=1" "pub={b3}" "wg_ip=100.100.0.4" "alias=bare""#,
             "discovery.valon.internal. 2 IN A 100.100.0.1",
+            "_valon._tcp.valon.internal. 2 IN SRV 0 0 0 {k1}.valon.internal.",
+            "_valon._tcp.valon.internal. 2 IN SRV 0 0 0 {k3}.valon.internal.",
         ] {
             #expect(lines.contains(Fixture.expand(expected)), "\(expected)")
         }
@@ -148,6 +203,12 @@ struct DNSZoneResponderProtocolTests {
         #expect(messages.count > 1)
         let records = try messages.flatMap { try DNSMessage(decoding: $0).answers }
         #expect(records.count(where: { $0.type == .ptr }) == 300)
+        let listing = try DNSName("_valon._tcp.valon.internal")
+        let listed = records.filter { $0.name == listing }
+        #expect(listed.count == 300)
+        #expect(Set(listed.map(\.description)) == Set(Self.bigSnapshot(300).peers.map {
+            "_valon._tcp.valon.internal. 2 IN SRV 0 0 0 \($0.publicKey.dnsLabel).valon.internal."
+        }))
         #expect(messages.allSatisfy { $0.count < 65535 })
     }
 

@@ -10,8 +10,11 @@ import Glibc
 /// Corefile, serves until SIGTERM and then exits 0, and refuses a missing interface or a
 /// bad config with a message naming it and a distinct exit status.
 @Suite(.serialized) struct ExecutableTests {
-    /// `.build/debug/valon-discovery`, next to the test bundle.
+    /// `valon-discovery`, next to the test runner (any `--scratch-path`), else in `.build/debug`.
     static var executable: String {
+        let sibling = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("valon-discovery").path
+        if FileManager.default.isExecutableFile(atPath: sibling) { return sibling }
         let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         return packageRoot.appendingPathComponent(".build/debug/valon-discovery").path

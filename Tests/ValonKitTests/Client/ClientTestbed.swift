@@ -37,8 +37,12 @@ final class ClientTestbed: @unchecked Sendable {
     /// The host side of the link ``moveClient()`` made.
     private var movedVeth: String?
 
+    /// The build products: the test runner's own directory (any `--scratch-path`), else
+    /// the package's `.build/debug`.
     static var buildDirectory: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
+        if FileManager.default.isExecutableFile(atPath: runner + "/valon-discovery") { return runner }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug").path
     }
 

@@ -57,6 +57,14 @@ struct RegistryZoneTests {
              records: published(1, label: "client01", alias: "client01", ip: "100.100.0.2", lan: nil, nat: ("203.0.113.10", 40001))
                  + published(1, label: key(1).dnsLabel, alias: "client01", ip: "100.100.0.2", lan: nil, nat: ("203.0.113.10", 40001)),
              expected: ["client01 100.100.0.2 - 203.0.113.10:40001"]),
+        // The `_valon._tcp` listing (DESIGN §3) points at key labels with port 0: it names
+        // no endpoint and no instance, so it adds nothing and is no problem.
+        Case(name: "the _valon._tcp listing SRVs are tolerated",
+             records: [soa] + published(1, label: key(1).dnsLabel, alias: "client01", ip: "100.100.0.2",
+                                        lan: ("192.168.1.50", 51820), nat: nil)
+                 + [srv("_valon._tcp", 0, 0, key(1).dnsLabel), srv("_valon._tcp", 0, 0, key(2).dnsLabel),
+                    a(key(2).dnsLabel, "100.100.0.3")],
+             expected: ["client01 100.100.0.2 192.168.1.50:51820 -"]),
         Case(name: "no endpoints yet",
              records: published(2, label: "nas", alias: "nas", ip: "100.100.0.10", lan: nil, nat: nil),
              expected: ["nas 100.100.0.10 - -"]),
