@@ -112,7 +112,7 @@ final class DNSLiveServer: @unchecked Sendable {
             guard response.succeeded else { throw Failure(description: "etcd refused a batch of peers") }
         }
         let store = store
-        guard try await Self.eventually(tries: 400, { peers.allSatisfy { store.current.peer(key: $0.publicKey) != nil } }) else {
+        guard try await Self.eventually(tries: 400, { peers.allSatisfy { store.current?.peer(key: $0.publicKey) != nil } }) else {
             throw Failure(description: "the store did not serve \(count) new peers")
         }
         return peers
