@@ -91,8 +91,11 @@ struct DiscoveryConfigTests {
         cache: 5
         forward: 9.9.9.9
         axfr_allow: [100.100.0.0/24, 127.0.0.0/8]
+        state_dir: /srv/valon/state
         """
         let config = try DiscoveryConfig(parsing: text, file: "discovery.yml")
+        #expect(config.stateDirectory == "/srv/valon/state")
+        #expect(DiscoveryConfig().stateDirectory == "/var/lib/valon/discovery")
         #expect(config.etcd.endpoints.count == 2)
         #expect(config.etcd.prefix == "/valon/")
         #expect(config.etcd.username == "root")
@@ -112,6 +115,7 @@ struct DiscoveryConfigTests {
         ("wg_poll_interval: -1s", "wg_poll_interval", 1),
         ("zone: valon.internal\n\nunknown_option: 1", "unknown_option", 3),
         ("etcd_endpoints: localhost:2379", "etcd_endpoints", 1),
+        ("zone: valon.internal\nstate_dir: var/lib/valon", "state_dir", 2),
     ])
     func yamlErrors(_ text: String, _ key: String, _ line: Int) {
         do {
