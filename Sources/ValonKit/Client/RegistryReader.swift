@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Reads the registry from the discovery node's DNS server (DESIGN §5 steps 2–3): the
 /// zone's SOA serial with one UDP query, and every peer in one go: a zone transfer
 /// (AXFR over TCP, RFC 5936), or where the server refuses transfers, a DNS-SD browse
@@ -5,7 +7,7 @@
 /// whose address was not in the additional sections.
 ///
 /// ``queryCount`` counts the queries sent (a transfer is one), for `--json`.
-public final class RegistryReader: @unchecked Sendable {
+public final class RegistryReader: Sendable {
     public let resolver: DNSResolver
     public let zone: DNSName
     /// How the last ``fetchAll()`` read the zone.
@@ -14,7 +16,13 @@ public final class RegistryReader: @unchecked Sendable {
         case browse
     }
 
-    public private(set) var queryCount = 0
+    /// The DNS queries sent so far (a transfer counts as one); safe to read from any task.
+    public var queryCount: Int { queries.withLock { $0 } }
+    private let queries = Mutex(0)
+
+    private func count(_ sent: Int) {
+        queries.withLock { $0 += sent }
+    }
 
     public init(server: Endpoint, zone: DNSName, timeout: Duration = .seconds(2), attempts: Int = 3) {
         var configuration = DNSResolver.Configuration(server: server)
@@ -26,7 +34,7 @@ public final class RegistryReader: @unchecked Sendable {
 
     /// The zone's SOA serial (one UDP query).
     public func serial() async throws(ClientError) -> UInt32 {
-        queryCount += 1
+        count(1)
         let reply: DNSMessage
         do throws(DNSError) {
             reply = try await resolver.query(zone, .soa)
@@ -41,7 +49,7 @@ public final class RegistryReader: @unchecked Sendable {
 
     /// Every peer of the zone: AXFR, or a browse where the transfer is refused.
     public func fetchAll() async throws(ClientError) -> (zone: RegistryZone, method: Method) {
-        queryCount += 1
+        count(1)
         do throws(DNSError) {
             let transfer = try await resolver.transferZone(zone)
             return (RegistryZone(records: transfer.records, zone: zone), .axfr)
@@ -59,7 +67,7 @@ public final class RegistryReader: @unchecked Sendable {
         let server = resolver.configuration.server
         do throws(DNSError) {
             let service = try RegistryZone.serviceType(in: zone)
-            queryCount += 2
+            count(2)
             let head = try await resolver.resolve([DNSQuestion(name: zone, type: .soa), DNSQuestion(name: service, type: .ptr)])
             var records = head[0].answers
             var instances = [DNSName]()
@@ -67,7 +75,7 @@ public final class RegistryReader: @unchecked Sendable {
                 if case .ptr(let instance) = record.data, !instances.contains(instance) { instances.append(instance) }
             }
             let questions = instances.flatMap { [DNSQuestion(name: $0, type: .srv), DNSQuestion(name: $0, type: .txt)] }
-            queryCount += questions.count
+            count(questions.count)
             for reply in try await resolver.resolve(questions) {
                 records += reply.answers
                 records += reply.additionals
@@ -75,7 +83,7 @@ public final class RegistryReader: @unchecked Sendable {
             var zoneReading = RegistryZone(records: records, zone: zone)
             if !zoneReading.unresolvedTargets.isEmpty {
                 let lookups = zoneReading.unresolvedTargets.flatMap { [DNSQuestion(name: $0, type: .a), DNSQuestion(name: $0, type: .aaaa)] }
-                queryCount += lookups.count
+                count(lookups.count)
                 for reply in try await resolver.resolve(lookups) { records += reply.answers }
                 zoneReading = RegistryZone(records: records, zone: zone)
             }

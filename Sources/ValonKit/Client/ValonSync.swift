@@ -41,16 +41,44 @@ public struct ValonSync: Sendable {
     }
 
     public var options: Options
+    /// The device, network, DNS, API and clock the sync works with (``SyncEnvironment``).
+    public var environment: SyncEnvironment
 
-    public init(options: Options) {
+    public init(options: Options, environment: SyncEnvironment = .system) {
         self.options = options
+        self.environment = environment
     }
 
-    /// Runs one sync.
+    /// What one run has found out so far, handed from step to step.
+    struct Run {
+        var backend: any WireGuardBackend
+        var device: WireGuardDevice
+        var ownKey: WireGuardKey
+        var state: ClientState
+        var network: any LocalNetworkReading
+        var policy: SyncPolicy
+        var lanEndpoint: Endpoint
+        var report: ClientState.Report
+        var result: SyncResult
+        /// The host's connected subnets, read once in step 2.
+        var subnets: [IPNetwork] = []
+    }
+
+    /// Runs one sync: the steps of the type's documentation, in order.
     public func run() async throws(ClientError) -> SyncResult {
+        var run = try readDevice()
+        await publishEndpoint(&run)
+        let reader = try makeReader()
+        guard let serial = try await checkSerial(&run, reader: reader) else { return run.result }
+        return try await fetchAndApply(&run, reader: reader, serial: serial)
+    }
+
+    /// Step 1a: the device, its key, the state of the last run, the LAN endpoint. When the
+    /// host has moved, every peer's endpoint is set again (see above).
+    func readDevice() throws(ClientError) -> Run {
         let config = options.config
         let interface = config.interface
-        let backend = WireGuardControl.backend(for: interface)
+        let backend = environment.backend(interface)
         let device: WireGuardDevice
         do {
             device = try backend.device(named: interface)
@@ -61,11 +89,9 @@ public struct ValonSync: Sendable {
             throw ClientError(.device, "the WireGuard interface \(interface) has no private key (run valon-bootstrap)")
         }
         var state = try ClientState.load(directory: options.stateDirectory, interface: interface)
-        let network = try LocalNetwork()
+        let network = try environment.network()
         let policy = SyncPolicy(ownPublicKey: ownKey, discoveryPublicKey: config.discoveryPublicKey,
                                 networks: config.allowedIPs)
-
-        // Step 1: the LAN endpoint, the endpoints again when it moved, and the report.
         let lanEndpoint = try lanEndpoint(device: device, network: network)
         var result = SyncResult(interface: interface, status: .unchanged, dnsQueries: 0,
                                 lanEndpoint: lanEndpoint.description, report: .skipped)
@@ -77,15 +103,23 @@ public struct ValonSync: Sendable {
         }
         let report = ClientState.Report(publicKey: ownKey.base64, lanEndpoint: lanEndpoint.description,
                                         alias: config.ownAlias, api: config.discoveryAPI)
-        if options.report && !options.dryRun {
-            if state.report == report {
-                result.report = .unchanged
-            } else {
-                await send(report, key: ownKey, endpoint: lanEndpoint, state: &state, result: &result)
-            }
-        }
+        return Run(backend: backend, device: device, ownKey: ownKey, state: state, network: network, policy: policy,
+                   lanEndpoint: lanEndpoint, report: report, result: result)
+    }
 
-        // Step 2: the serial short cut.
+    /// Step 1b: the report, unless the same one was accepted last time.
+    func publishEndpoint(_ run: inout Run) async {
+        guard options.report && !options.dryRun else { return }
+        if run.state.report == run.report {
+            run.result.report = .unchanged
+        } else {
+            await send(&run)
+        }
+    }
+
+    /// The registry reader for the configured DNS server and zone.
+    func makeReader() throws(ClientError) -> any RegistrySource {
+        let config = options.config
         guard let dnsServer = config.discoveryDNS.address.map({ Endpoint(address: $0, port: config.discoveryDNS.port) }) else {
             throw ClientError(.configuration, "DISCOVERY_DNS \(config.discoveryDNS) is not an IP address")
         }
@@ -95,103 +129,114 @@ public struct ValonSync: Sendable {
         } catch {
             throw ClientError(.configuration, "DNS_ZONE \(config.dnsZone) is not a DNS name", cause: error)
         }
-        let reader = RegistryReader(server: dnsServer, zone: zoneName, timeout: options.dnsTimeout)
-        let server = dnsServer.description
+        return environment.registry(dnsServer, zoneName, options.dnsTimeout)
+    }
+
+    /// The DNS server as messages name it.
+    var server: String { options.config.discoveryDNS.description }
+
+    /// Step 2: the serial, refused when 0; `nil` when the serial short cut applies (the
+    /// result is then final: up to date).
+    func checkSerial(_ run: inout Run, reader: any RegistrySource) async throws(ClientError) -> UInt32? {
         let serial: UInt32
         do throws(ClientError) {
             serial = try await reader.serial()
             if let problem = RegistryReadGuard.check(serial: serial) {
-                throw RegistryReadGuard.error(problem, server: server, zone: config.dnsZone)
+                throw RegistryReadGuard.error(problem, server: server, zone: options.config.dnsZone)
             }
         } catch {
-            result.dnsQueries = reader.queryCount
-            try saveReport(state, after: error)
+            run.result.dnsQueries = reader.queryCount
+            try saveReport(run.state, after: error)
             throw error
         }
-        result.serial = serial
-        let subnets = try network.connectedSubnets(excluding: interface)
-        let fingerprint = SyncFingerprint.of(device: device, policy: policy, connectedSubnets: subnets)
-        if options.onlyPeer == nil && !options.force, let applied = state.applied,
+        run.result.serial = serial
+        run.subnets = try run.network.connectedSubnets(excluding: options.config.interface)
+        let fingerprint = SyncFingerprint.of(device: run.device, policy: run.policy, connectedSubnets: run.subnets)
+        if options.onlyPeer == nil && !options.force, let applied = run.state.applied,
            applied.serial == serial, applied.fingerprint == fingerprint {
-            result.status = .upToDate
-            result.dnsQueries = reader.queryCount
-            if !options.dryRun { try state.save(directory: options.stateDirectory, interface: interface) }
-            return result
+            run.result.status = .upToDate
+            run.result.dnsQueries = reader.queryCount
+            if !options.dryRun { try run.state.save(directory: options.stateDirectory, interface: options.config.interface) }
+            return nil
         }
+        return serial
+    }
 
-        // Step 3: every peer, the plan, one apply.
+    /// Step 3: every peer (checked against the serial), the plan, one apply, the state.
+    func fetchAndApply(_ run: inout Run, reader: any RegistrySource, serial: UInt32) async throws(ClientError) -> SyncResult {
+        let config = options.config
+        let interface = config.interface
         let fetched: RegistryReadGuard.Read
         do {
             fetched = try await RegistryReadGuard.fetch(after: serial, server: server, zone: config.dnsZone,
                                                         askSerial: { () throws(ClientError) in try await reader.serial() },
                                                         fetch: { () throws(ClientError) in try await reader.fetchAll() })
         } catch {
-            result.dnsQueries = reader.queryCount
-            try saveReport(state, after: error)
+            run.result.dnsQueries = reader.queryCount
+            try saveReport(run.state, after: error)
             throw error
         }
-        result.serial = fetched.serial
-        result.method = fetched.method
-        result.registryPeers = fetched.zone.peers.count
-        let mine = fetched.zone.peers.first { $0.publicKey == ownKey }
+        run.result.serial = fetched.serial
+        run.result.method = fetched.method
+        run.result.registryPeers = fetched.zone.peers.count
+        let mine = fetched.zone.peers.first { $0.publicKey == run.ownKey }
         // The registry lost the endpoint reported earlier (cleared through the API, restored
         // from a backup): report it again rather than trusting the remembered report.
-        if options.report && !options.dryRun && result.report == .unchanged,
-           let mine, mine.lanEndpoint != lanEndpoint {
-            await send(report, key: ownKey, endpoint: lanEndpoint, state: &state, result: &result)
+        if options.report && !options.dryRun && run.result.report == .unchanged,
+           let mine, mine.lanEndpoint != run.lanEndpoint {
+            await send(&run)
         }
+        let subnets = run.subnets
         let local = EndpointSelection.Local(natAddress: mine?.natEndpoint?.address, connectedSubnets: subnets)
-        let plan = SyncPlan(registry: fetched.zone.peers, device: device, local: local, policy: policy,
-                            now: Int64(Date().timeIntervalSince1970), onlyPeer: options.onlyPeer)
-        result.record(plan, allPeers: options.dryRun)
+        let plan = SyncPlan(registry: fetched.zone.peers, device: run.device, local: local, policy: run.policy,
+                            now: environment.now(), onlyPeer: options.onlyPeer)
+        run.result.record(plan, allPeers: options.dryRun)
+        run.result.dnsQueries = reader.queryCount
         if options.dryRun {
-            result.status = .planned
-            result.dnsQueries = reader.queryCount
-            return result
+            run.result.status = .planned
+            return run.result
         }
         if !plan.isEmpty {
             do {
-                try backend.apply(plan.update, to: interface)
+                try run.backend.apply(plan.update, to: interface)
             } catch {
                 throw ClientError(.device, "the registry was read, but applying \(plan.update.peers.count) peer changes to \(interface) failed", cause: error)
             }
-            result.status = .applied
+            run.result.status = .applied
         }
         if options.onlyPeer == nil {
-            var after = device
+            var after = run.device
             after.peers = plan.desired.peers
-            state.applied = ClientState.Applied(
+            run.state.applied = ClientState.Applied(
                 serial: fetched.serial,
-                fingerprint: SyncFingerprint.of(device: after, policy: policy, connectedSubnets: subnets))
+                fingerprint: SyncFingerprint.of(device: after, policy: run.policy, connectedSubnets: subnets))
         }
-        try state.save(directory: options.stateDirectory, interface: interface)
-        result.dnsQueries = reader.queryCount
-        return result
+        try run.state.save(directory: options.stateDirectory, interface: interface)
+        return run.result
     }
 
     /// Posts the LAN endpoint to the DDNS API and remembers an accepted report. A failed
     /// report is recorded in the result; the sync goes on (the registry may still be read).
-    private func send(_ report: ClientState.Report, key: WireGuardKey, endpoint: Endpoint,
-                      state: inout ClientState, result: inout SyncResult) async {
+    private func send(_ run: inout Run) async {
         do {
-            try await DDNSClient(baseURL: options.config.discoveryAPI)
-                .reportEndpoint(publicKey: key, lanEndpoint: endpoint, alias: options.config.ownAlias)
-            state.report = report
-            result.report = .sent
-            result.reportError = nil
+            try await environment.reporter(options.config.discoveryAPI)
+                .report(publicKey: run.ownKey, lanEndpoint: run.lanEndpoint, alias: options.config.ownAlias)
+            run.state.report = run.report
+            run.result.report = .sent
+            run.result.reportError = nil
         } catch {
-            result.report = .failed
-            result.reportError = error.description
+            run.result.report = .failed
+            run.result.reportError = error.description
         }
     }
 
     /// The LAN endpoint: the source address toward the discovery node (its endpoint on the
     /// device, else the configured one) and the interface's listen port.
-    func lanEndpoint(device: WireGuardDevice, network: LocalNetwork) throws(ClientError) -> Endpoint {
+    func lanEndpoint(device: WireGuardDevice, network: any LocalNetworkReading) throws(ClientError) -> Endpoint {
         let config = options.config
         guard let discovery = device.peer(config.discoveryPublicKey)?.endpoint?.address
             ?? config.discoveryEndpoint.address
-            ?? (try? HostResolution.addresses(of: config.discoveryEndpoint.host).first) else {
+            ?? environment.resolve(config.discoveryEndpoint.host) else {
             throw ClientError(.network, "cannot resolve the discovery endpoint \(config.discoveryEndpoint)")
         }
         let source = try network.sourceAddress(toward: discovery)

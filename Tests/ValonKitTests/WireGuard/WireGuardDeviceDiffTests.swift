@@ -1,4 +1,5 @@
 import Testing
+import ValonTestSupport
 import ValonKit
 
 /// The sync diff (`wg syncconf`'s computation): each case is a device as read back, the
@@ -147,25 +148,8 @@ import ValonKit
         })
     }
 
-    /// What a device does with an update (nil fields kept, flags obeyed), minus endpoints
-    /// the update leaves alone.
     static func model(applying update: WireGuardDevice, to device: WireGuardDevice) -> WireGuardDevice {
-        var result = device
-        for entry in update.peers {
-            let index = result.peers.firstIndex { $0.publicKey == entry.publicKey }
-            if entry.flags.contains(.remove) {
-                if let index { result.peers.remove(at: index) }
-                continue
-            }
-            if index == nil && entry.flags.contains(.updateOnly) { continue }
-            var peer = index.map { result.peers[$0] } ?? WireGuardPeer(publicKey: entry.publicKey)
-            if let psk = entry.presharedKey { peer.presharedKey = psk.isZero ? nil : psk }
-            if let endpoint = entry.endpoint { peer.endpoint = endpoint }
-            if let keepalive = entry.persistentKeepalive { peer.persistentKeepalive = keepalive == 0 ? nil : keepalive }
-            peer.allowedIPs = (entry.flags.contains(.replaceAllowedIPs) ? [] : peer.allowedIPs) + entry.allowedIPs
-            if let index { result.peers[index] = peer } else { result.peers.append(peer) }
-        }
-        return result
+        WireGuardDeviceModel.applying(update, to: device)
     }
 
     struct PeerState: Hashable {

@@ -1,0 +1,80 @@
+import Foundation
+
+/// What valon-sync touches outside itself, one small protocol each (as wgsd puts the
+/// kernel behind its one-method `wgctrlClient`), so that ``ValonSync``'s state machine runs
+/// in tests without root against collaborators that keep their state in memory, while the
+/// tools and the end-to-end tests use ``SyncEnvironment/system``.
+
+/// The host's own network: the source address toward a destination and the connected
+/// subnets (``LocalNetwork`` over rtnetlink).
+public protocol LocalNetworkReading: Sendable {
+    func sourceAddress(toward destination: IPAddress) throws(ClientError) -> IPAddress
+    func connectedSubnets(excluding interface: String) throws(ClientError) -> [IPNetwork]
+}
+
+/// The registry as the discovery node's DNS serves it (``RegistryReader``).
+public protocol RegistrySource: Sendable {
+    /// The zone's SOA serial.
+    func serial() async throws(ClientError) -> UInt32
+    /// Every peer of the zone, and how it was read.
+    func fetchAll() async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method)
+    /// The DNS queries sent so far.
+    var queryCount: Int { get }
+}
+
+/// Where the LAN endpoint is reported (``DDNSClient``).
+public protocol EndpointReporting: Sendable {
+    /// Reports `lanEndpoint` as the LAN endpoint of `publicKey`; throws when it was not accepted.
+    func report(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError)
+}
+
+extension LocalNetwork: LocalNetworkReading {}
+extension RegistryReader: RegistrySource {}
+extension DDNSClient: EndpointReporting {
+    public func report(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError) {
+        try await reportEndpoint(publicKey: publicKey, lanEndpoint: lanEndpoint, alias: alias)
+    }
+}
+
+/// The collaborators of one sync, made for the interface, the server and the API named in
+/// the client's configuration.
+public struct SyncEnvironment: Sendable {
+    /// The WireGuard control for an interface (kernel netlink or wireguard-go's socket).
+    public var backend: @Sendable (_ interface: String) -> any WireGuardBackend
+    /// The host's network.
+    public var network: @Sendable () throws(ClientError) -> any LocalNetworkReading
+    /// The registry at a DNS server.
+    public var registry: @Sendable (_ server: Endpoint, _ zone: DNSName, _ timeout: Duration) -> any RegistrySource
+    /// The DDNS API at a base URL.
+    public var reporter: @Sendable (_ api: String) -> any EndpointReporting
+    /// A host name's first address (the discovery endpoint when it is a name).
+    public var resolve: @Sendable (_ host: String) -> IPAddress?
+    /// Seconds since the epoch, for handshake ages.
+    public var now: @Sendable () -> Int64
+
+    public init(
+        backend: @escaping @Sendable (String) -> any WireGuardBackend,
+        network: @escaping @Sendable () throws(ClientError) -> any LocalNetworkReading,
+        registry: @escaping @Sendable (Endpoint, DNSName, Duration) -> any RegistrySource,
+        reporter: @escaping @Sendable (String) -> any EndpointReporting,
+        resolve: @escaping @Sendable (String) -> IPAddress?,
+        now: @escaping @Sendable () -> Int64
+    ) {
+        self.backend = backend
+        self.network = network
+        self.registry = registry
+        self.reporter = reporter
+        self.resolve = resolve
+        self.now = now
+    }
+
+    /// The real system: ``WireGuardControl``, rtnetlink, DNS, the DDNS API, the clock.
+    public static let system = SyncEnvironment(
+        backend: { WireGuardControl.backend(for: $0) },
+        network: { () throws(ClientError) in try LocalNetwork() },
+        registry: { RegistryReader(server: $0, zone: $1, timeout: $2) },
+        reporter: { DDNSClient(baseURL: $0) },
+        resolve: { try? HostResolution.addresses(of: $0).first },
+        now: { Int64(Date().timeIntervalSince1970) }
+    )
+}

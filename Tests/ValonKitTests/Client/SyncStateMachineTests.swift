@@ -1,0 +1,261 @@
+import Foundation
+import Synchronization
+import Testing
+import ValonKit
+import ValonTestSupport
+
+/// ValonSync's state machine without root (docs/ARCHITECTURE.md §5, §9): the sync runs
+/// against a device, a network, a registry and an API that keep their state in memory
+/// (``SyncEnvironment``), and each case says what one run must do: report or not, take the
+/// serial short cut or fetch, apply or leave the device alone, and fail with which words.
+/// The real end-to-end tests (ClientEndToEndTests, ClientRestartTests) run the same code
+/// against wireguard-go, rtnetlink, the DNS server and the API.
+@Suite("valon-sync state machine")
+struct SyncStateMachineTests {
+    // MARK: - Collaborators in memory
+
+    final class MemoryDevice: WireGuardBackend, @unchecked Sendable {
+        let lock = NSLock()
+        var device: WireGuardDevice
+        var applied: [WireGuardDevice] = []
+        init(_ device: WireGuardDevice) { self.device = device }
+        func listDevices() throws(WireGuardError) -> [String] { [device.name] }
+        func device(named name: String) throws(WireGuardError) -> WireGuardDevice { lock.withLock { device } }
+        func apply(_ update: WireGuardDevice, to name: String) throws(WireGuardError) {
+            lock.withLock {
+                applied.append(update)
+                device = WireGuardDeviceModel.applying(update, to: device)
+            }
+        }
+    }
+
+    struct Network: LocalNetworkReading {
+        var source: IPAddress
+        func sourceAddress(toward destination: IPAddress) throws(ClientError) -> IPAddress { source }
+        func connectedSubnets(excluding interface: String) throws(ClientError) -> [IPNetwork] {
+            [IPNetwork(address: source, prefixLength: 24)!.canonical]
+        }
+    }
+
+    /// One scripted DNS answer of the registry.
+    enum Answer: Sendable {
+        case serial(UInt32)
+        case zone(serial: UInt32, peers: [Peer])
+        case servfail
+    }
+
+    final class ScriptedRegistry: RegistrySource, @unchecked Sendable {
+        let lock = NSLock()
+        var answers: [Answer]
+        var queries = 0
+        var fetches = 0
+        init(_ answers: [Answer]) { self.answers = answers }
+        var queryCount: Int { lock.withLock { queries } }
+        private func next() -> Answer? {
+            lock.withLock {
+                queries += 1
+                return answers.isEmpty ? nil : answers.removeFirst()
+            }
+        }
+        func serial() async throws(ClientError) -> UInt32 {
+            switch next() {
+            case .serial(let serial): return serial
+            case .servfail: throw ClientError(.registry, "cannot read the SOA of valon.internal. from 100.100.0.1:53: 100.100.0.1:53 answered SERVFAIL")
+            default: throw ClientError(.registry, "unexpected SOA query")
+            }
+        }
+        func fetchAll() async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method) {
+            lock.withLock { fetches += 1 }
+            switch next() {
+            case .zone(let serial, let peers): return (RegistryZone(peers: peers, serial: serial), .axfr)
+            case .servfail: throw ClientError(.registry, "cannot transfer the zone valon.internal. from 100.100.0.1:53: answered SERVFAIL")
+            default: throw ClientError(.registry, "unexpected transfer")
+            }
+        }
+    }
+
+    final class Reporter: EndpointReporting, @unchecked Sendable {
+        let lock = NSLock()
+        var reports: [String] = []
+        func report(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError) {
+            lock.withLock { reports.append(lanEndpoint.description) }
+        }
+    }
+
+    // MARK: - The world of one case
+
+    static let discovery = WireGuardKey.generatePrivate()
+    static let own = WireGuardKey.generatePrivate()
+    static let others = (0..<3).map { _ in try! WireGuardKey.generatePrivate().publicKey() }
+    static let here = IPAddress("192.168.1.50")!
+
+    static func registry(ownLAN: String?) -> [Peer] {
+        var peers = others.enumerated().map { index, key in
+            Peer(publicKey: key, alias: "p\(index)", wgIP: IPAddress("100.100.0.\(20 + index)")!,
+                 natEndpoint: Endpoint("203.0.113.\(20 + index):4000\(index)"))
+        }
+        peers.append(Peer(publicKey: try! own.publicKey(), alias: "me", wgIP: IPAddress("100.100.0.2")!,
+                          lanEndpoint: ownLAN.flatMap { Endpoint($0) }, natEndpoint: Endpoint("198.51.100.7:51820")))
+        return peers
+    }
+
+    static let config: ClientConfig = try! ClientConfig(parsing: """
+        WG_INTERFACE=wgtest
+        DISCOVERY_PUBKEY=\(try! discovery.publicKey().base64)
+        DISCOVERY_ENDPOINT=198.51.100.1:51820
+        DISCOVERY_DNS=100.100.0.1:53
+        DISCOVERY_API=http://100.100.0.1:8053
+        DNS_ZONE=valon.internal
+        OWN_WG_IP=100.100.0.2
+        OWN_ALIAS=me
+        ALLOWED_IPS=100.100.0.0/24
+        """, file: "client.conf")
+
+    static func device() -> WireGuardDevice {
+        WireGuardDevice(name: "wgtest", privateKey: own, listenPort: 51820, peers: [
+            WireGuardPeer(publicKey: try! discovery.publicKey(), endpoint: Endpoint("198.51.100.1:51820"),
+                          persistentKeepalive: 25, allowedIPs: [IPNetwork("100.100.0.1/32")!]),
+        ])
+    }
+
+    struct World {
+        let directory: String
+        let device = MemoryDevice(SyncStateMachineTests.device())
+        let reporter = Reporter()
+        var source = SyncStateMachineTests.here
+
+        init() throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("valon-sm-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+
+        /// One sync against `answers`.
+        func sync(_ answers: [Answer], dryRun: Bool = false) async -> (Result<SyncResult, ClientError>, ScriptedRegistry) {
+            let registry = ScriptedRegistry(answers)
+            let network = Network(source: source)
+            let (device, reporter) = (device, reporter)
+            let environment = SyncEnvironment(
+                backend: { _ in device }, network: { () throws(ClientError) in network },
+                registry: { _, _, _ in registry }, reporter: { _ in reporter }, resolve: { _ in nil }, now: { 1_764_600_000 })
+            var options = ValonSync.Options(config: SyncStateMachineTests.config)
+            options.stateDirectory = directory
+            options.dryRun = dryRun
+            let result: Result<SyncResult, ClientError>
+            do {
+                result = .success(try await ValonSync(options: options, environment: environment).run())
+            } catch {
+                result = .failure(error)
+            }
+            return (result, registry)
+        }
+    }
+
+    // MARK: - The table
+
+    /// What came before the run under test.
+    enum Before: Sendable {
+        /// Nothing: the first run on this host.
+        case nothing
+        /// One good sync at serial 10 from the same address.
+        case synced
+        /// One good sync at serial 10 while the host had another LAN address.
+        case syncedElsewhere
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var what: String
+        var before: Before
+        var answers: [Answer]
+        var dryRun = false
+        var status: SyncResult.Status? = nil
+        var error: String? = nil
+        var report: SyncResult.ReportStatus
+        var fetches: Int
+        var applies: Int
+        var refreshed = 0
+        var queries: Int
+        var testDescription: String { what }
+    }
+
+    static let lan = "192.168.1.50:51820"
+
+    static let cases: [Case] = [
+        Case(what: "first run: reports, fetches, adds every peer", before: .nothing,
+             answers: [.serial(10), .zone(serial: 10, peers: registry(ownLAN: lan))],
+             status: .applied, report: .sent, fetches: 1, applies: 1, queries: 2),
+        Case(what: "nothing changed: the same report is not sent, one SOA query, no fetch", before: .synced,
+             answers: [.serial(10)], status: .upToDate, report: .unchanged, fetches: 0, applies: 0, queries: 1),
+        Case(what: "a new serial: fetched, nothing to change", before: .synced,
+             answers: [.serial(11), .zone(serial: 11, peers: registry(ownLAN: lan))],
+             status: .unchanged, report: .unchanged, fetches: 1, applies: 0, queries: 2),
+        Case(what: "the registry lost my report: sent again although remembered", before: .synced,
+             answers: [.serial(11), .zone(serial: 11, peers: registry(ownLAN: nil))],
+             status: .unchanged, report: .sent, fetches: 1, applies: 0, queries: 2),
+        Case(what: "the host moved: every endpoint set again first, a new report, a fetch (the subnets changed)",
+             before: .syncedElsewhere, answers: [.serial(10), .zone(serial: 10, peers: registry(ownLAN: lan))],
+             status: .unchanged, report: .sent, fetches: 1, applies: 1, refreshed: 4, queries: 2),
+        Case(what: "serial 0: refused, nothing fetched, the device untouched", before: .synced,
+             answers: [.serial(0)], error: "SOA serial 0", report: .unchanged, fetches: 0, applies: 0, queries: 1),
+        Case(what: "the serial moved once during the transfer: asked again, applied", before: .nothing,
+             answers: [.serial(10), .zone(serial: 11, peers: registry(ownLAN: lan)), .serial(11),
+                       .zone(serial: 11, peers: registry(ownLAN: lan))],
+             status: .applied, report: .sent, fetches: 2, applies: 1, queries: 4),
+        Case(what: "the serial moved twice: refused, the device untouched", before: .nothing,
+             answers: [.serial(10), .zone(serial: 11, peers: registry(ownLAN: lan)), .serial(11),
+                       .zone(serial: 12, peers: registry(ownLAN: lan))],
+             error: "again after a second try", report: .sent, fetches: 2, applies: 0, queries: 4),
+        Case(what: "a transfer of a zone with serial 0: refused", before: .nothing,
+             answers: [.serial(10), .zone(serial: 0, peers: [])], error: "SOA serial 0", report: .sent, fetches: 1,
+             applies: 0, queries: 2),
+        Case(what: "SERVFAIL to the SOA query: the device untouched, the answer named", before: .synced,
+             answers: [.servfail], error: "SERVFAIL", report: .unchanged, fetches: 0, applies: 0, queries: 1),
+        Case(what: "SERVFAIL to the transfer: the device untouched", before: .nothing,
+             answers: [.serial(10), .servfail], error: "SERVFAIL", report: .sent, fetches: 1, applies: 0, queries: 2),
+        Case(what: "--dry-run: plans, reports nothing, applies nothing", before: .nothing,
+             answers: [.serial(10), .zone(serial: 10, peers: registry(ownLAN: lan))], dryRun: true,
+             status: .planned, report: .skipped, fetches: 1, applies: 0, queries: 2),
+    ]
+
+    @Test(arguments: cases)
+    func oneRun(_ test: Case) async throws {
+        var world = try World()
+        defer { try? FileManager.default.removeItem(atPath: world.directory) }
+        if test.before != .nothing {
+            if test.before == .syncedElsewhere { world.source = IPAddress("10.9.9.9")! }
+            let (setup, _) = await world.sync([.serial(10), .zone(serial: 10, peers: Self.registry(ownLAN: "\(world.source):51820"))])
+            #expect((try? setup.get())?.status == .applied, "the run before: \(setup)")
+            world.source = Self.here
+        }
+        let deviceBefore = world.device.device
+        let appliesBefore = world.device.applied.count
+        let reportsBefore = world.reporter.reports.count
+
+        let (result, registry) = await world.sync(test.answers, dryRun: test.dryRun)
+
+        switch result {
+        case .success(let sync):
+            #expect(test.error == nil, "expected the error \(test.error ?? "")")
+            #expect(sync.status == test.status)
+            #expect(sync.report == test.report)
+            #expect(sync.endpointsRefreshed == test.refreshed)
+            #expect(sync.dnsQueries == test.queries)
+        case .failure(let error):
+            let words = try #require(test.error, "unexpected error: \(error)")
+            #expect(error.description.contains(words), "\(error)")
+            #expect(error.description.contains("100.100.0.1:53"), "names the server: \(error)")
+        }
+        #expect(registry.fetches == test.fetches)
+        #expect(registry.queryCount == test.queries)
+        #expect(registry.answers.isEmpty, "every scripted answer was asked for")
+        #expect(world.device.applied.count - appliesBefore == test.applies)
+        #expect(world.reporter.reports.count - reportsBefore == (test.report == .sent ? 1 : 0))
+        if test.applies == 0 {
+            #expect(world.device.device == deviceBefore, "the device is untouched")
+        }
+        if test.status == .applied {
+            let keys = Set(world.device.device.peers.map(\.publicKey))
+            #expect(keys.isSuperset(of: Self.others), "every registered peer is on the device")
+            #expect(keys.contains(try Self.discovery.publicKey()), "the discovery peer stays")
+        }
+    }
+}
