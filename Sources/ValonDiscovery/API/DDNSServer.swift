@@ -55,7 +55,7 @@ public final class DDNSServer: Service, Sendable {
             try await app.run()
         } catch {
             guard boundPort == nil else { throw error }
-            throw DDNSServerError("the DDNS API cannot listen on \(configuration.listen) (ddns_listen): \(error)")
+            throw DDNSServerError(.listen, "the DDNS API cannot listen on \(configuration.listen) (ddns_listen)", cause: error)
         }
         if let error = state.withLock({ $0.bindError }) { throw error }
     }
@@ -85,7 +85,7 @@ public final class DDNSServer: Service, Sendable {
     private func bind(_ channel: any Channel, to device: String) async throws(DDNSServerError) {
         let bytes = Array(device.utf8)
         guard !bytes.isEmpty, bytes.count < 16, let provider = channel as? any SocketOptionProvider else {
-            throw DDNSServerError("SO_BINDTODEVICE \(device): not an interface name, or not a socket")
+            throw DDNSServerError(.bindToDevice, "SO_BINDTODEVICE \(device): not an interface name, or not a socket")
         }
         var name: InterfaceNameBuffer = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &name) { buffer in
@@ -96,7 +96,7 @@ public final class DDNSServer: Service, Sendable {
                 level: NIOBSDSocket.OptionLevel.socket, name: NIOBSDSocket.Option(rawValue: Self.soBindToDevice), value: name
             ).get()
         } catch {
-            throw DDNSServerError("SO_BINDTODEVICE \(device) failed: \(error)")
+            throw DDNSServerError(.bindToDevice, "SO_BINDTODEVICE \(device) failed", cause: error)
         }
     }
 
@@ -110,7 +110,23 @@ typealias InterfaceNameBuffer = (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
 
 /// The DDNS API could not start as configured.
 public struct DDNSServerError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        /// The listen address cannot be bound (in use, not on this host, no permission).
+        case listen
+        /// `ddns_bind_device`: the socket cannot be bound to the WireGuard interface.
+        case bindToDevice
+    }
+
+    public var code: Code
     public var message: String
-    init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// The failure underneath (a NIO channel error, a ``SystemError``).
+    public var cause: (any Error & Sendable)?
+
+    init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    public var description: String { cause.map { "\(message): \($0)" } ?? message }
 }

@@ -24,16 +24,30 @@ public struct ClientError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
-    /// The underlying error, as text (a ``DNSError``, ``WireGuardError``, ``NetlinkError``, …).
-    public var cause: String?
+    /// The underlying error (a ``DNSError``, ``WireGuardError``, ``NetlinkError``, …), kept
+    /// as the error itself so that callers can look into it, as swift-nio's
+    /// `FileSystemError` keeps its cause.
+    public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
-        self.cause = cause.map { String(describing: $0) }
+        self.cause = cause
     }
 
     public var description: String {
         cause.map { "\(message): \($0)" } ?? message
+    }
+
+    /// Two errors are equal when code, message and the cause's text are.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message
+            && lhs.cause.map { "\($0)" } == rhs.cause.map { "\($0)" }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
+        hasher.combine(cause.map { "\($0)" })
     }
 }
