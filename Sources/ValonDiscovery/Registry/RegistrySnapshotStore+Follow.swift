@@ -21,12 +21,14 @@ extension RegistrySnapshotStore {
     /// reconnects by itself; when it ends (compaction, refused credentials) the registry
     /// is read again and a new watch starts.
     func followWatch() async {
+        // A registry in another store than etcd has no watch: the periodic resync follows it.
+        guard let etcd = registry.etcd else { return }
         let prefix = registry.configuration.keys.prefix
         var delay = backoff.initial
         while !Task.isCancelled {
             let start = (live?.revision ?? 0) + 1
             do {
-                for try await response in registry.etcd.watch(.prefix(prefix, startRevision: start)) {
+                for try await response in etcd.watch(.prefix(prefix, startRevision: start)) {
                     delay = backoff.initial
                     guard !response.events.isEmpty, response.revision > live?.revision ?? 0 else { continue }
                     do {

@@ -70,7 +70,7 @@ extension Administrator {
     }
 
     func checkEtcd() async -> StatusReport.EtcdCheck {
-        let results = await registry.etcd.statusOfEachEndpoint()
+        let results = await registry.etcd?.statusOfEachEndpoint() ?? []
         var endpoints: [StatusReport.EtcdEndpointCheck] = []
         var leader: UInt64?
         var revision: Int64?

@@ -15,7 +15,10 @@ public final class PeerRegistry: Sendable {
         }
     }
 
-    public let etcd: EtcdClient
+    /// Where the registry lives: etcd, or a store with its semantics (``RegistryStore``).
+    public let store: any RegistryStore
+    /// The etcd client, for what only etcd has (watches, member status); `nil` for another store.
+    public let etcd: EtcdClient?
     public let configuration: Configuration
     var keys: RegistryKeys { configuration.keys }
 
@@ -29,7 +32,15 @@ public final class PeerRegistry: Sendable {
     }
 
     public init(etcd: EtcdClient, configuration: Configuration) {
+        self.store = etcd
         self.etcd = etcd
+        self.configuration = configuration
+    }
+
+    /// A registry in `store`; ``etcd`` is set when the store is an ``EtcdClient``.
+    public init(store: any RegistryStore, configuration: Configuration) {
+        self.store = store
+        self.etcd = store as? EtcdClient
         self.configuration = configuration
     }
 
@@ -92,7 +103,7 @@ public final class PeerRegistry: Sendable {
 
     func range(_ request: EtcdRangeRequest, _ what: String) async throws(RegistryError) -> EtcdRangeResponse {
         do {
-            return try await etcd.range(request)
+            return try await store.range(request)
         } catch {
             throw RegistryError(what, error)
         }
@@ -100,7 +111,7 @@ public final class PeerRegistry: Sendable {
 
     func txn(_ request: EtcdTxnRequest, _ what: String) async throws(RegistryError) -> EtcdTxnResponse {
         do {
-            return try await etcd.txn(request)
+            return try await store.txn(request)
         } catch {
             throw RegistryError(what, error)
         }
