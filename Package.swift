@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // VALON: a WireGuard mesh whose peers find each other through DNS.
-// See README.md and DESIGN (shared/DESIGN.md) for the shape of this package.
+// See README.md and docs/ARCHITECTURE.md (§2: the targets and what each may import) for the shape of this package.
 import PackageDescription
 
 let package = Package(
@@ -71,7 +71,7 @@ let package = Package(
             dependencies: ["ValonKit"],
             path: "Examples/peer-endpoint"
         ),
-        // The administrator's tool (DESIGN §1): argument parsing and output over ValonKit.
+        // The administrator's tool (docs/ARCHITECTURE.md §1): argument parsing and output over ValonKit.
         .executableTarget(
             name: "valonctl",
             dependencies: [
@@ -101,7 +101,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The client's tools (DESIGN §1, §5): argument parsing and output over ValonKit/Client.
+        // The client's tools (docs/ARCHITECTURE.md §1, §5): argument parsing and output over ValonKit/Client.
         .executableTarget(
             name: "valon-sync",
             dependencies: [

@@ -18,7 +18,7 @@ public enum DNSResponderOutcome: Sendable, Equatable {
     case drop
 }
 
-/// The pure zone responder (DESIGN §3): a query, the client and the registry snapshot in,
+/// The pure zone responder (docs/ARCHITECTURE.md §3): a query, the client and the registry snapshot in,
 /// the response out. No I/O, no clock, no state: the server wraps it.
 ///
 /// A dispatch on (type, name): the name below the apex finds a ``DNSZoneNode``, the node

@@ -2,7 +2,7 @@ import Logging
 import ServiceLifecycle
 import ValonKit
 
-/// Keeps the interface's peer list equal to the registry (DESIGN §6): a registered peer
+/// Keeps the interface's peer list equal to the registry (docs/ARCHITECTURE.md §6): a registered peer
 /// the interface lacks is added with `AllowedIPs = wg_ip/32` (and its NAT, else LAN,
 /// endpoint, so the node can reach it at once after a reboot); a peer the registry does
 /// not know is removed; a peer whose allowed IPs differ is corrected. The interface's own

@@ -1,4 +1,4 @@
-/// What a new peer's operator needs, as `valonctl peer add` prints it (DESIGN §3, the
+/// What a new peer's operator needs, as `valonctl peer add` prints it (docs/ARCHITECTURE.md §3, the
 /// seed's output): the client's wg-quick configuration and its `/etc/valon/client.conf`.
 ///
 /// Pure: built from the registered peer, the discovery node's public key and

@@ -1,6 +1,6 @@
 /// What this host's own network says, over rtnetlink: the LAN address the kernel would send
-/// from toward the discovery node (DESIGN §5 step 1, `ip route get`), and the directly
-/// connected subnets for endpoint selection (DESIGN §4, `ip address`).
+/// from toward the discovery node (docs/ARCHITECTURE.md §5 step 1, `ip route get`), and the directly
+/// connected subnets for endpoint selection (docs/ARCHITECTURE.md §4, `ip address`).
 public struct LocalNetwork: Sendable {
     public let routes: RouteNetlinkClient
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// valon-bootstrap (DESIGN §1), what `wg-quick up` did for the seed's clients, natively:
+/// valon-bootstrap (docs/ARCHITECTURE.md §1), what `wg-quick up` did for the seed's clients, natively:
 /// the private key (created 0600 if absent), the interface (kernel over rtnetlink, else the
 /// userspace implementation), private key and port, the address with the network's prefix,
 /// MTU 1420, link up, the route for the network, the discovery peer with keepalive 25; then
@@ -236,7 +236,7 @@ public struct ValonBootstrap: Sendable {
             let current = try backend.device(named: config.interface)
             var discovery = WireGuardPeer(publicKey: config.discoveryPublicKey, endpoint: discoveryEndpoint,
                                           persistentKeepalive: options.persistentKeepalive, allowedIPs: config.discoveryAllowedIPs)
-            // A working session on a roamed endpoint is left alone (DESIGN §4's hysteresis).
+            // A working session on a roamed endpoint is left alone (docs/ARCHITECTURE.md §4's hysteresis).
             if let present = current.peer(config.discoveryPublicKey), present.endpoint != nil,
                let handshake = present.lastHandshake, Int64(Date().timeIntervalSince1970) - handshake.seconds < 180 {
                 discovery.endpoint = nil

@@ -1,7 +1,7 @@
 /// Chooses, for one peer, the endpoint this client's WireGuard should send to: the peer's
 /// LAN endpoint or its NAT (public) endpoint. Pure: it reads only its arguments.
 ///
-/// The rules (DESIGN §4):
+/// The rules (docs/ARCHITECTURE.md §4):
 /// 1. The LAN endpoint, if the peer has one and either its NAT address equals mine (both
 ///    sit behind the same NAT, where hairpinning through the NAT usually fails) or its
 ///    LAN address lies inside one of my directly connected subnets.

@@ -1,4 +1,4 @@
-/// The registry as its DNS zone publishes it (DESIGN §3), read back into peers: from the
+/// The registry as its DNS zone publishes it (docs/ARCHITECTURE.md §3), read back into peers: from the
 /// records of a zone transfer (AXFR, RFC 5936) or of a DNS-SD browse (RFC 6763). Pure.
 ///
 /// Each peer is a DNS-SD instance `<name>._wireguard._udp.<zone>` whose TXT record holds
@@ -98,7 +98,7 @@ public struct RegistryZone: Hashable, Sendable {
     }
 
     /// Which endpoint an SRV record names: by its target's first label (`lan` or
-    /// `nated`), else by priority (0 is the LAN endpoint, DESIGN §3).
+    /// `nated`), else by priority (0 is the LAN endpoint, docs/ARCHITECTURE.md §3).
     static func kind(of srv: DNSSRV) -> PeerEndpointKind {
         switch srv.target.labels.first.map({ String(decoding: $0, as: UTF8.self).lowercased() }) {
         case "lan": .lan

@@ -4,10 +4,10 @@ import Crypto
 /// the peers valon-sync manages with their allowed IPs and keepalive, and my connected
 /// subnets (the selection's local input). valon-sync stores it with the SOA serial it
 /// applied; when both are unchanged at the next run, the device still holds that state
-/// and nothing needs fetching (DESIGN §5 step 2). Pure.
+/// and nothing needs fetching (docs/ARCHITECTURE.md §5 step 2). Pure.
 ///
 /// Endpoints are left out on purpose: WireGuard roams a peer's endpoint to where its
-/// packets come from, and the selection keeps a roamed endpoint anyway (DESIGN §4).
+/// packets come from, and the selection keeps a roamed endpoint anyway (docs/ARCHITECTURE.md §4).
 public enum SyncFingerprint {
     /// The SHA-256 (FIPS 180-4) of the canonical text of the state, in hex.
     public static func of(device: WireGuardDevice, policy: SyncPolicy, connectedSubnets: [IPNetwork]) -> String {

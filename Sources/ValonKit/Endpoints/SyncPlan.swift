@@ -1,4 +1,4 @@
-/// What valon-sync will do to the WireGuard interface (DESIGN §5 step 3): the desired peers
+/// What valon-sync will do to the WireGuard interface (docs/ARCHITECTURE.md §5 step 3): the desired peers
 /// from the registry, an endpoint chosen for each (``EndpointSelection``), and the smallest
 /// update that turns the device into that state
 /// (``WireGuardDevice/update(toReach:removable:)``), applied in one batch. Pure.

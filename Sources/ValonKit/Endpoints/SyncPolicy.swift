@@ -1,4 +1,4 @@
-/// Which peers of the client's WireGuard interface valon-sync may touch (DESIGN §5): never
+/// Which peers of the client's WireGuard interface valon-sync may touch (docs/ARCHITECTURE.md §5): never
 /// the discovery peer, never the interface's own key, never a peer whose allowed IPs
 /// leave the VALON network(s). Pure.
 public struct SyncPolicy: Hashable, Sendable {

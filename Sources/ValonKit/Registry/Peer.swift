@@ -1,4 +1,4 @@
-/// One registered WireGuard peer, as the registry keeps it (DESIGN §3):
+/// One registered WireGuard peer, as the registry keeps it (docs/ARCHITECTURE.md §3):
 /// `/valon/peers/<base64 key>/{wg_ip, alias, lan_endpoint, nat_endpoint}`.
 public struct Peer: Sendable, Hashable {
     /// The peer's WireGuard public key; its base64 form names the peer in etcd.

@@ -1,4 +1,4 @@
-/// The registry's etcd key schema (DESIGN §3), under a configurable prefix:
+/// The registry's etcd key schema (docs/ARCHITECTURE.md §3), under a configurable prefix:
 ///
 /// ```
 /// <prefix>peers/<base64 key>/wg_ip | alias | lan_endpoint | nat_endpoint
