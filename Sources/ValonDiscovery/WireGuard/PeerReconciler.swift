@@ -85,7 +85,7 @@ public final class PeerReconciler: Service, Sendable {
                 presharedKey: present?.presharedKey,
                 endpoint: present == nil ? (peer.natEndpoint ?? peer.lanEndpoint) : nil,
                 persistentKeepalive: present?.persistentKeepalive,
-                allowedIPs: [IPNetwork(address: peer.wgIP, prefixLength: peer.wgIP.isIPv4 ? 32 : 128)!]
+                allowedIPs: [IPNetwork.host(peer.wgIP)]
             )
         }
         if let own = device.publicKey { desired.peers.removeAll { $0.publicKey == own } }

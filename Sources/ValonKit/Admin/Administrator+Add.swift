@@ -93,6 +93,6 @@ extension Administrator {
 extension Peer {
     /// The peer's address as a single-address network: its AllowedIPs on the discovery node.
     public var hostNetwork: IPNetwork {
-        IPNetwork(address: wgIP, prefixLength: wgIP.isIPv4 ? 32 : 128)!
+        IPNetwork.host(wgIP)
     }
 }

@@ -27,7 +27,7 @@ public struct ClientSetup: Sendable, Hashable {
 
     /// The discovery node's single address (`100.100.0.1/32`, `/128` for IPv6).
     public var discoveryAllowedIP: IPNetwork {
-        IPNetwork(address: configuration.discoveryIP, prefixLength: configuration.discoveryIP.isIPv4 ? 32 : 128)!
+        IPNetwork.host(configuration.discoveryIP)
     }
 
     /// `/etc/wireguard/<interface>.conf` for `wg-quick up` on the client.

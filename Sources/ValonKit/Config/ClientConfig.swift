@@ -80,7 +80,7 @@ public struct ClientConfig: Hashable, Sendable {
         }
 
         if let name = optional("WG_INTERFACE") {
-            guard Self.isInterfaceName(name) else {
+            guard WireGuardInterfaceName.isValid(name) else {
                 throw error("WG_INTERFACE", "\"\(name)\" is not an interface name (1-15 characters, no '/', ':' or white space)")
             }
             interface = name
@@ -186,11 +186,5 @@ public struct ClientConfig: Hashable, Sendable {
         add("ALLOWED_IPS", allowedIPs.map(\.description).joined(separator: ","))
         add("PRIVATE_KEY_FILE", privateKeyFile)
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// A Linux interface name: 1–15 bytes, no `/`, `:`, white space or NUL (IFNAMSIZ, dev_valid_name()).
-    public static func isInterfaceName(_ name: String) -> Bool {
-        (1...15).contains(name.utf8.count) && name != "." && name != ".."
-            && name.utf8.allSatisfy { $0 > 32 && $0 < 127 && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") }
     }
 }

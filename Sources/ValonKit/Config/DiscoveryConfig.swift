@@ -167,7 +167,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
             etcd.endpoints = arguments
         case "wg_interface":
             let name = try single()
-            guard ClientConfig.isInterfaceName(name) else { throw invalid("\"\(name)\" is not an interface name") }
+            guard WireGuardInterfaceName.isValid(name) else { throw invalid("\"\(name)\" is not an interface name") }
             interface = name
         case "ddns_listen":
             let text = try single()

@@ -41,7 +41,7 @@ public struct ValonctlConfig: Hashable, Sendable {
         let wireguard = try top.mapping("wireguard")
         try wireguard.allowOnly(["interface", "ip", "endpoint", "network", "dns_zone"])
         interface = try wireguard.string("interface") ?? "wg0"
-        guard ClientConfig.isInterfaceName(interface) else {
+        guard WireGuardInterfaceName.isValid(interface) else {
             throw wireguard.invalid("interface", "\"\(interface)\" is not an interface name")
         }
         guard let ip = try wireguard.parsed("ip", "an IP address", { IPNetwork($0)?.address }) else {

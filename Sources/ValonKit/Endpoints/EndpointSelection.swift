@@ -13,7 +13,7 @@
 /// the current endpoint is kept, since WireGuard roams to where the peer's packets really
 /// come from (a NAT that gave the peer another port), unless rule 1 now says LAN and the
 /// current endpoint is not the LAN one. A current endpoint is only kept while it still
-/// belongs to the peer's registered NAT address: a handshake younger than 180 s does not
+/// belongs to the peer's registered NAT address: a fresh handshake does not
 /// prove the path still works, and a peer that moved (a laptop leaving the office LAN)
 /// would otherwise be sent to its old address until the handshake ages out, with no
 /// registry change left to trigger another sync.
@@ -21,6 +21,9 @@
 public enum EndpointSelection {
     /// A handshake younger than this counts as a working session.
     public static let freshHandshake: Duration = .seconds(180)
+
+    /// ``freshHandshake`` in whole seconds, for comparing with a handshake's Unix time.
+    public static var freshHandshakeSeconds: Int64 { freshHandshake.components.seconds }
 
     /// What this client knows about itself.
     public struct Local: Hashable, Sendable {

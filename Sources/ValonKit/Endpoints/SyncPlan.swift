@@ -85,7 +85,7 @@ public struct SyncPlan: Hashable, Sendable {
             desired.peers.append(WireGuardPeer(
                 publicKey: peer.publicKey, endpoint: choice.endpoint,
                 persistentKeepalive: policy.persistentKeepalive,
-                allowedIPs: [SyncPolicy.hostNetwork(peer.wgIP)]))
+                allowedIPs: [IPNetwork.host(peer.wgIP)]))
         }
 
         let update = device.update(toReach: desired) { peer in

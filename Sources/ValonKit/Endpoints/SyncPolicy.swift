@@ -45,9 +45,4 @@ public struct SyncPolicy: Hashable, Sendable {
         if !isInside(peer.wgIP) { return .outsideNetwork }
         return nil
     }
-
-    /// The single-address network of a peer's WireGuard IP (/32 or /128).
-    static func hostNetwork(_ address: IPAddress) -> IPNetwork {
-        IPNetwork(address: address, prefixLength: address.isIPv4 ? 32 : 128)!
-    }
 }

@@ -11,6 +11,11 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
         self.prefixLength = prefixLength
     }
 
+    /// The single-address network of `address`: a /32 for IPv4, a /128 for IPv6.
+    public static func host(_ address: IPAddress) -> IPNetwork {
+        IPNetwork(address: address, prefixLength: address.bytes.count * 8)!
+    }
+
     /// Parses `address/prefix`; a bare address is a host network (/32 or /128).
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
