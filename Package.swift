@@ -7,6 +7,7 @@ let package = Package(
     name: "valon",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "ValonCore", targets: ["ValonCore"]),
         .library(name: "ValonKit", targets: ["ValonKit"]),
         .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
@@ -44,14 +45,26 @@ let package = Package(
             pkgConfig: "libmnl",
             providers: [.apt(["libmnl-dev"])]
         ),
+        // The pure core (docs/ARCHITECTURE.md §2): codecs, the registry model, the sync planner,
+        // config parsing, the WireGuard device model. No C module, no Glibc, no Foundation (only
+        // FoundationEssentials, which does not re-export Glibc), so a syscall here does not
+        // build.
+        .target(
+            name: "ValonCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+        ),
+        // The system edge over ValonCore (re-exported): sockets, libcurl, libmnl, processes, files.
         .target(
             name: "ValonKit",
             dependencies: [
+                "ValonCore",
                 "CCurl",
                 "CMnl",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(

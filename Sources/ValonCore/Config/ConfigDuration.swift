@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Durations written as Go's `time.ParseDuration` and CoreDNS write them: a sequence of
 /// decimal numbers with units `ns`, `us` (`µs`), `ms`, `s`, `m`, `h`: `1s`, `500ms`, `1m30s`, `1.5s`.
@@ -6,7 +6,7 @@ import Foundation
 public enum ConfigDuration {
     /// Parses `text`, or returns `nil` when it is not a duration or is negative.
     public static func parse(_ text: some StringProtocol) -> Duration? {
-        let string = String(text).trimmingCharacters(in: .whitespaces)
+        let string = String(text).trimmingSpaces()
         guard !string.isEmpty else { return nil }
         if let seconds = Int(string), seconds >= 0 { return .seconds(seconds) }
         let units: [(String, Double)] = [

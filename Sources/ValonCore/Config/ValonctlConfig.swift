@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The administrator's `/etc/valon/valonctl.yml`, in the original's layout:
 ///
@@ -76,17 +76,5 @@ public struct ValonctlConfig: Hashable, Sendable {
         } else {
             apiURL = "http://\(ip.isIPv4 ? ip.description : "[\(ip)]"):8053"
         }
-    }
-
-    /// Reads `path` (default ``defaultPath``).
-    public static func load(path: String? = nil) throws(ConfigError) -> ValonctlConfig {
-        let file = path ?? defaultPath
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw ConfigError(.fileAccess, file: file, "cannot read: \(error.localizedDescription)")
-        }
-        return try ValonctlConfig(parsing: text, file: file)
     }
 }

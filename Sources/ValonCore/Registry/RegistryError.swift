@@ -42,10 +42,6 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
         self.etcdError = etcdError
     }
 
-    init(_ what: String, _ error: EtcdError) {
-        self.init(.etcd, "\(what): etcd failed", etcdError: error)
-    }
-
     public var description: String {
         etcdError.map { "\(message): \($0)" } ?? message
     }

@@ -27,7 +27,7 @@ public enum WireGuardInterfaceName {
     }
 
     /// Throws ``WireGuardError/Code/invalidArgument`` unless `name` is valid.
-    static func validate(_ name: String, operation: String) throws(WireGuardError) {
+    package static func validate(_ name: String, operation: String) throws(WireGuardError) {
         guard isValid(name) else {
             throw WireGuardError(.invalidArgument, operation: operation, device: name,
                                  "not a valid interface name (1-15 bytes, no '/', ':' or white space)")

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// A WireGuard key: 32 bytes, a Curve25519 (X25519) public, private or preshared key.
 ///
@@ -41,7 +41,7 @@ extension WireGuardKey {
         // Trimming goes through NSString: skip it for the common case of a bare key
         // (the registry parses thousands of keys per listing).
         let trimmed = text.first?.isWhitespace == true || text.last?.isWhitespace == true
-            ? text.trimmingCharacters(in: .whitespacesAndNewlines) : String(text)
+            ? text.trimmingWhitespaceAndNewlines() : String(text)
         guard trimmed.utf8.count == 44, trimmed.hasSuffix("="), !trimmed.hasSuffix("==") else {
             throw WireGuardKeyError(.invalidBase64, "a WireGuard key is 44 base64 characters ending in one '=', got \(trimmed.utf8.count) characters")
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The client's `/etc/valon/client.conf`, in the original client scripts' `KEY=value`
 /// form (see ``ShellAssignments``), read by `valon-bootstrap` and `valon-sync`.
@@ -71,7 +71,7 @@ public struct ClientConfig: Hashable, Sendable {
         func networks(_ key: String, _ text: String) throws(ConfigError) -> [IPNetwork] {
             var result = [IPNetwork]()
             for part in text.split(separator: ",") {
-                let trimmed = part.trimmingCharacters(in: .whitespaces)
+                let trimmed = part.trimmingSpaces()
                 guard let network = IPNetwork(trimmed) else { throw error(key, "\"\(trimmed)\" is not an IP network (like 100.100.0.0/24)") }
                 result.append(network)
             }
@@ -106,7 +106,7 @@ public struct ClientConfig: Hashable, Sendable {
                 throw error("DISCOVERY_DNS", "\"\(dns)\" is not an IP address (with an optional :port)")
             }
             discoveryDNS = parsed
-        } else if let first = optional("DISCOVERY_ALLOWED_IPS").flatMap({ IPNetwork(String($0.split(separator: ",")[0]).trimmingCharacters(in: .whitespaces)) }) {
+        } else if let first = optional("DISCOVERY_ALLOWED_IPS").flatMap({ IPNetwork(String($0.split(separator: ",")[0]).trimmingSpaces()) }) {
             discoveryDNS = HostPort(host: first.address.description, port: 53)
         } else {
             discoveryDNS = HostPort(host: "100.100.0.1", port: 53)
@@ -142,36 +142,12 @@ public struct ClientConfig: Hashable, Sendable {
         privateKeyFile = optional("PRIVATE_KEY_FILE") ?? "/etc/wireguard/\(interface).key"
     }
 
-    /// Reads the configuration: `path` when given, else `$VALON_CONFIG`, else the first of
-    /// ``searchPaths`` that exists. The error lists every place that was tried.
-    public static func load(path: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> ClientConfig {
-        let candidates: [String]
-        if let path {
-            candidates = [path]
-        } else if let fromEnvironment = environment["VALON_CONFIG"], !fromEnvironment.isEmpty {
-            candidates = [fromEnvironment]
-        } else {
-            candidates = searchPaths
-        }
-        for candidate in candidates {
-            guard FileManager.default.fileExists(atPath: candidate) || candidates.count == 1 else { continue }
-            let text: String
-            do {
-                text = try String(contentsOfFile: candidate, encoding: .utf8)
-            } catch {
-                throw ConfigError(.fileAccess, file: candidate, "cannot read: \(error.localizedDescription)")
-            }
-            return try ClientConfig(parsing: text, file: candidate, environment: environment)
-        }
-        throw ConfigError(.notFound, file: candidates.joined(separator: ", "), "no client configuration found (tried \(candidates.joined(separator: ", ")); pass --config PATH or set VALON_CONFIG")
-    }
-
     /// The file's text for this configuration, in the order the original example used.
     public func rendered() -> String {
         var lines = ["# VALON client configuration (/etc/valon/client.conf)"]
         func add(_ key: String, _ value: String) {
             let safe = value.allSatisfy { $0.isLetter || $0.isNumber || "./:,-_[]@+=".contains($0) }
-            lines.append("\(key)=\(safe ? value : "\"\(value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "$", with: "\\$"))\"")")
+            lines.append("\(key)=\(safe ? value : "\"\(value.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll("$", with: "\\$"))\"")")
         }
         add("WG_INTERFACE", interface)
         add("DISCOVERY_PUBKEY", discoveryPublicKey.base64)

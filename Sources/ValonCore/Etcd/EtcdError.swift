@@ -101,14 +101,4 @@ extension EtcdError {
         public static let unavailable = 14
         public static let unauthenticated = 16
     }
-
-    /// Whether another endpoint may succeed where this one failed: the connection failed,
-    /// or etcd said it cannot serve now (no leader, leader changed, timed out inside raft).
-    var isRetryableElsewhere: Bool {
-        switch code {
-        case .connection, .timeout: true
-        case .server: grpcCode == GRPCCode.unavailable
-        default: false
-        }
-    }
 }

@@ -112,7 +112,7 @@ public enum RouteNetlinkRequest {
     // MARK: Family headers
 
     /// `struct ifinfomsg`: family, pad, type, index, flags, change.
-    static func linkHeader(index: Int32, flags: UInt32 = 0, change: UInt32 = 0) -> [UInt8] {
+    package static func linkHeader(index: Int32, flags: UInt32 = 0, change: UInt32 = 0) -> [UInt8] {
         [Netlink.Family.unspecified, 0, 0, 0]
             + NetlinkMessage.hostBytes(index)
             + NetlinkMessage.hostBytes(flags)

@@ -2,11 +2,11 @@ import Yams
 
 /// A thin reader over a composed YAML document that keeps line numbers, so a bad value
 /// is reported as `valonctl.yml:7: wireguard.network: …` rather than a decoding path.
-struct YAMLDocument {
+package struct YAMLDocument {
     let file: String
     let root: Node?
 
-    init(text: String, file: String) throws(ConfigError) {
+    package init(text: String, file: String) throws(ConfigError) {
         self.file = file
         do {
             root = try Yams.compose(yaml: text)
@@ -18,17 +18,17 @@ struct YAMLDocument {
     }
 
     /// A mapping at a dotted path, with its keys checked against `known`.
-    struct Mapping {
+    package struct Mapping {
         let document: YAMLDocument
         let path: String
         let node: Node?
 
-        func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+        package func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
 
-        func line(_ node: Node?) -> Int? { node?.mark.map { $0.line } }
+        package func line(_ node: Node?) -> Int? { node?.mark.map { $0.line } }
 
         /// Refuses keys outside `known`, naming the first unknown one and its line.
-        func allowOnly(_ known: Set<String>) throws(ConfigError) {
+        package func allowOnly(_ known: Set<String>) throws(ConfigError) {
             guard let mapping = node?.mapping else { return }
             for (keyNode, _) in mapping {
                 let name = keyNode.string ?? "?"
@@ -39,9 +39,9 @@ struct YAMLDocument {
             }
         }
 
-        func value(_ name: String) -> Node? { node?.mapping?[name] }
+        package func value(_ name: String) -> Node? { node?.mapping?[name] }
 
-        func mapping(_ name: String) throws(ConfigError) -> Mapping {
+        package func mapping(_ name: String) throws(ConfigError) -> Mapping {
             let child = value(name)
             if let child, child.mapping == nil, !(child.scalar.map { $0.string.isEmpty || $0.string == "~" || $0.string == "null" } ?? false) {
                 throw ConfigError(.invalidValue, file: document.file, line: line(child), key: key(name), "expected a mapping")
@@ -49,7 +49,7 @@ struct YAMLDocument {
             return Mapping(document: document, path: key(name), node: child?.mapping == nil ? nil : child)
         }
 
-        func string(_ name: String) throws(ConfigError) -> String? {
+        package func string(_ name: String) throws(ConfigError) -> String? {
             guard let child = value(name) else { return nil }
             guard let scalar = child.scalar else {
                 throw ConfigError(.invalidValue, file: document.file, line: line(child), key: key(name), "expected a single value")
@@ -59,7 +59,7 @@ struct YAMLDocument {
 
         /// A list of strings; a single scalar is taken as a list of its white-space-separated words
         /// (CoreDNS's `etcd_endpoints a b c` style).
-        func strings(_ name: String) throws(ConfigError) -> [String]? {
+        package func strings(_ name: String) throws(ConfigError) -> [String]? {
             guard let child = value(name) else { return nil }
             if let sequence = child.sequence {
                 var result = [String]()
@@ -78,22 +78,22 @@ struct YAMLDocument {
         }
 
         /// Parses a value with `parse`, reporting `expectation` when it returns nil.
-        func parsed<T>(_ name: String, _ expectation: String, _ parse: (String) -> T?) throws(ConfigError) -> T? {
+        package func parsed<T>(_ name: String, _ expectation: String, _ parse: (String) -> T?) throws(ConfigError) -> T? {
             guard let text = try string(name) else { return nil }
             guard let value = parse(text) else { throw invalid(name, "\"\(text)\" is not \(expectation)") }
             return value
         }
 
-        func invalid(_ name: String, _ message: String) -> ConfigError {
+        package func invalid(_ name: String, _ message: String) -> ConfigError {
             ConfigError(.invalidValue, file: document.file, line: line(value(name)), key: key(name), message)
         }
 
-        func missing(_ name: String) -> ConfigError {
+        package func missing(_ name: String) -> ConfigError {
             ConfigError(.missingKey, file: document.file, line: line(node), key: key(name), "\(key(name)) is required")
         }
     }
 
-    var top: Mapping { Mapping(document: self, path: "", node: root) }
+    package var top: Mapping { Mapping(document: self, path: "", node: root) }
 
     private static func line(of error: YamlError) -> Int? {
         switch error {

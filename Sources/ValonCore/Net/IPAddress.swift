@@ -118,7 +118,7 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
     public init?(_ text: some StringProtocol) {
         let string = String(text)
         guard string.contains(":"), string.utf8.count <= 45 else { return nil }
-        let halves = string.components(separatedBy: "::")
+        let halves = string.split(separator: "::", omittingEmptySubsequences: false).map(String.init)
         guard halves.count <= 2 else { return nil }
 
         func groups(_ part: String, allowIPv4Tail: Bool) -> [UInt16]? {

@@ -13,7 +13,7 @@ public struct InterfaceAddress: Hashable, Sendable {
         self.label = label
     }
 
-    init(reply: NetlinkReply) throws(NetlinkError) {
+    package init(reply: NetlinkReply) throws(NetlinkError) {
         let header = Array(reply.payload.prefix(RouteNetlink.addressHeaderSize))
         guard header.count == RouteNetlink.addressHeaderSize,
               let index = NetlinkReader.integer(Int32.self, header[4..<8]) else {
@@ -48,7 +48,7 @@ public struct RouteLookup: Hashable, Sendable {
         self.gateway = gateway
     }
 
-    init(reply: NetlinkReply) throws(NetlinkError) {
+    package init(reply: NetlinkReply) throws(NetlinkError) {
         let attributes = try reply.attributes(after: RouteNetlink.routeHeaderSize)
         guard let index = attributes.first(RouteNetlink.RouteAttribute.outputInterface)?.int32 else {
             throw NetlinkError(.malformedReply, "RTM_GETROUTE reply without RTA_OIF")
@@ -72,7 +72,7 @@ public struct NetworkLink: Hashable, Sendable {
 
     public var isUp: Bool { flags & RouteNetlink.interfaceUp != 0 }
 
-    init(reply: NetlinkReply) throws(NetlinkError) {
+    package init(reply: NetlinkReply) throws(NetlinkError) {
         let header = Array(reply.payload.prefix(RouteNetlink.linkHeaderSize))
         guard header.count == RouteNetlink.linkHeaderSize,
               let index = NetlinkReader.integer(Int32.self, header[4..<8]),

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Yams
 
 /// The discovery node's configuration. It is read from a YAML file whose keys are the
 /// option names of the original CoreDNS plugin's Corefile, or from that Corefile itself
@@ -85,7 +86,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
         guard let block = corefile.serverBlocks.first(where: { $0.directives.contains { $0.name == "valon" } }) else {
             throw ConfigError(.missingKey, file: file, key: "valon", "no server block has a 'valon { … }' directive")
         }
-        let key = block.keys[0].replacingOccurrences(of: "dns://", with: "")
+        let key = block.keys[0].replacingAll("dns://", with: "")
         let (zoneText, portText) = Self.splitZoneKey(key)
         guard let zoneName = Self.zoneName(zoneText) else {
             throw ConfigError(.invalidValue, file: file, line: block.line, key: "zone", "\"\(zoneText)\" is not a DNS zone")
@@ -120,7 +121,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
             }
         }
         // Forwarding configured in a root block (`.:53 { forward . 8.8.8.8 }`).
-        for other in corefile.serverBlocks where other.keys.contains(where: { Self.splitZoneKey($0.replacingOccurrences(of: "dns://", with: "")).0 == "." }) {
+        for other in corefile.serverBlocks where other.keys.contains(where: { Self.splitZoneKey($0.replacingAll("dns://", with: "")).0 == "." }) {
             for directive in other.directives where directive.name == "forward" && forward.isEmpty {
                 try applyForward(directive, file: file)
             }
@@ -207,7 +208,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
         case "forward":
             var upstreams = [HostPort]()
             for word in arguments {
-                let trimmed = word.replacingOccurrences(of: "dns://", with: "")
+                let trimmed = word.replacingAll("dns://", with: "")
                 guard let upstream = HostPort(trimmed, defaultPort: 53), upstream.address != nil else {
                     throw invalid("\"\(word)\" is not an upstream resolver address")
                 }
@@ -229,17 +230,6 @@ public struct DiscoveryConfig: Hashable, Sendable {
         default:
             throw ConfigError(.unknownKey, file: file, line: line, key: option, "unknown option")
         }
-    }
-
-    /// Reads a YAML file, or a Corefile when `corefile` is true.
-    public static func load(path: String, corefile: Bool = false) throws(ConfigError) -> DiscoveryConfig {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigError(.fileAccess, file: path, "cannot read: \(error.localizedDescription)")
-        }
-        return corefile ? try DiscoveryConfig(corefile: text, file: path) : try DiscoveryConfig(parsing: text, file: path)
     }
 
     static func splitZoneKey(_ key: String) -> (String, String?) {
