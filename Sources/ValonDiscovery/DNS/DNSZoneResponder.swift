@@ -11,7 +11,7 @@ public enum DNSResponderOutcome: Sendable, Equatable {
     /// Send these messages, in order.
     case reply([[UInt8]])
     /// Send a zone transfer's messages, made one by one as the connection takes them.
-    case transfer(DNSZoneTransfer)
+    case transfer(DNSZoneTransferStream)
     /// The name is outside the zone and forwarding is configured: ask an upstream.
     case forward(DNSMessage)
     /// Send nothing: the packet is not a readable query (shorter than a header, or a response).

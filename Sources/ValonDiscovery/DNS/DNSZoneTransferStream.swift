@@ -2,14 +2,14 @@ import ValonKit
 
 /// A zone transfer's messages, made lazily: a 100,000-peer zone (1.7 million records) is
 /// never held in memory at once; the server writes each message as the connection takes it.
-public struct DNSZoneTransfer: Sequence, Sendable, Equatable {
+public struct DNSZoneTransferStream: Sequence, Sendable, Equatable {
     let responder: DNSZoneResponder
     /// The first message's header and question; later messages carry no question.
     let response: DNSMessage
     let snapshot: RegistrySnapshot
 
     /// Two transfers are equal when they answer the same query from the same revision.
-    public static func == (lhs: DNSZoneTransfer, rhs: DNSZoneTransfer) -> Bool {
+    public static func == (lhs: DNSZoneTransferStream, rhs: DNSZoneTransferStream) -> Bool {
         lhs.response == rhs.response && lhs.snapshot.revision == rhs.snapshot.revision
     }
 
@@ -19,7 +19,7 @@ public struct DNSZoneTransfer: Sequence, Sendable, Equatable {
 
     /// The messages, each with up to ``DNSZone/transferRecordsPerMessage`` records.
     public struct Iterator: IteratorProtocol {
-        let transfer: DNSZoneTransfer
+        let transfer: DNSZoneTransferStream
         var records: Records
         var first = true
 
