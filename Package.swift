@@ -48,15 +48,18 @@ let package = Package(
         // The pure core (docs/ARCHITECTURE.md §2): codecs, the registry model, the sync planner,
         // config parsing, the WireGuard device model. No C module, no Glibc, no Foundation (only
         // FoundationEssentials, which does not re-export Glibc), so a syscall here does not
-        // build.
+        // build. scripts/check-core-purity.sh holds this line.
         .target(
             name: "ValonCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")],
+            plugins: ["CorePurityCheck"]
         ),
+        // Runs scripts/check-core-purity.sh as part of every ValonCore build.
+        .plugin(name: "CorePurityCheck", capability: .buildTool()),
         // The system edge over ValonCore (re-exported): sockets, libcurl, libmnl, processes, files.
         .target(
             name: "ValonKit",
