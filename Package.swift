@@ -1,12 +1,13 @@
 // swift-tools-version:6.0
 // VALON: a WireGuard mesh whose peers find each other through DNS.
-// See README.md and DESIGN (shared/DESIGN.md) for the shape of this package.
+// See README.md and docs/ARCHITECTURE.md (§2: the targets and what each may import) for the shape of this package.
 import PackageDescription
 
 let package = Package(
     name: "valon",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "ValonCore", targets: ["ValonCore"]),
         .library(name: "ValonKit", targets: ["ValonKit"]),
         .library(name: "ValonDiscovery", targets: ["ValonDiscovery"]),
         .executable(name: "valon-bench", targets: ["valon-bench"]),
@@ -44,14 +45,29 @@ let package = Package(
             pkgConfig: "libmnl",
             providers: [.apt(["libmnl-dev"])]
         ),
+        // The pure core (docs/ARCHITECTURE.md §2): codecs, the registry model, the sync planner,
+        // config parsing, the WireGuard device model. No C module, no Glibc, no Foundation (only
+        // FoundationEssentials, which does not re-export Glibc), so a syscall here does not
+        // build. scripts/check-core-purity.sh holds this line.
+        .target(
+            name: "ValonCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")],
+            plugins: ["CorePurityCheck"]
+        ),
+        // Runs scripts/check-core-purity.sh as part of every ValonCore build.
+        .plugin(name: "CorePurityCheck", capability: .buildTool()),
+        // The system edge over ValonCore (re-exported): sockets, libcurl, libmnl, processes, files.
         .target(
             name: "ValonKit",
             dependencies: [
+                "ValonCore",
                 "CCurl",
                 "CMnl",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(
@@ -71,7 +87,7 @@ let package = Package(
             dependencies: ["ValonKit"],
             path: "Examples/peer-endpoint"
         ),
-        // The administrator's tool (DESIGN §1): argument parsing and output over ValonKit.
+        // The administrator's tool (docs/ARCHITECTURE.md §1): argument parsing and output over ValonKit.
         .executableTarget(
             name: "valonctl",
             dependencies: [
@@ -101,7 +117,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The client's tools (DESIGN §1, §5): argument parsing and output over ValonKit/Client.
+        // The client's tools (docs/ARCHITECTURE.md §1, §5): argument parsing and output over ValonKit/Client.
         .executableTarget(
             name: "valon-sync",
             dependencies: [

@@ -1,10 +1,7 @@
 // libFuzzer entry point for the DNS decoder. Not part of the package: scripts/fuzz-dns.sh
-// compiles it with swiftc -sanitize=fuzzer,address together with Sources/ValonKit/DNS/Codec
-// and Sources/ValonKit/Net, which depend on nothing else (the resolver beside the codec in
-// DNS/ uses sockets and stays out).
-//
-// Net/IPAddress.swift parses IPv6 text with Foundation's String.components(separatedBy:),
-// which it gets from the package's other files; this import provides it here.
+// compiles it with swiftc -sanitize=fuzzer,address together with Sources/ValonCore/DNSCodec
+// and Sources/ValonCore/Net, which import nothing and depend on nothing else (the resolver,
+// in ValonKit/DNS, uses sockets and stays out).
 import Foundation
 
 /// Traps with `message` unless `condition` holds. `fatalError` prints its message in an

@@ -3,8 +3,8 @@
 #
 #   scripts/fuzz-dns.sh [SECONDS]     (default 60)
 #
-# Compiles the wire codec (Sources/ValonKit/DNS/Codec, which imports nothing) with
-# Sources/ValonKit/Net and Fuzz/DNSDecoderFuzzer.swift using
+# Compiles the wire codec (Sources/ValonCore/DNSCodec, which imports nothing) with
+# Sources/ValonCore/Net and Fuzz/DNSDecoderFuzzer.swift using
 # swiftc -sanitize=fuzzer,address (a whole-package fuzzer build would rebuild swift-crypto),
 # seeds the corpus from the captured packets in Tests/Fixtures/dns/, and runs. Exits
 # non-zero when the fuzzer finds a crash, a hang or a leak; the input that caused it is
@@ -27,7 +27,7 @@ done
 echo "fuzz-dns: building $binary"
 # The linker warns about ASan's local symbols; those lines are noise.
 swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name ValonDNSFuzz \
-    "$root"/Sources/ValonKit/DNS/Codec/*.swift "$root"/Sources/ValonKit/Net/*.swift "$root"/Fuzz/DNSDecoderFuzzer.swift \
+    "$root"/Sources/ValonCore/DNSCodec/*.swift "$root"/Sources/ValonCore/Net/*.swift "$root"/Fuzz/DNSDecoderFuzzer.swift \
     -o "$binary" 2> >(grep -v "Cannot export local symbol" >&2)
 
 echo "fuzz-dns: running for $seconds s with $(ls "$corpus" | wc -l) corpus inputs"

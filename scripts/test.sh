@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # VALON's whole test suite, as CI runs it: installs what the tests need, builds, and runs
+#   0. scripts/check-core-purity.sh: ValonCore imports no Glibc or C module, no DESIGN refs;
 #   1. swift test: unit tables and integration tests against real etcd, NSD, wireguard-go,
 #      network namespaces, with dig, wg, etcdctl and curl as oracles;
 #   2. the DNS decoder under libFuzzer (scripts/fuzz-dns.sh);
@@ -41,6 +42,7 @@ step() {
   fi
 }
 
+step "pure core (scripts/check-core-purity.sh)" scripts/check-core-purity.sh
 step "swift test" swift test --skip-build
 step "fuzz: DNS decoder" scripts/fuzz-dns.sh "${FUZZ_SECONDS:-60}"
 step "fuzz: live DNS server" scripts/fuzz-dns-server.sh "${FUZZ_SECONDS:-30}"

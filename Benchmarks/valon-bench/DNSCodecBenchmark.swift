@@ -10,7 +10,7 @@ enum DNSCodecBenchmark: Benchmark {
     static let summary = "DNS messages per second, decode and encode (SRV answer + A additionals + OPT)"
 
     /// The answer to `_wireguard._udp.client01.valon.internal. SRV` as the discovery
-    /// server gives it (DESIGN §3): two SRV records, the targets' A records, EDNS(0).
+    /// server gives it (docs/ARCHITECTURE.md §3): two SRV records, the targets' A records, EDNS(0).
     static func srvAnswer() throws -> DNSMessage {
         let owner = try DNSName("_wireguard._udp.client01.valon.internal")
         let lan = try DNSName("lan.client01.valon.internal"), nated = try DNSName("nated.client01.valon.internal")

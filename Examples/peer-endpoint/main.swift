@@ -6,7 +6,7 @@
 // It asks the discovery node's DNS for the peer's DNS-SD instance (SRV and TXT of
 // ALIAS._wireguard._udp.ZONE, RFC 6763, with the LAN and NAT targets' addresses) through
 // ValonKit's stub resolver, reads the records as a RegistryZone, and lets
-// EndpointSelection pick between the LAN and NAT endpoint (DESIGN §4) given this host's
+// EndpointSelection pick between the LAN and NAT endpoint (docs/ARCHITECTURE.md §4) given this host's
 // NAT address (--nat) and directly connected subnets (--subnet; by default the subnets
 // of this host's interfaces, read over rtnetlink). It prints one line:
 //

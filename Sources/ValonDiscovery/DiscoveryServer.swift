@@ -4,7 +4,7 @@ import Synchronization
 import UnixSignals
 import ValonKit
 
-/// The whole discovery node (DESIGN §6), assembled from a ``DiscoveryConfig``: the etcd
+/// The whole discovery node (docs/ARCHITECTURE.md §6), assembled from a ``DiscoveryConfig``: the etcd
 /// client and registry, the snapshot store that follows etcd, the DNS server, the DDNS
 /// API, the endpoint learner and the peer reconciler, run together in one `ServiceGroup`.
 ///

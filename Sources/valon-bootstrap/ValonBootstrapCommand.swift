@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ValonKit
 
-/// `valon-bootstrap` (DESIGN §1): bring up this client's WireGuard interface from
+/// `valon-bootstrap` (docs/ARCHITECTURE.md §1): bring up this client's WireGuard interface from
 /// client.conf, reach the discovery node and run a first sync; `--down` undoes it.
 @main
 struct ValonBootstrapCommand: AsyncParsableCommand {

@@ -4,7 +4,7 @@ import Logging
 import ValonDiscovery
 import ValonKit
 
-/// `valon-discovery`: the discovery node's daemon (DESIGN §1, §6). Parses the arguments,
+/// `valon-discovery`: the discovery node's daemon (docs/ARCHITECTURE.md §1, §6). Parses the arguments,
 /// reads the config, builds a ``DiscoveryServer`` and runs it until SIGTERM or SIGINT.
 @main
 struct ValonDiscoveryCommand: AsyncParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ValonKit
 
-/// `valon-sync` (DESIGN §5): report this peer's LAN endpoint, read every peer from the
+/// `valon-sync` (docs/ARCHITECTURE.md §5): report this peer's LAN endpoint, read every peer from the
 /// discovery node's DNS and apply the endpoints to the WireGuard interface in one batch.
 @main
 struct ValonSyncCommand: AsyncParsableCommand {

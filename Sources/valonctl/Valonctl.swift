@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ValonKit
 
-/// `valonctl`, the VALON administrator's tool on a discovery node (DESIGN §1).
+/// `valonctl`, the VALON administrator's tool on a discovery node (docs/ARCHITECTURE.md §1).
 @main
 struct Valonctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -117,7 +117,7 @@ check "after c2 moves behind NAT 2, c1 reaches c2" mesh_wait_ping c1 c2 12
 check "after c2 moves behind NAT 2, c2 reaches c1" mesh_wait_ping c2 c1 12
 check "after the move, c3 -> c2 (now the same NAT) uses c2's LAN endpoint" poll 20 endpoint_is c3 c2 LAN
 check "after the move, c1 -> c2 (now across NATs) uses c2's NAT endpoint" poll 20 endpoint_is c1 c2 NAT
-# Whatever the bound above said, the mesh must settle: DESIGN §4 keeps an endpoint with a
+# Whatever the bound above said, the mesh must settle: docs/ARCHITECTURE.md §4 keeps an endpoint with a
 # handshake younger than 180 s, so allow that much and a sync more (bounded polls).
 check "after the move, the mesh settles (every client pings every other, hysteresis bound)" everyone_pings 90
 

@@ -9,7 +9,7 @@
 #                           └── ${P}c2 192.168.1.12
 #
 # The NAT routers masquerade their LAN behind their WAN address and, like real home
-# routers, drop NEW connections arriving on the WAN side (DESIGN §8): without that, a
+# routers, drop NEW connections arriving on the WAN side (docs/ARCHITECTURE.md §8): without that, a
 # peer's first probe leaves an unreplied conntrack entry on the far router that forces
 # a new source port for the reply, and hole punching never succeeds.
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs VALON's kernel-netlink tests inside a qemu VM booted with Debian's kernel, where the
-# WireGuard module exists (this machine's kernel has none). DESIGN §8.
+# WireGuard module exists (this machine's kernel has none). docs/ARCHITECTURE.md §8.
 #
 #   scripts/vm/run-netlink-tests.sh [--no-build]
 #

@@ -1,6 +1,6 @@
 import ValonKit
 
-/// What the DDNS API accepts as a LAN endpoint (422 otherwise, DESIGN §7): `ipv4:port` or
+/// What the DDNS API accepts as a LAN endpoint (422 otherwise, docs/ARCHITECTURE.md §7): `ipv4:port` or
 /// `[ipv6]:port` with a port of 1–65535, where other peers could really send packets. So
 /// not the unspecified address, loopback, multicast or the IPv4 broadcast address, and not
 /// an address inside the WireGuard network itself (a tunnel cannot run through itself).
@@ -16,7 +16,7 @@ enum DDNSEndpointRule {
         case clear(marker: String)
     }
 
-    /// The original bash client's words for "no LAN endpoint" (DESIGN §3): `""` when it
+    /// The original bash client's words for "no LAN endpoint" (docs/ARCHITECTURE.md §3): `""` when it
     /// finds no LAN address and `"0.0.0.0:0"` to say it is offline. Exactly these two; any
     /// other text is an endpoint and must pass ``validate(_:tunnelNetworks:)``.
     static let offlineMarkers: Set<String> = ["", "0.0.0.0:0"]

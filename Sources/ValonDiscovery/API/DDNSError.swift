@@ -1,7 +1,7 @@
 import Hummingbird
 import ValonKit
 
-/// A refused DDNS request: the HTTP status of DESIGN §7 and a message for the caller,
+/// A refused DDNS request: the HTTP status of docs/ARCHITECTURE.md §7 and a message for the caller,
 /// sent as `{"success": false, "message": "…"}`.
 public struct DDNSError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Code: String, Sendable, Hashable {
@@ -34,7 +34,7 @@ public struct DDNSError: Error, Sendable, Hashable, CustomStringConvertible {
         self.cause = cause
     }
 
-    /// The HTTP status DESIGN §7 gives this refusal.
+    /// The HTTP status docs/ARCHITECTURE.md §7 gives this refusal.
     public var status: HTTPResponse.Status {
         switch code {
         case .malformedRequest: .badRequest

@@ -2,7 +2,7 @@ import Logging
 import ValonKit
 
 /// The DDNS API's decisions, apart from HTTP: who may change which peer's LAN endpoint
-/// (DESIGN §3 and §7).
+/// (docs/ARCHITECTURE.md §3 and §7).
 ///
 /// The caller is the source address of the TCP connection alone. It must be the
 /// registered `wg_ip` of the key in the body, read from etcd at the time of the request,

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// The JSON body of every DDNS answer: `{"success": true|false, "message": "…"}` (DESIGN §3).
+/// The JSON body of every DDNS answer: `{"success": true|false, "message": "…"}` (docs/ARCHITECTURE.md §3).
 struct DDNSReply: Encodable, Sendable {
     var success: Bool
     var message: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `POST /api/endpoint`: `{"pubkey": "<base64>", "lan_endpoint": "192.168.1.50:51820", "alias": "client01"}`
-/// (DESIGN §3). `alias` may be left out; when present it must be the peer's registered alias.
+/// (docs/ARCHITECTURE.md §3). `alias` may be left out; when present it must be the peer's registered alias.
 struct EndpointUpdateBody: Decodable, Sendable {
     var pubkey: String
     var lanEndpoint: String

@@ -3,7 +3,7 @@ import NIOCore
 
 /// The request context of the DDNS API: Hummingbird's core context plus the TCP peer's
 /// address, taken from the accepted channel and nothing else. Forwarding headers
-/// (`X-Forwarded-For`, `Forwarded`, `X-Real-IP`) never reach it (DESIGN §7).
+/// (`X-Forwarded-For`, `Forwarded`, `X-Real-IP`) never reach it (docs/ARCHITECTURE.md §7).
 public struct DDNSRequestContext: RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The address the request's TCP connection comes from.
@@ -14,7 +14,7 @@ public struct DDNSRequestContext: RemoteAddressRequestContext {
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// Bodies over 4 KiB are refused with 413 (DESIGN §7).
+    /// Bodies over 4 KiB are refused with 413 (docs/ARCHITECTURE.md §7).
     public var maxUploadSize: Int { DDNSLimits.maxBodySize }
 }
 

@@ -2,7 +2,7 @@ import Hummingbird
 import NIOCore
 import ValonKit
 
-/// The DDNS API's routes (DESIGN §3): `POST /api/endpoint`, `DELETE /api/endpoint/delete`,
+/// The DDNS API's routes (docs/ARCHITECTURE.md §3): `POST /api/endpoint`, `DELETE /api/endpoint/delete`,
 /// `GET /health` and `GET /metrics`. Every answer is counted by status in ``DiscoveryMetrics``.
 struct DDNSRoutes: Sendable {
     let handler: DDNSHandler

@@ -11,7 +11,7 @@ public final class DDNSServer: Service, Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Where to listen (`100.100.0.1:8053`); port 0 picks a free port (see ``boundPort``).
         public var listen: HostPort
-        /// Bind the listening socket to this device (`SO_BINDTODEVICE`, DESIGN §7), so only
+        /// Bind the listening socket to this device (`SO_BINDTODEVICE`, docs/ARCHITECTURE.md §7), so only
         /// connections that arrive through the WireGuard interface are accepted.
         public var bindDevice: String?
 

@@ -1,7 +1,7 @@
 import Hummingbird
 import NIOCore
 
-/// `GET /openapi.json`: the OpenAPI 3 document of the DDNS API (DESIGN §3). The document's
+/// `GET /openapi.json`: the OpenAPI 3 document of the DDNS API (docs/ARCHITECTURE.md §3). The document's
 /// home is `docs/openapi.json`; this is the same text, byte for byte, compiled in so that
 /// the daemon needs no resource files (a test compares the two and validates it with
 /// openapi-spec-validator; schemathesis checks the live node against it).
@@ -18,7 +18,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "VALON DDNS API",
     "version": "1.0.0",
-    "description": "The discovery node's HTTP API (DESIGN §3, §7). A peer reports its LAN endpoint through its WireGuard tunnel; the caller is identified by the connection's source address alone, which must be the registered `wg_ip` of the key in the body. Refusals change nothing and answer `{\"success\": false, \"message\": ...}`. Checks run in this order: rate limit (429), body size (413), JSON (400), etcd (503), key (404), caller and alias (403), endpoint (422)."
+    "description": "The discovery node's HTTP API (docs/ARCHITECTURE.md §3, §7). A peer reports its LAN endpoint through its WireGuard tunnel; the caller is identified by the connection's source address alone, which must be the registered `wg_ip` of the key in the body. Refusals change nothing and answer `{\"success\": false, \"message\": ...}`. Checks run in this order: rate limit (429), body size (413), JSON (400), etcd (503), key (404), caller and alias (403), endpoint (422)."
   },
   "servers": [
     {

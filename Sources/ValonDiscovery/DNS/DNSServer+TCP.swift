@@ -49,7 +49,7 @@ final class DNSTCPHandler: ChannelInboundHandler {
 
     let server: DNSServer
     /// A zone transfer waiting for the connection to become writable again.
-    private var pendingTransfer: DNSZoneTransfer.Iterator?
+    private var pendingTransfer: DNSZoneTransferStream.Iterator?
 
     init(server: DNSServer) {
         self.server = server

@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Synchronization
 import ValonKit
 
-/// The discovery node's DNS server (DESIGN §3, §6): UDP and TCP on every bind address,
+/// The discovery node's DNS server (docs/ARCHITECTURE.md §3, §6): UDP and TCP on every bind address,
 /// answering from the current registry snapshot with ``DNSZoneResponder``, transferring the
 /// zone over TCP, and forwarding other names to upstreams when configured.
 ///

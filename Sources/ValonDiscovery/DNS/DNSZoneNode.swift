@@ -1,6 +1,6 @@
 import ValonKit
 
-/// A name of the zone (DESIGN §3), found from the labels below the apex. `label` is the
+/// A name of the zone (docs/ARCHITECTURE.md §3), found from the labels below the apex. `label` is the
 /// peer's name as asked (its alias or its 52-character key label, in the question's case).
 enum DNSZoneNode {
     /// `<zone>`: SOA, NS.

@@ -4,7 +4,7 @@ extension DNSZoneResponder {
     /// AXFR (RFC 5936): over TCP, to allowed clients, for the apex only. The zone's records
     /// between two copies of the SOA, split across messages of at most
     /// ``DNSZone/transferRecordsPerMessage`` records; the question only in the first. The
-    /// messages are made one at a time as the server sends them (``DNSZoneTransfer``).
+    /// messages are made one at a time as the server sends them (``DNSZoneTransferStream``).
     /// IXFR (RFC 1995 §4) is answered the same way: a full transfer is a valid reply.
     /// Without a registry read (`snapshot` `nil`) an allowed client gets SERVFAIL.
     func transfer(query: DNSMessage, response: DNSMessage, client: IPAddress?, transport: DNSTransport,
@@ -22,11 +22,11 @@ extension DNSZoneResponder {
             return (.reply([encode(response)]), summary(.servFail))
         }
         response.header.isAuthoritative = true
-        return (.transfer(DNSZoneTransfer(responder: self, response: response, snapshot: snapshot)), summary(.noError))
+        return (.transfer(DNSZoneTransferStream(responder: self, response: response, snapshot: snapshot)), summary(.noError))
     }
 
     /// The records before the peers': SOA, NS, the server's addresses (then come the
-    /// browse PTRs and the `_valon._tcp` SRVs, one per peer each, see ``DNSZoneTransfer``).
+    /// browse PTRs and the `_valon._tcp` SRVs, one per peer each, see ``DNSZoneTransferStream``).
     func apexRecords(snapshot: RegistrySnapshot) -> [DNSResourceRecord] {
         var records = [zone.soa(serial: snapshot.serial)]
         records += zone.records(at: .apex, owner: zone.name, snapshot: snapshot).answers.filter { $0.type != .soa }

@@ -11,14 +11,14 @@ public enum DNSResponderOutcome: Sendable, Equatable {
     /// Send these messages, in order.
     case reply([[UInt8]])
     /// Send a zone transfer's messages, made one by one as the connection takes them.
-    case transfer(DNSZoneTransfer)
+    case transfer(DNSZoneTransferStream)
     /// The name is outside the zone and forwarding is configured: ask an upstream.
     case forward(DNSMessage)
     /// Send nothing: the packet is not a readable query (shorter than a header, or a response).
     case drop
 }
 
-/// The pure zone responder (DESIGN §3): a query, the client and the registry snapshot in,
+/// The pure zone responder (docs/ARCHITECTURE.md §3): a query, the client and the registry snapshot in,
 /// the response out. No I/O, no clock, no state: the server wraps it.
 ///
 /// A dispatch on (type, name): the name below the apex finds a ``DNSZoneNode``, the node

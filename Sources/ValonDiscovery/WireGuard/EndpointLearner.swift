@@ -3,7 +3,7 @@ import ServiceLifecycle
 import ValonKit
 
 /// Every `pollInterval`, reads the interface's peers and stores each observed endpoint
-/// that differs from the registry as that peer's `nat_endpoint` (DESIGN §6): the address
+/// that differs from the registry as that peer's `nat_endpoint` (docs/ARCHITECTURE.md §6): the address
 /// the peer's packets really arrive from, after any NAT. Only registered peers are
 /// written, each with compare-and-swap and only on change, and only once this run has read
 /// the registry from etcd.

@@ -2,7 +2,7 @@ import Logging
 import ServiceLifecycle
 import ValonKit
 
-/// Keeps the interface's peer list equal to the registry (DESIGN §6): a registered peer
+/// Keeps the interface's peer list equal to the registry (docs/ARCHITECTURE.md §6): a registered peer
 /// the interface lacks is added with `AllowedIPs = wg_ip/32` (and its NAT, else LAN,
 /// endpoint, so the node can reach it at once after a reboot); a peer the registry does
 /// not know is removed; a peer whose allowed IPs differ is corrected. The interface's own
@@ -85,7 +85,7 @@ public final class PeerReconciler: Service, Sendable {
                 presharedKey: present?.presharedKey,
                 endpoint: present == nil ? (peer.natEndpoint ?? peer.lanEndpoint) : nil,
                 persistentKeepalive: present?.persistentKeepalive,
-                allowedIPs: [IPNetwork(address: peer.wgIP, prefixLength: peer.wgIP.isIPv4 ? 32 : 128)!]
+                allowedIPs: [IPNetwork.host(peer.wgIP)]
             )
         }
         if let own = device.publicKey { desired.peers.removeAll { $0.publicKey == own } }

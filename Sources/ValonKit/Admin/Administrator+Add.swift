@@ -11,7 +11,7 @@ public struct PeerAddition: Sendable, Hashable {
     /// Whether the peer was added to the discovery interface now.
     public var interfaceUpdated: Bool
     /// Why it was not, when it was not: the registry entry stays, and valon-discovery's
-    /// reconciler adds the peer to the interface (DESIGN §6).
+    /// reconciler adds the peer to the interface (docs/ARCHITECTURE.md §6).
     public var interfaceNote: String?
 }
 
@@ -93,6 +93,6 @@ extension Administrator {
 extension Peer {
     /// The peer's address as a single-address network: its AllowedIPs on the discovery node.
     public var hostNetwork: IPNetwork {
-        IPNetwork(address: wgIP, prefixLength: wgIP.isIPv4 ? 32 : 128)!
+        IPNetwork.host(wgIP)
     }
 }

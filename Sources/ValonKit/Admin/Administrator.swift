@@ -1,7 +1,7 @@
 import Foundation
 
 /// What `valonctl` does on a discovery node, as a library: the registry in etcd and the
-/// node's WireGuard interface, driven by `valonctl.yml` (DESIGN §1, §3).
+/// node's WireGuard interface, driven by `valonctl.yml` (docs/ARCHITECTURE.md §1, §3).
 ///
 /// The executable only parses arguments and prints; every operation lives here so
 /// tests and other tools can call it directly.

@@ -1,4 +1,4 @@
-/// What a new peer's operator needs, as `valonctl peer add` prints it (DESIGN §3, the
+/// What a new peer's operator needs, as `valonctl peer add` prints it (docs/ARCHITECTURE.md §3, the
 /// seed's output): the client's wg-quick configuration and its `/etc/valon/client.conf`.
 ///
 /// Pure: built from the registered peer, the discovery node's public key and
@@ -27,7 +27,7 @@ public struct ClientSetup: Sendable, Hashable {
 
     /// The discovery node's single address (`100.100.0.1/32`, `/128` for IPv6).
     public var discoveryAllowedIP: IPNetwork {
-        IPNetwork(address: configuration.discoveryIP, prefixLength: configuration.discoveryIP.isIPv4 ? 32 : 128)!
+        IPNetwork.host(configuration.discoveryIP)
     }
 
     /// `/etc/wireguard/<interface>.conf` for `wg-quick up` on the client.

@@ -1,6 +1,6 @@
 import Dispatch
 
-/// A `GET` of a health URL over libcurl (the DDNS API's `/health`, DESIGN §3), for
+/// A `GET` of a health URL over libcurl (the DDNS API's `/health`, docs/ARCHITECTURE.md §3), for
 /// `valonctl status`, through a fresh ``CurlHandle``: a whole-transfer timeout, the body
 /// capped at 4 KiB.
 public enum HTTPHealthProbe {

@@ -74,9 +74,10 @@ public struct StatusReport: Codable, Sendable, Hashable {
 
     public var healthy: Bool { problems.isEmpty }
 
-    /// A handshake younger than this many seconds counts as recent (WireGuard rekeys
-    /// every 120 s while traffic flows, REKEY_AFTER_TIME, plus slack).
-    public static let recentHandshake: Int64 = 180
+    /// A handshake younger than this many seconds counts as recent: the age at which
+    /// ``EndpointSelection/freshHandshake`` still counts a session as working (WireGuard
+    /// rekeys every 120 s while traffic flows, REKEY_AFTER_TIME, plus slack).
+    public static let recentHandshake: Int64 = EndpointSelection.freshHandshakeSeconds
 
     enum CodingKeys: String, CodingKey {
         case interface, etcd, ddns, dns, problems, healthy

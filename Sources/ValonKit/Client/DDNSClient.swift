@@ -1,9 +1,9 @@
 import Foundation
 
-/// The client side of the discovery node's DDNS API (DESIGN §3), over libcurl:
+/// The client side of the discovery node's DDNS API (docs/ARCHITECTURE.md §3), over libcurl:
 /// `POST /api/endpoint` reports this peer's LAN endpoint, `DELETE /api/endpoint/delete`
 /// clears it. The API knows the caller by the packet's source address, so calls go
-/// through the tunnel to the discovery node's WireGuard address (DESIGN §7).
+/// through the tunnel to the discovery node's WireGuard address (docs/ARCHITECTURE.md §7).
 public struct DDNSClient: Sendable {
     /// The API's base URL, like `http://100.100.0.1:8053` (no trailing slash).
     public var baseURL: String

@@ -1,4 +1,4 @@
-/// A failed call to the discovery node's DDNS API (DESIGN §3): the request, the HTTP status
+/// A failed call to the discovery node's DDNS API (docs/ARCHITECTURE.md §3): the request, the HTTP status
 /// when one came, and the server's message (`{"success": false, "message": "…"}`) or
 /// libcurl's reason when none did.
 public struct DDNSClientError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Reads the registry from the discovery node's DNS server (DESIGN §5 steps 2–3): the
+/// Reads the registry from the discovery node's DNS server (docs/ARCHITECTURE.md §5 steps 2–3): the
 /// zone's SOA serial with one UDP query, and every peer in one go: a zone transfer
 /// (AXFR over TCP, RFC 5936), or where the server refuses transfers, a DNS-SD browse
 /// (RFC 6763) with the SRV and TXT queries pipelined, then the A/AAAA of any SRV target

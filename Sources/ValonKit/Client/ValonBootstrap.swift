@@ -1,6 +1,6 @@
 import Foundation
 
-/// valon-bootstrap (DESIGN §1), what `wg-quick up` did for the seed's clients, natively:
+/// valon-bootstrap (docs/ARCHITECTURE.md §1), what `wg-quick up` did for the seed's clients, natively:
 /// the private key (created 0600 if absent), the interface (kernel over rtnetlink, else the
 /// userspace implementation), private key and port, the address with the network's prefix,
 /// MTU 1420, link up, the route for the network, the discovery peer with keepalive 25; then
@@ -172,7 +172,7 @@ public struct ValonBootstrap: Sendable {
     /// The address with the prefix of the VALON network that holds it (`100.100.0.2/24`).
     func interfaceAddress() -> IPNetwork {
         let own = options.config.ownWireGuardIP
-        let prefix = options.config.allowedIPs.first { $0.contains(own) }?.prefixLength ?? (own.isIPv4 ? 32 : 128)
+        let prefix = options.config.allowedIPs.first { $0.contains(own) }?.prefixLength ?? IPNetwork.host(own).prefixLength
         return IPNetwork(address: own, prefixLength: prefix)!
     }
 
@@ -236,9 +236,9 @@ public struct ValonBootstrap: Sendable {
             let current = try backend.device(named: config.interface)
             var discovery = WireGuardPeer(publicKey: config.discoveryPublicKey, endpoint: discoveryEndpoint,
                                           persistentKeepalive: options.persistentKeepalive, allowedIPs: config.discoveryAllowedIPs)
-            // A working session on a roamed endpoint is left alone (DESIGN §4's hysteresis).
+            // A working session on a roamed endpoint is left alone (docs/ARCHITECTURE.md §4's hysteresis).
             if let present = current.peer(config.discoveryPublicKey), present.endpoint != nil,
-               let handshake = present.lastHandshake, Int64(Date().timeIntervalSince1970) - handshake.seconds < 180 {
+               let handshake = present.lastHandshake, Int64(Date().timeIntervalSince1970) - handshake.seconds < EndpointSelection.freshHandshakeSeconds {
                 discovery.endpoint = nil
             }
             let desired = WireGuardDevice(name: config.interface, privateKey: privateKey, listenPort: config.listenPort,
@@ -255,7 +255,7 @@ public struct ValonBootstrap: Sendable {
         }
     }
 
-    /// Waits until the discovery peer has a handshake younger than 180 s; nudges WireGuard
+    /// Waits until the discovery peer has a fresh handshake (``EndpointSelection/freshHandshake``); nudges WireGuard
     /// with a DNS query through the tunnel every second meanwhile. Returns its age.
     private func waitForHandshake(_ backend: any WireGuardBackend, endpoint: Endpoint) async throws(ClientError) -> Int64 {
         let config = options.config
@@ -272,7 +272,7 @@ public struct ValonBootstrap: Sendable {
                 throw ClientError(.device, "cannot read the WireGuard interface \(config.interface)", cause: error)
             }
             let now = Int64(Date().timeIntervalSince1970)
-            if let handshake = device.peer(config.discoveryPublicKey)?.lastHandshake, now - handshake.seconds < 180 {
+            if let handshake = device.peer(config.discoveryPublicKey)?.lastHandshake, now - handshake.seconds < EndpointSelection.freshHandshakeSeconds {
                 return max(0, now - handshake.seconds)
             }
             if ContinuousClock.now >= deadline {

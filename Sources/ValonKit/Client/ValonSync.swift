@@ -1,6 +1,6 @@
 import Foundation
 
-/// valon-sync (DESIGN §5): publish this peer's LAN endpoint, read the registry from the
+/// valon-sync (docs/ARCHITECTURE.md §5): publish this peer's LAN endpoint, read the registry from the
 /// discovery node's DNS, choose an endpoint per peer and apply the whole difference to the
 /// WireGuard interface in one batch.
 ///

@@ -1,5 +1,5 @@
 /// DNS-based service discovery over a ``DNSResolver`` (RFC 6763): a browse asks for the
-/// PTR records of a service type (`_wireguard._udp.<zone>` in VALON, DESIGN §3), then
+/// PTR records of a service type (`_wireguard._udp.<zone>` in VALON, docs/ARCHITECTURE.md §3), then
 /// for the SRV and TXT records of every instance, all in one pipelined batch.
 public struct DNSServiceBrowser: Sendable {
     /// One service instance and what its records say.

@@ -1,6 +1,6 @@
 extension PeerRegistry {
     /// Registers a peer in one transaction: its alias, its address claim and its keys are
-    /// created together, only if none of them exists (DESIGN §3).
+    /// created together, only if none of them exists (docs/ARCHITECTURE.md §3).
     ///
     /// Without `address`, the lowest free address of the network is taken (never the
     /// network, broadcast or a discovery address); a lost race for it is retried with the

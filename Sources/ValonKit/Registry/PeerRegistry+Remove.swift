@@ -1,6 +1,6 @@
 extension PeerRegistry {
     /// Removes a peer and returns it as it was: all its keys, its alias and its address
-    /// claim are deleted in one transaction (DESIGN §3). The alias and the claim are deleted
+    /// claim are deleted in one transaction (docs/ARCHITECTURE.md §3). The alias and the claim are deleted
     /// only while they still point to this key. Retried when the peer changes meanwhile.
     /// A damaged record (no readable `wg_ip` or alias) is removed all the same, and `nil`
     /// is returned for it.

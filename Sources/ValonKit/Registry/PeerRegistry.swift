@@ -1,4 +1,4 @@
-/// The peer registry in etcd (DESIGN §3): list, look up, add, remove and update peers,
+/// The peer registry in etcd (docs/ARCHITECTURE.md §3): list, look up, add, remove and update peers,
 /// each write one etcd transaction so that concurrent writers never leave a half peer.
 public final class PeerRegistry: Sendable {
     public struct Configuration: Sendable, Hashable {

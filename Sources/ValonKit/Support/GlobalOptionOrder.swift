@@ -1,4 +1,4 @@
-/// Global options before or after the subcommand (DESIGN §3: the original's cobra CLI
+/// Global options before or after the subcommand (docs/ARCHITECTURE.md §3: the original's cobra CLI
 /// takes `valonctl --config FILE peer list`, and its operators' scripts call it so).
 ///
 /// swift-argument-parser only accepts a subcommand's options after the subcommand's name.

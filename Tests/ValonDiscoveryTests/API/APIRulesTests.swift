@@ -3,7 +3,7 @@ import Testing
 import ValonKit
 
 /// The DDNS API's pure rules: endpoint validation (422), body decoding (400), the
-/// per-peer token bucket (429) and the status each refusal maps to (DESIGN §7).
+/// per-peer token bucket (429) and the status each refusal maps to (docs/ARCHITECTURE.md §7).
 @Suite struct APIRulesTests {
     static let tunnel = [IPNetwork("100.100.0.0/24")!]
 

@@ -4,7 +4,7 @@ import ValonDiscovery
 import ValonKit
 import ValonTestSupport
 
-/// The DDNS API over real sockets (DESIGN §3, §7): clients in their own network namespaces
+/// The DDNS API over real sockets (docs/ARCHITECTURE.md §3, §7): clients in their own network namespaces
 /// reach the in-process discovery node through real `wireguard-go` tunnels, so the source
 /// address the API sees is the client's WireGuard address. `curl` is the client, `etcdctl`
 /// the oracle for what was stored.
@@ -47,7 +47,7 @@ import ValonTestSupport
     }
 
     /// The original bash client posts `"lan_endpoint": ""` when it finds no LAN address and
-    /// `"0.0.0.0:0"` to say it is offline (DESIGN §3): both clear the LAN endpoint and
+    /// `"0.0.0.0:0"` to say it is offline (docs/ARCHITECTURE.md §3): both clear the LAN endpoint and
     /// answer 200, after the same caller checks as any update.
     @Test func theOriginalsOfflineMarkersClearTheLANEndpoint() async throws {
         let bed = try await DiscoveryTestbed.start(clients: 2)

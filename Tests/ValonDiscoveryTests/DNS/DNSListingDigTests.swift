@@ -4,7 +4,7 @@ import ValonDiscovery
 import ValonKit
 import ValonTestSupport
 
-/// `_valon._tcp.<zone> SRV`, the original plugin's DNS-SD listing of every peer (DESIGN §3),
+/// `_valon._tcp.<zone> SRV`, the original plugin's DNS-SD listing of every peer (docs/ARCHITECTURE.md §3),
 /// on the live server with a real etcd, asked with `dig`; NSD as a secondary that transfers
 /// the zone from it answers the same.
 @Suite("DNS _valon._tcp listing with dig")

@@ -4,7 +4,7 @@ import ValonDiscovery
 import ValonKit
 import ValonTestSupport
 
-/// The assembled node in-process (DESIGN §6 faults): it starts while etcd is down (DNS
+/// The assembled node in-process (docs/ARCHITECTURE.md §6 faults): it starts while etcd is down (DNS
 /// serves, the API answers 503, the interface is left alone) and catches up once etcd is
 /// back; `/health` reports etcd and WireGuard state; start-up refuses a missing interface.
 /// The API listens on loopback here, so `curl` runs on the host.

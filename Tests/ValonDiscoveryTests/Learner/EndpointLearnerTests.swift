@@ -3,7 +3,7 @@ import ValonDiscovery
 import ValonKit
 import ValonTestSupport
 
-/// Endpoint learning (DESIGN §6) from real handshakes: a client's packets reach the
+/// Endpoint learning (docs/ARCHITECTURE.md §6) from real handshakes: a client's packets reach the
 /// discovery interface from its underlay address, and the node stores that address as the
 /// client's `nat_endpoint` (checked with `etcdctl`).
 @Suite(.serialized) struct EndpointLearnerTests {

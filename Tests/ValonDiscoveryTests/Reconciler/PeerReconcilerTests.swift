@@ -3,7 +3,7 @@ import ValonDiscovery
 import ValonKit
 import ValonTestSupport
 
-/// Reconciliation (DESIGN §6) against a real `wireguard-go` interface, with `wg show dump`
+/// Reconciliation (docs/ARCHITECTURE.md §6) against a real `wireguard-go` interface, with `wg show dump`
 /// as the oracle: the interface's peers follow the registry at start-up and on change,
 /// and a node restarted on an emptied interface restores every peer from etcd.
 @Suite(.serialized) struct PeerReconcilerTests {

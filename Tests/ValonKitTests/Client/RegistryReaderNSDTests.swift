@@ -3,7 +3,7 @@ import Testing
 @testable import ValonKit
 
 /// ``RegistryReader`` against a real NSD serving a zone laid out as the discovery node
-/// lays out VALON's (DESIGN §3): the SOA serial in one query, every peer by AXFR, and the
+/// lays out VALON's (docs/ARCHITECTURE.md §3): the SOA serial in one query, every peer by AXFR, and the
 /// same peers by a DNS-SD browse.
 @Suite("registry reader (NSD)")
 struct RegistryReaderNSDTests {

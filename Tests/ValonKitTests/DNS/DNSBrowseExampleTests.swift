@@ -3,7 +3,7 @@ import Testing
 @testable import ValonKit
 
 /// `Examples/dns-browse` and ``DNSServiceBrowser`` against a real NSD serving a zone laid
-/// out as VALON publishes peers (DESIGN §3: PTR, SRV and TXT under `_wireguard._udp`).
+/// out as VALON publishes peers (docs/ARCHITECTURE.md §3: PTR, SRV and TXT under `_wireguard._udp`).
 @Suite struct DNSBrowseExampleTests {
     let nsd: NSDServer
 

@@ -56,7 +56,7 @@ enum DNSTestZones {
         return records
     }
 
-    /// The zone holding the VALON DNS-SD layout of DESIGN §3 for three peers.
+    /// The zone holding the VALON DNS-SD layout of docs/ARCHITECTURE.md §3 for three peers.
     static let valonZone = "valon.internal."
     static let valonPeers: [(alias: String, wgIP: String, lan: String, lanPort: Int, nat: String, natPort: Int, key: String)] = [
         ("client01", "100.100.0.2", "192.168.1.50", 51820, "203.0.113.10", 51820, "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="),

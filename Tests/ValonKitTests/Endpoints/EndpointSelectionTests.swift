@@ -1,7 +1,7 @@
 import Testing
 @testable import ValonKit
 
-@Suite("endpoint selection (DESIGN §4)")
+@Suite("endpoint selection (docs/ARCHITECTURE.md §4)")
 struct EndpointSelectionTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String

@@ -1,7 +1,7 @@
 import Testing
 @testable import ValonKit
 
-/// Reading peers back from the zone's records (DESIGN §3 layout), as an AXFR or a browse
+/// Reading peers back from the zone's records (docs/ARCHITECTURE.md §3 layout), as an AXFR or a browse
 /// returns them.
 @Suite("registry zone reader")
 struct RegistryZoneTests {
@@ -57,7 +57,7 @@ struct RegistryZoneTests {
              records: published(1, label: "client01", alias: "client01", ip: "100.100.0.2", lan: nil, nat: ("203.0.113.10", 40001))
                  + published(1, label: key(1).dnsLabel, alias: "client01", ip: "100.100.0.2", lan: nil, nat: ("203.0.113.10", 40001)),
              expected: ["client01 100.100.0.2 - 203.0.113.10:40001"]),
-        // The `_valon._tcp` listing (DESIGN §3) points at key labels with port 0: it names
+        // The `_valon._tcp` listing (docs/ARCHITECTURE.md §3) points at key labels with port 0: it names
         // no endpoint and no instance, so it adds nothing and is no problem.
         Case(name: "the _valon._tcp listing SRVs are tolerated",
              records: [soa] + published(1, label: key(1).dnsLabel, alias: "client01", ip: "100.100.0.2",

@@ -1,7 +1,7 @@
 import Testing
 @testable import ValonKit
 
-/// The reconcile plan (DESIGN §5 step 3): registry peers against the device, with the
+/// The reconcile plan (docs/ARCHITECTURE.md §5 step 3): registry peers against the device, with the
 /// removal rules (never the discovery peer, never peers outside the VALON network).
 @Suite("sync plan")
 struct SyncPlanTests {

@@ -69,4 +69,14 @@ struct AddressTests {
     func badEndpoints(_ text: String) {
         #expect(Endpoint(text) == nil)
     }
+
+    @Test("a host network is a /32 or a /128", arguments: [
+        ("100.100.0.2", "100.100.0.2/32"), ("0.0.0.0", "0.0.0.0/32"), ("fd00:100::2", "fd00:100::2/128"), ("::", "::/128"),
+    ])
+    func hostNetworks(_ address: String, _ network: String) {
+        let host = IPNetwork.host(IPAddress(address)!)
+        #expect(host == IPNetwork(network)!)
+        #expect(host == IPNetwork(address)!)
+        #expect(host.contains(IPAddress(address)!))
+    }
 }

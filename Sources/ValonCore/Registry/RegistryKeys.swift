@@ -1,0 +1,68 @@
+/// The registry's etcd key schema (docs/ARCHITECTURE.md §3), under a configurable prefix:
+///
+/// ```
+/// <prefix>peers/<base64 key>/wg_ip | alias | lan_endpoint | nat_endpoint
+/// <prefix>aliases/<alias>   → base64 key
+/// <prefix>ips/<wg ip>       → base64 key   (the claim that makes allocation atomic)
+/// ```
+/// A base64 key is always 44 characters and may hold `/` and `+`, so a peer key is read
+/// as the peers prefix, then exactly 44 characters, then `/` and the field name: it is
+/// never split on `/`.
+public struct RegistryKeys: Sendable, Hashable {
+    /// The prefix, always ending in `/` (default `/valon/`).
+    public let prefix: String
+
+    public init(prefix: String = "/valon/") {
+        self.prefix = prefix.hasSuffix("/") ? prefix : prefix + "/"
+    }
+
+    public var peers: String { prefix + "peers/" }
+    public var aliases: String { prefix + "aliases/" }
+    public var ips: String { prefix + "ips/" }
+
+    /// `<prefix>peers/<base64>/`: every key of one peer.
+    public func peer(_ key: WireGuardKey) -> String { peers + key.base64 + "/" }
+
+    /// One field of one peer.
+    public func field(_ field: PeerField, of key: WireGuardKey) -> String { peer(key) + field.rawValue }
+
+    public func alias(_ alias: String) -> String { aliases + alias }
+
+    public func ip(_ address: IPAddress) -> String { ips + address.description }
+
+    /// Splits `<prefix>peers/<44 characters>/<field>` into the 44-character key text and
+    /// the field (which may itself hold `/`, as the original's `endpoints/lan` does).
+    /// `nil` for any other key.
+    public func parsePeerKey(_ etcdKey: [UInt8]) -> (key: Substring, field: Substring)? {
+        let head = Array(peers.utf8)
+        guard etcdKey.count > head.count + 45, etcdKey.starts(with: head),
+              etcdKey[head.count + 44] == UInt8(ascii: "/") else { return nil }
+        let text = String(decoding: etcdKey, as: UTF8.self)
+        let utf8 = text.utf8
+        let keyStart = utf8.index(utf8.startIndex, offsetBy: head.count)
+        let keyEnd = utf8.index(keyStart, offsetBy: 44)
+        guard let start = keyStart.samePosition(in: text), let end = keyEnd.samePosition(in: text) else { return nil }
+        return (text[start..<end], text[text.index(after: end)...])
+    }
+}
+
+/// The fields of a peer record, with the names the original Go code used for endpoints
+/// (read, never written).
+public enum PeerField: String, Sendable, Hashable, CaseIterable {
+    case wgIP = "wg_ip"
+    case alias = "alias"
+    case lanEndpoint = "lan_endpoint"
+    case natEndpoint = "nat_endpoint"
+    /// The original's name for the LAN endpoint.
+    case legacyLANEndpoint = "endpoints/lan"
+    /// The original's name for the NAT endpoint.
+    case legacyNATEndpoint = "endpoints/nated"
+
+    /// The documented field for an endpoint kind, and the original's name for it.
+    public static func fields(for kind: PeerEndpointKind) -> (current: PeerField, legacy: PeerField) {
+        switch kind {
+        case .lan: (.lanEndpoint, .legacyLANEndpoint)
+        case .nat: (.natEndpoint, .legacyNATEndpoint)
+        }
+    }
+}
