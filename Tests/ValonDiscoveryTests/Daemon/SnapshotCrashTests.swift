@@ -54,9 +54,17 @@ import Glibc
             churn.cancel()
         }
 
+        // A first run writes one whole snapshot and stops cleanly: the good file to keep.
+        let first = try ExecutableTests.Daemon(["--config", config, "--log-level", "warning"], directory: bed.directory)
+        try await eventually("the first snapshot to be written") {
+            (try? RegistrySnapshotFile.load(from: state))?.snapshot.peers.count == Self.peers
+        }
+        kill(first.process.processIdentifier, SIGTERM)
+        _ = await first.waitForExit()
+        var lastGood = try RegistrySnapshotFile.load(from: state)
+
         var midWrite = 0
         var attempts = 0
-        var lastGood: RegistrySnapshotFile?
         while midWrite < Self.kills && attempts < 40 {
             attempts += 1
             let daemon = try ExecutableTests.Daemon(["--config", config, "--log-level", "warning"], directory: bed.directory)
