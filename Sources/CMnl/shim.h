@@ -12,4 +12,16 @@
 #include <linux/wireguard.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <spawn.h>
+
+// Constants Glibc's Swift module does not export, with their headers' values: socket(7)
+// options from <asm-generic/socket.h>, and posix_spawn(3)'s GNU flag POSIX_SPAWN_SETSID
+// (glibc 2.26, <spawn.h> under __USE_GNU).
+static const int valon_so_peercred = SO_PEERCRED;
+static const int valon_so_bindtodevice = SO_BINDTODEVICE;
+#ifdef POSIX_SPAWN_SETSID
+static const short valon_posix_spawn_setsid = POSIX_SPAWN_SETSID;
+#else
+static const short valon_posix_spawn_setsid = 0x80;
+#endif
 #endif

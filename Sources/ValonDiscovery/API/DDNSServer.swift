@@ -101,7 +101,7 @@ public final class DDNSServer: Service, Sendable {
     }
 
     /// `SO_BINDTODEVICE` from `<asm-generic/socket.h>`.
-    static let soBindToDevice: CInt = 25
+    static let soBindToDevice = SocketOptionNumber.bindToDevice
 }
 
 /// `char name[IFNAMSIZ]` for `SO_BINDTODEVICE`.

@@ -1,3 +1,4 @@
+import Synchronization
 import CMnl
 import Foundation
 #if canImport(Glibc)
@@ -20,7 +21,8 @@ public final class NetlinkSocket: @unchecked Sendable {
     private let socket: OpaquePointer
     private let portID: UInt32
     private var sequence: UInt32
-    private let lock = NSLock()
+    /// Held for a whole request: the sequence number and the buffer belong to one at a time.
+    private let gate = Mutex(())
     private var buffer: [UInt8]
 
     /// The receive buffer: larger than any datagram the kernel builds for a dump.
@@ -58,15 +60,15 @@ public final class NetlinkSocket: @unchecked Sendable {
     public func request(
         _ message: NetlinkMessage, operation: String, target: String = ""
     ) throws(NetlinkError) -> [NetlinkReply] {
-        lock.lock()
-        defer { lock.unlock() }
-        var attempt = 1
-        while true {
-            let (replies, interrupted) = try exchange(message, operation: operation, target: target)
-            // NLM_F_DUMP_INTR: the object changed during the dump (peers added while a
-            // device was read), so the parts may not fit together: dump again, as `wg` does.
-            if !interrupted || attempt == Self.dumpAttempts { return replies }
-            attempt += 1
+        try gate.withLock { _ throws(NetlinkError) in
+            var attempt = 1
+            while true {
+                let (replies, interrupted) = try exchange(message, operation: operation, target: target)
+                // NLM_F_DUMP_INTR: the object changed during the dump (peers added while a
+                // device was read), so the parts may not fit together: dump again, as `wg` does.
+                if !interrupted || attempt == Self.dumpAttempts { return replies }
+                attempt += 1
+            }
         }
     }
 

@@ -21,43 +21,13 @@ public enum UserspaceWireGuard {
     /// answers (within `timeout`).
     public static func start(_ implementation: String, interface: String, backend: WireGuardUAPIBackend,
                              environment: [String: String], timeout: Duration = .seconds(10)) throws(ClientError) -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor: Int32 in [0, 1, 2] {
-            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        // Nothing else is inherited: a pipe of whoever ran us must see EOF when we exit.
-        for descriptor in openDescriptors() where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A session of its own (POSIX_SPAWN_SETSID, glibc 2.26), an empty signal mask and default
-        // dispositions: the caller's thread may block SIGTERM, and the child must not inherit that.
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
         var variables = environment
         variables["WG_PROCESS_FOREGROUND"] = "1"
-        let arguments = [implementation, interface]
-        let environmentStrings = variables.map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let status = withCStrings(arguments) { argv in
-            withCStrings(environmentStrings) { envp in
-                posix_spawnp(&pid, implementation, &actions, &attributes, argv, envp)
-            }
-        }
-        guard status == 0 else {
-            throw ClientError(.userspace, "cannot start \(implementation) \(interface)",
-                              cause: SystemError(operation: "posix_spawnp", target: implementation, errno: status))
+        let pid: pid_t
+        do {
+            pid = try ChildProcess.spawn(implementation, [interface], environment: variables, newSession: true)
+        } catch {
+            throw ClientError(.userspace, "cannot start \(implementation) \(interface)", cause: error)
         }
 
         let deadline = ContinuousClock.now + timeout
@@ -123,21 +93,8 @@ public enum UserspaceWireGuard {
         var credentials: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
         var length = socklen_t(12)
         try retryingOnInterrupt("getsockopt(SO_PEERCRED)", target: path) {
-            getsockopt(fd, SOL_SOCKET, 17 /* SO_PEERCRED */, &credentials, &length)
+            getsockopt(fd, SOL_SOCKET, SocketOptionNumber.peerCredentials, &credentials, &length)
         }
         return credentials.pid
-    }
-
-    /// This process's open descriptors (`/proc/self/fd`), except the one used to list them.
-    private static func openDescriptors() -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return entries.compactMap(Int32.init).filter { fcntl($0, F_GETFD) != -1 }
-    }
-
-    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-        var pointers = strings.map { strdup($0) }
-        pointers.append(nil)
-        defer { for pointer in pointers { free(pointer) } }
-        return body(pointers)
     }
 }
