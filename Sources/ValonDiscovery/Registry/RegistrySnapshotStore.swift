@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import ValonKit
@@ -155,7 +154,7 @@ public final class RegistrySnapshotStore: Service, Sendable {
     }
 
     /// Writes each installed snapshot to the state directory, the newest when several came
-    /// while one was written. The write runs on NIO's blocking pool; a failure is logged and
+    /// while one was written. The write runs on ``BlockingPool``; a failure is logged and
     /// the next snapshot is tried again (serving goes on from memory).
     func persist(_ snapshots: AsyncStream<RegistrySnapshot>, to directory: String) async {
         let prefix = registry.configuration.keys.prefix
@@ -170,12 +169,7 @@ public final class RegistrySnapshotStore: Service, Sendable {
     /// Saves one snapshot; returns its revision when it was written.
     private func save(_ snapshot: RegistrySnapshot, prefix: String, to directory: String) async -> Int64? {
         let file = RegistrySnapshotFile(snapshot: snapshot, prefix: prefix, savedAt: Date())
-        let result: Result<Void, RegistrySnapshotFileError>
-        do {
-            result = try await NIOThreadPool.singleton.runIfActive { Result { () throws(RegistrySnapshotFileError) in try file.save(to: directory) } }
-        } catch {
-            return nil
-        }
+        let result = await runBlocking { Result { () throws(RegistrySnapshotFileError) in try file.save(to: directory) } }
         switch result {
         case .success:
             metrics.recordSnapshotPersisted()

@@ -1,9 +1,7 @@
-import NIOPosix
 import ValonKit
 
 /// Runs ValonKit's blocking WireGuard calls (a UNIX socket to wireguard-go, or netlink)
-/// on NIO's blocking thread pool, so they never hold up an event loop or the
-/// cooperative pool.
+/// on ``BlockingPool``, so they never hold up an event loop or the cooperative pool.
 struct BlockingWireGuard: Sendable {
     let backend: any WireGuardBackend
     let interface: String
@@ -17,12 +15,6 @@ struct BlockingWireGuard: Sendable {
     }
 
     private func run<Value: Sendable>(_ work: @escaping @Sendable () throws(WireGuardError) -> Value) async throws(WireGuardError) -> Value {
-        let result: Result<Value, WireGuardError>
-        do {
-            result = try await NIOThreadPool.singleton.runIfActive { Result { () throws(WireGuardError) in try work() } }
-        } catch {
-            result = .failure(WireGuardError(.system, operation: "run", device: interface, "the blocking thread pool is shut down"))
-        }
-        return try result.get()
+        try await runBlocking { Result { () throws(WireGuardError) in try work() } }.get()
     }
 }

@@ -16,13 +16,9 @@ public enum HTTPHealthProbe {
         public var description: String { "curl error \(curlCode): \(detail)" }
     }
 
-    /// Fetches `url` on a dispatch thread (libcurl blocks) and returns the status and body.
+    /// Fetches `url` on ``BlockingPool`` (libcurl blocks) and returns the status and body.
     public static func get(_ url: String, timeout: Duration = .seconds(3)) async -> Result<Answer, Failure> {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: perform(url, timeout: timeout))
-            }
-        }
+        await runBlocking { perform(url, timeout: timeout) }
     }
 
     static func perform(_ url: String, timeout: Duration) -> Result<Answer, Failure> {

@@ -83,12 +83,8 @@ public struct DDNSClient: Sendable {
         return result.map { (status: $0.status, body: collected) }
     }
 
-    /// Runs blocking libcurl work on a thread of its own, never the cooperative pool.
+    /// Runs blocking libcurl work on ``BlockingPool``, never the cooperative pool.
     private static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: work()) }
-            thread.name = "valon-ddns"
-            thread.start()
-        }
+        await runBlocking(work)
     }
 }

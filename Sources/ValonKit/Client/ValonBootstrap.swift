@@ -75,8 +75,13 @@ public struct ValonBootstrap: Sendable {
                 changes.append("created kernel interface \(interface)")
             } catch where error.code == .noWireGuardInKernel {
                 let implementation = UserspaceWireGuard.implementation(environment: options.environment)
-                let pid = try UserspaceWireGuard.start(implementation, interface: interface, backend: userspace,
-                                                       environment: options.environment)
+                // Starting it polls for its socket: off the cooperative pool.
+                let environment = options.environment
+                let pid = try await runBlocking {
+                    Result { () throws(ClientError) in
+                        try UserspaceWireGuard.start(implementation, interface: interface, backend: userspace, environment: environment)
+                    }
+                }.get()
                 state.userspace = ClientState.Userspace(pid: pid, implementation: implementation)
                 backendName = "userspace"
                 changes.append("started \(implementation) \(interface) (pid \(pid))")

@@ -50,7 +50,7 @@ public struct ValonSync: Sendable {
     }
 
     /// What one run has found out so far, handed from step to step.
-    struct Run {
+    struct Run: Sendable {
         var backend: any WireGuardBackend
         var device: WireGuardDevice
         var ownKey: WireGuardKey
@@ -66,7 +66,7 @@ public struct ValonSync: Sendable {
 
     /// Runs one sync: the steps of the type's documentation, in order.
     public func run() async throws(ClientError) -> SyncResult {
-        var run = try readDevice()
+        var run = try await blocking { () throws(ClientError) in try self.readDevice() }
         await publishEndpoint(&run)
         let reader = try makeReader()
         guard let serial = try await checkSerial(&run, reader: reader) else { return run.result }
@@ -74,7 +74,8 @@ public struct ValonSync: Sendable {
     }
 
     /// Step 1a: the device, its key, the state of the last run, the LAN endpoint. When the
-    /// host has moved, every peer's endpoint is set again (see above).
+    /// host has moved, every peer's endpoint is set again (see above). Blocking (UAPI or
+    /// netlink, rtnetlink, files): ``run()`` calls it on ``BlockingPool``.
     func readDevice() throws(ClientError) -> Run {
         let config = options.config
         let interface = config.interface
@@ -150,7 +151,8 @@ public struct ValonSync: Sendable {
             throw error
         }
         run.result.serial = serial
-        run.subnets = try run.network.connectedSubnets(excluding: options.config.interface)
+        let (network, interface) = (run.network, options.config.interface)
+        run.subnets = try await blocking { () throws(ClientError) in try network.connectedSubnets(excluding: interface) }
         let fingerprint = SyncFingerprint.of(device: run.device, policy: run.policy, connectedSubnets: run.subnets)
         if options.onlyPeer == nil && !options.force, let applied = run.state.applied,
            applied.serial == serial, applied.fingerprint == fingerprint {
@@ -197,10 +199,13 @@ public struct ValonSync: Sendable {
             return run.result
         }
         if !plan.isEmpty {
-            do {
-                try run.backend.apply(plan.update, to: interface)
-            } catch {
-                throw ClientError(.device, "the registry was read, but applying \(plan.update.peers.count) peer changes to \(interface) failed", cause: error)
+            let (backend, update) = (run.backend, plan.update)
+            try await blocking { () throws(ClientError) in
+                do {
+                    try backend.apply(update, to: interface)
+                } catch {
+                    throw ClientError(.device, "the registry was read, but applying \(update.peers.count) peer changes to \(interface) failed", cause: error)
+                }
             }
             run.result.status = .applied
         }
@@ -213,6 +218,11 @@ public struct ValonSync: Sendable {
         }
         try run.state.save(directory: options.stateDirectory, interface: interface)
         return run.result
+    }
+
+    /// Runs blocking device, netlink and file work on ``BlockingPool``.
+    private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(ClientError) -> T) async throws(ClientError) -> T {
+        try await runBlocking { Result { () throws(ClientError) in try body() } }.get()
     }
 
     /// Posts the LAN endpoint to the DDNS API and remembers an accepted report. A failed

@@ -99,15 +99,9 @@ struct WatchRunner: Sendable {
         continuation.finish()
     }
 
-    /// One streaming POST to `/v3/watch` on a dedicated thread.
+    /// One streaming POST to `/v3/watch`, holding a thread of ``BlockingPool`` for its life.
     private func attempt(on connection: EtcdConnection, token: String?) async -> Outcome {
-        await withCheckedContinuation { (done: CheckedContinuation<Outcome, Never>) in
-            let thread = Thread {
-                done.resume(returning: self.stream(on: connection, token: token))
-            }
-            thread.name = "valon.etcd watch"
-            thread.start()
-        }
+        await runBlocking { self.stream(on: connection, token: token) }
     }
 
     /// Blocks for the life of one stream, delivering its messages as they arrive.
