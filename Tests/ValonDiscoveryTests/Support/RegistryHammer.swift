@@ -9,6 +9,10 @@ import ValonTestSupport
 /// (docs/ARCHITECTURE.md §9) allows, the real data, SERVFAIL, REFUSED or no answer, and
 /// what it forbids: NXDOMAIN or NODATA for a registered name, a wrong address, serial 0, or
 /// a transfer with fewer peers than the registry holds.
+///
+/// Each loop pauses a little between questions (``pause``): thousands of questions a second
+/// cover the window before the first read many times over, and the rest of a parallel test
+/// run (wireguard-go's handshakes among it) keeps a share of the two cores.
 final class RegistryHammer: Sendable {
     struct Tally: Sendable, CustomStringConvertible {
         var data = 0
@@ -33,6 +37,8 @@ final class RegistryHammer: Sendable {
     private let stopping = Mutex(false)
     private let tally = Mutex(Tally())
     private let done = DispatchGroup()
+    /// Microseconds between two questions of one loop.
+    static let pause: UInt32 = 300
 
     init(port: UInt16, zone: String, peers: [Peer]) throws {
         self.port = port
@@ -151,6 +157,7 @@ final class RegistryHammer: Sendable {
             case .none: judge(nil, name: name, type: type, peer: peer)
             }
             index += 1
+            usleep(Self.pause)
         }
     }
 
@@ -175,6 +182,7 @@ final class RegistryHammer: Sendable {
                 judge(nil, name: name, type: type, peer: peer)
             }
             index += 3
+            usleep(Self.pause)
         }
     }
 
@@ -189,6 +197,7 @@ final class RegistryHammer: Sendable {
             }
             try? tcp.send(query)
             transfer(over: tcp)
+            usleep(Self.pause * 30)
         }
     }
 
