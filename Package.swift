@@ -31,12 +31,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        // libcurl with non-variadic shims: curl_easy_setopt is variadic and Swift cannot call it.
-        .target(
+        // libcurl, found through pkg-config (Debian keeps curl.h in the multiarch include
+        // directory), with non-variadic inline shims: curl_easy_setopt is variadic and Swift
+        // cannot call it.
+        .systemLibrary(
             name: "CCurl",
             path: "Sources/CCurl",
-            cSettings: [.unsafeFlags(["-I/usr/include/x86_64-linux-gnu"], .when(platforms: [.linux]))],
-            linkerSettings: [.linkedLibrary("curl")]
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         // libmnl and the Linux genetlink, rtnetlink and wireguard UAPI headers.
         .systemLibrary(

@@ -113,7 +113,7 @@ struct DNSListingDigTests {
         #expect(try await DNSLiveServer.eventually { live.store.current?.peers.count == 12 })
         let nsd = try NSDServer(zones: [.secondary(name: "valon.internal", primary: "127.0.0.1@\(live.port)")])
         defer { nsd.stop() }
-        let label = live.store.current?.peers[3].publicKey.dnsLabel
+        let label = try #require(live.store.current).peers[3].publicKey.dnsLabel
         let questions = [
             ["valon.internal", "SOA"], ["_valon._tcp.valon.internal", "SRV"], ["_valon._tcp.valon.internal", "TXT"],
             ["_tcp.valon.internal", "SRV"], ["_other._tcp.valon.internal", "SRV"], ["_wireguard._udp.valon.internal", "PTR"],

@@ -4,6 +4,7 @@
 #ifndef VALON_CCURL_H
 #define VALON_CCURL_H
 #include <curl/curl.h>
+#include <pthread.h>
 
 typedef size_t (*ccurl_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
 typedef int (*ccurl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
@@ -43,6 +44,14 @@ static inline CURLMcode ccurl_multi_setopt_long(CURLM *handle, CURLMoption optio
     return curl_multi_setopt(handle, option, value);
 }
 
-/// Initialises libcurl once per process (curl_global_init is not thread-safe before 7.84).
-void ccurl_global_init_once(void);
+static inline void ccurl_global_init_callback(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+// curl_global_init once per process, before the first handle (it is not thread-safe in
+// libcurl before 7.84). Only ValonKit calls it, so the one `once` below is the process's.
+static inline void ccurl_global_init_once(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, ccurl_global_init_callback);
+}
 #endif
