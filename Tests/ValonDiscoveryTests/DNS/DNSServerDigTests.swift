@@ -5,8 +5,8 @@ import ValonKit
 import ValonTestSupport
 
 /// The live server with a real etcd behind it and `dig` as the client.
-@Suite("DNS server with dig and a real etcd")
-struct DNSServerDigTests {
+@Suite("DNS server with dig and a real etcd", .tags(.process))
+struct DNSServerDigProcessTests {
     static let soaPrefix = "valon.internal. 2 IN SOA discovery.valon.internal. hostmaster.valon.internal. "
 
     @Test("every name form and record type, case-insensitive, NODATA vs NXDOMAIN, REFUSED outside")

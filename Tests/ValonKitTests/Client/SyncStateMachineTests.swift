@@ -8,7 +8,7 @@ import ValonTestSupport
 /// against a device, a network, a registry and an API that keep their state in memory
 /// (``SyncEnvironment``), and each case says what one run must do: report or not, take the
 /// serial short cut or fetch, apply or leave the device alone, and fail with which words.
-/// The real end-to-end tests (ClientEndToEndTests, ClientRestartTests) run the same code
+/// The real end-to-end tests (ClientEndToEndRootTests, ClientRestartRootTests) run the same code
 /// against wireguard-go, rtnetlink, the DNS server and the API.
 @Suite("valon-sync state machine")
 struct SyncStateMachineTests {

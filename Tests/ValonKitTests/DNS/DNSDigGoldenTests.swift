@@ -7,8 +7,8 @@ import Testing
 /// encodes, and `dig`'s own parse of it must print the records exactly as
 /// ``DNSResourceRecord/description`` does: dig is the oracle for the encoder and for the
 /// presentation format.
-@Suite("DNS golden packets: real queries from dig, answered by the codec")
-struct DNSDigGoldenTests {
+@Suite("DNS golden packets: real queries from dig, answered by the codec", .tags(.process))
+struct DNSDigGoldenProcessTests {
     static let owner = name("_wireguard._udp.client01.valon.internal")
 
     /// The records the listener answers with, by query type.

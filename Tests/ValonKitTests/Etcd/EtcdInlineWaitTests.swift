@@ -9,8 +9,8 @@ import Testing
 /// A request is sent from the calling thread and its answer awaited on a Dispatch thread
 /// (after at most ``EtcdConfiguration/inlineWait`` on the calling thread, zero by default):
 /// every path against a real member, and a member that does not answer.
-@Suite("etcd requests: inline wait, then a thread of their own")
-struct EtcdInlineWaitTests {
+@Suite("etcd requests: inline wait, then a thread of their own", .tags(.process))
+struct EtcdInlineWaitProcessTests {
     @Test("every kind of call gives the same result however long the inline wait",
           arguments: [Duration.zero, .milliseconds(2), .seconds(5)])
     func everyPath(inlineWait: Duration) async throws {

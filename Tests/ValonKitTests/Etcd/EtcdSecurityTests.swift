@@ -3,8 +3,8 @@ import Testing
 @testable import ValonKit
 
 /// TLS with client certificates from a test CA, and etcd's username/password auth.
-@Suite("etcd TLS and auth against a real member")
-struct EtcdSecurityTests {
+@Suite("etcd TLS and auth against a real member", .tags(.process))
+struct EtcdSecurityProcessTests {
     @Test("TLS with a CA, client certificate and key works; without them it fails clearly")
     func tls() async throws {
         let etcd = try await EtcdCluster.start(tls: true)

@@ -7,8 +7,8 @@ import ValonKit
 
 /// Every documented failure produced for real: its exit status, its message, and that
 /// it changed nothing.
-@Suite("valonctl errors and exit statuses")
-struct ValonctlErrorTests {
+@Suite("valonctl errors and exit statuses", .tags(.process, .root))
+struct ValonctlErrorRootTests {
     @Test("alias taken, address taken, key registered: exit 3, registry unchanged")
     func conflicts() async throws {
         let node = try await ValonctlFixture()
@@ -239,8 +239,8 @@ struct ValonctlErrorTests {
 
 /// Permission as etcd decides it: a user whose role may only read the registry, and a
 /// wrong password.
-@Suite("valonctl and etcd authentication")
-struct ValonctlEtcdAuthTests {
+@Suite("valonctl and etcd authentication", .tags(.process, .root))
+struct ValonctlEtcdAuthRootTests {
     @Test("a read-only etcd user lists peers but cannot add one; a wrong password is refused; exit 7")
     func readOnlyUser() async throws {
         let node = try await ValonctlFixture(etcdArguments: ["--auth-token", "simple"])
