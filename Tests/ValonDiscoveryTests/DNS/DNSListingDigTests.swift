@@ -7,7 +7,7 @@ import ValonTestSupport
 /// `_valon._tcp.<zone> SRV`, the original plugin's DNS-SD listing of every peer (DESIGN §3),
 /// on the live server with a real etcd, asked with `dig`; NSD as a secondary that transfers
 /// the zone from it answers the same.
-@Suite("DNS _valon._tcp listing with dig", .tags(.process))
+@Suite("DNS _valon._tcp listing with dig", .tags(.process), .timeLimit(.minutes(10)))
 struct DNSListingDigProcessTests {
     static let soaPrefix = "valon.internal. 2 IN SOA discovery.valon.internal. hostmaster.valon.internal. "
 

@@ -5,7 +5,7 @@ import ValonKit
 import ValonTestSupport
 
 /// The live server with a real etcd behind it and `dig` as the client.
-@Suite("DNS server with dig and a real etcd", .tags(.process))
+@Suite("DNS server with dig and a real etcd", .tags(.process), .timeLimit(.minutes(10)))
 struct DNSServerDigProcessTests {
     static let soaPrefix = "valon.internal. 2 IN SOA discovery.valon.internal. hostmaster.valon.internal. "
 

@@ -8,7 +8,7 @@ import Glibc
 /// The DDNS API client's own behaviour (request shape, typed errors) against a tiny HTTP
 /// responder that answers what each test scripts and records what it received. The
 /// real API is exercised by the end-to-end sync tests.
-@Suite("DDNS API client", .tags(.process))
+@Suite("DDNS API client", .tags(.process), .timeLimit(.minutes(10)))
 struct DDNSClientProcessTests {
     /// `python3 -m http.server`-like responder: answers every request with STATUS and BODY
     /// and appends "METHOD PATH BODY" to the log file.

@@ -3,7 +3,7 @@ import Testing
 
 /// A zone transfer from NSD over TCP: large messages with hundreds of records, where the
 /// encoder's compression table holds far more suffixes than in a single answer.
-@Suite("DNS golden packets: a zone transfer from NSD", .tags(.process))
+@Suite("DNS golden packets: a zone transfer from NSD", .tags(.process), .timeLimit(.minutes(10)))
 struct DNSAXFRGoldenProcessTests {
     static let hosts = 600
 

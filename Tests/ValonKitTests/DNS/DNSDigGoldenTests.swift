@@ -7,7 +7,7 @@ import Testing
 /// encodes, and `dig`'s own parse of it must print the records exactly as
 /// ``DNSResourceRecord/description`` does: dig is the oracle for the encoder and for the
 /// presentation format.
-@Suite("DNS golden packets: real queries from dig, answered by the codec", .tags(.process))
+@Suite("DNS golden packets: real queries from dig, answered by the codec", .tags(.process), .timeLimit(.minutes(10)))
 struct DNSDigGoldenProcessTests {
     static let owner = name("_wireguard._udp.client01.valon.internal")
 

@@ -9,7 +9,7 @@ import Testing
 /// A request is sent from the calling thread and its answer awaited on a Dispatch thread
 /// (after at most ``EtcdConfiguration/inlineWait`` on the calling thread, zero by default):
 /// every path against a real member, and a member that does not answer.
-@Suite("etcd requests: inline wait, then a thread of their own", .tags(.process))
+@Suite("etcd requests: inline wait, then a thread of their own", .tags(.process), .timeLimit(.minutes(10)))
 struct EtcdInlineWaitProcessTests {
     @Test("every kind of call gives the same result however long the inline wait",
           arguments: [Duration.zero, .milliseconds(2), .seconds(5)])

@@ -3,7 +3,7 @@ import Testing
 @testable import ValonKit
 
 /// TLS with client certificates from a test CA, and etcd's username/password auth.
-@Suite("etcd TLS and auth against a real member", .tags(.process))
+@Suite("etcd TLS and auth against a real member", .tags(.process), .timeLimit(.minutes(10)))
 struct EtcdSecurityProcessTests {
     @Test("TLS with a CA, client certificate and key works; without them it fails clearly")
     func tls() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import ValonKit
 
-@Suite("etcd watch against a real member", .tags(.process))
+@Suite("etcd watch against a real member", .tags(.process), .timeLimit(.minutes(10)))
 struct EtcdWatchProcessTests {
     @Test("a prefix watch delivers puts and deletes in order, with prev_kv")
     func events() async throws {

@@ -3,7 +3,7 @@ import Testing
 @testable import ValonKit
 
 /// The registry against a real etcd member; `etcdctl get --prefix /valon/` is the oracle.
-@Suite("Registry against a real etcd", .tags(.process))
+@Suite("Registry against a real etcd", .tags(.process), .timeLimit(.minutes(10)))
 struct PeerRegistryProcessTests {
     static let network = IPNetwork("100.100.0.0/24")!
     static let discovery = IPAddress("100.100.0.1")!

@@ -7,7 +7,7 @@ import ValonKit
 
 /// Every documented failure produced for real: its exit status, its message, and that
 /// it changed nothing.
-@Suite("valonctl errors and exit statuses", .tags(.process, .root))
+@Suite("valonctl errors and exit statuses", .tags(.process, .root), .timeLimit(.minutes(10)))
 struct ValonctlErrorRootTests {
     @Test("alias taken, address taken, key registered: exit 3, registry unchanged")
     func conflicts() async throws {
@@ -239,7 +239,7 @@ struct ValonctlErrorRootTests {
 
 /// Permission as etcd decides it: a user whose role may only read the registry, and a
 /// wrong password.
-@Suite("valonctl and etcd authentication", .tags(.process, .root))
+@Suite("valonctl and etcd authentication", .tags(.process, .root), .timeLimit(.minutes(10)))
 struct ValonctlEtcdAuthRootTests {
     @Test("a read-only etcd user lists peers but cannot add one; a wrong password is refused; exit 7")
     func readOnlyUser() async throws {

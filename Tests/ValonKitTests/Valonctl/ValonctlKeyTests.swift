@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import ValonKit
 
-@Suite("valonctl genkey and pubkey", .tags(.process))
+@Suite("valonctl genkey and pubkey", .tags(.process), .timeLimit(.minutes(10)))
 struct ValonctlKeyProcessTests {
     @Test("valonctl genkey | valonctl pubkey agrees with wg pubkey")
     func agreesWithWireGuardTools() throws {

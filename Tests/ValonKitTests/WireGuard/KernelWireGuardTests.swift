@@ -11,7 +11,8 @@ import Glibc
 /// Each test works in its own namespace; `wg show … dump` (wireguard-tools, in the VM) is
 /// the independent oracle.
 @Suite("KernelWireGuard: netlink backend against the kernel module",
-       .enabled(if: RouteNetlinkClientRootTests.kernelHasWireGuard, "needs the WireGuard module: run scripts/vm/run-netlink-tests.sh"), .tags(.process, .root))
+       .enabled(if: RouteNetlinkClientRootTests.kernelHasWireGuard, "needs the WireGuard module: run scripts/vm/run-netlink-tests.sh"),
+       .tags(.process, .root), .timeLimit(.minutes(10)))
 struct KernelWireGuardRootTests {
     /// A namespace with one WireGuard link made by our rtnetlink code.
     struct Fixture {
@@ -256,7 +257,7 @@ struct KernelWireGuardRootTests {
 }
 
 /// Paths that run everywhere: on this host (no module) and in the VM.
-@Suite("WireGuard netlink backend without a device", .tags(.process, .root))
+@Suite("WireGuard netlink backend without a device", .tags(.process, .root), .timeLimit(.minutes(10)))
 struct WireGuardNetlinkBackendErrorRootTests {
     @Test("reading a missing device is noSuchDevice, with or without the module")
     func missingDevice() throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import ValonKit
 
-@Suite("WireGuard keys", .tags(.process))
+@Suite("WireGuard keys", .tags(.process), .timeLimit(.minutes(10)))
 struct WireGuardKeyProcessTests {
     // RFC 7748 §6.1: Alice's private and public keys.
     static let rfcPrivateHex = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
