@@ -68,7 +68,7 @@ struct DDNSClientProcessTests {
         }
     }
 
-    static let key = try! WireGuardKey(bytes: [UInt8](repeating: 7, count: 32))
+    static let key = WireGuardKey.repeating(7)
 
     @Test("POST /api/endpoint sends pubkey, lan_endpoint and alias as JSON")
     func report() async throws {

@@ -41,7 +41,7 @@ struct DNSDigGoldenProcessTests {
                          Self.owner.description, type] + options
         // dig runs on a Dispatch thread: the test blocks in poll(2) below, and the
         // cooperative pool may have no other thread free on a small machine.
-        let digResult = LockedBox<Result<Command.Result, any Error>?>(nil)
+        let digResult = Locked<Result<Command.Result, any Error>?>(nil)
         let digDone = DispatchGroup()
         DispatchQueue.global().async(group: digDone) { digResult.value = Result { try Command.run(arguments) } }
         defer { digDone.wait() }

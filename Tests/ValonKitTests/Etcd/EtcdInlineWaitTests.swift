@@ -83,21 +83,15 @@ struct EtcdInlineWaitProcessTests {
         let requests = clients.map { client in
             Task.detached {
                 let outcome = (try? await client.get("/t")) == nil ? "request failed" : "request answered"
-                order.value.withLock { $0.append(outcome) }
+                order.withLock { $0.append(outcome) }
             }
         }
         try await Task.sleep(for: .milliseconds(200))
-        await Task.detached { order.value.withLock { $0.append("probe") } }.value
+        await Task.detached { order.withLock { $0.append("probe") } }.value
         etcd.signal(0, SIGCONT)
         for request in requests { await request.value }
-        let seen = order.value.withLock { $0 }
+        let seen = order.withLock { $0 }
         #expect(seen.first == "probe", "a task ran only after a request ended: \(seen)")
         #expect(seen.count == count + 1)
     }
-}
-
-/// A `Mutex` that closures of several tasks can share.
-final class Locked<Value: Sendable>: Sendable {
-    let value: Mutex<Value>
-    init(_ initial: Value) { value = Mutex(initial) }
 }

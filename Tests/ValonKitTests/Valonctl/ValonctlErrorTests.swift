@@ -183,14 +183,6 @@ struct ValonctlErrorRootTests {
         #expect(unknown.status == 2)
     }
 
-    /// The result of a run on another thread.
-    final class LockedResult: @unchecked Sendable {
-        private let lock = NSLock()
-        private var result: Result<Command.Result, any Error>?
-        func set(_ value: Result<Command.Result, any Error>) { lock.withLock { result = value } }
-        func get() throws -> Command.Result { try lock.withLock { result! }.get() }
-    }
-
     @Test("the interface goes away after the registry write: the peer stays registered, a warning names the interface, exit 0")
     func interfaceVanishesAfterTheRegistryWrite() async throws {
         let node = try await ValonctlFixture()
@@ -205,9 +197,9 @@ struct ValonctlErrorRootTests {
         let result = try await onOwnThread { () throws -> Command.Result in
             etcd.signal(0, SIGSTOP)
             let finished = DispatchSemaphore(value: 0)
-            let outcome = LockedResult()
+            let outcome = Locked<Result<Command.Result, any Error>?>(nil)  // the run on another thread
             Thread {
-                outcome.set(Result { try ValonctlRunner.run(["peer", "add", key.base64, "--alias", "late", "--json", "--config", config]) })
+                outcome.value = Result { try ValonctlRunner.run(["peer", "add", key.base64, "--alias", "late", "--json", "--config", config]) }
                 finished.signal()
             }.start()
             let deadline = Date().addingTimeInterval(15)
@@ -223,7 +215,7 @@ struct ValonctlErrorRootTests {
             etcd.signal(0, SIGCONT)
             finished.wait()
             guard waiting else { throw ValonctlRunner.Missing(description: "valonctl never connected to etcd") }
-            return try outcome.get()
+            return try outcome.value!.get()
         }
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("warning: the peer is registered, but adding it to \(device.name) failed"), "\(result.stderr)")
