@@ -7,8 +7,7 @@
 #   scripts/bench/etcd.sh [COUNT] [PEERS]      (defaults: 3000 requests, 10000 peers)
 #
 # Each throughput figure is the best of three alternating rounds per side. The client runs
-# with its defaults (answers awaited off the calling thread) and, in parentheses, with
-# inlineWait 2 ms (the calling thread itself waits up to 2 ms first).
+# with its defaults (sent on the calling thread, answers awaited off it).
 #
 # Needs etcd (etcd-server), curl and python3 (to write the curl config). Prints one line
 # per figure; docs/performance/etcd.md records a run.
@@ -67,7 +66,7 @@ for kind in puts ranges txns; do
   curl -s -K "$WORK/$kind.curl" >/dev/null   # warm-up run (also fills the keys)
   # Three alternating rounds, best of each side: the machine is shared, and a load spike
   # during one side's round would otherwise decide the ratio.
-  curl_rate=0; ours_rate=0; strict_rate=0
+  curl_rate=0; ours_rate=0
   for _ in 1 2 3; do
     start=$(date +%s.%N)
     curl -s -K "$WORK/$kind.curl" >/dev/null
@@ -77,15 +76,9 @@ for kind in puts ranges txns; do
     ours=$("$BENCH" etcd "$kind" "$ENDPOINT" "$COUNT")
     rate=$(sed -E 's/.*= ([0-9]+)\/s/\1/' <<<"$ours")
     if [ "$rate" -gt "$ours_rate" ]; then ours_rate=$rate; fi
-    # The same client with inlineWait 2 ms: a quick answer is awaited on the calling thread.
-    strict=$(VALON_BENCH_INLINE_WAIT_MS=2 "$BENCH" etcd "$kind" "$ENDPOINT" "$COUNT")
-    rate=$(sed -E 's/.*= ([0-9]+)\/s/\1/' <<<"$strict")
-    if [ "$rate" -gt "$strict_rate" ]; then strict_rate=$rate; fi
   done
   ratio=$(python3 -c "print(f'{$ours_rate / $curl_rate:.2f}')")
-  strict_ratio=$(python3 -c "print(f'{$strict_rate / $curl_rate:.2f}')")
-  printf '%-7s valon %7s/s   curl keep-alive loop %7s/s   ratio %s   (inlineWait 2 ms: %s/s, ratio %s)\n' \
-    "$kind" "$ours_rate" "$curl_rate" "$ratio" "$strict_rate" "$strict_ratio"
+  printf '%-7s valon %7s/s   curl keep-alive loop %7s/s   ratio %s\n' "$kind" "$ours_rate" "$curl_rate" "$ratio"
 done
 
 "$BENCH" etcd list "$ENDPOINT" "$PEERS"

@@ -2,49 +2,19 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 import Testing
 @testable import ValonKit
 
-/// A request is sent from the calling thread and its answer awaited on a Dispatch thread
-/// (after at most ``EtcdConfiguration/inlineWait`` on the calling thread, zero by default):
-/// every path against a real member, and a member that does not answer.
-@Suite("etcd requests: inline wait, then a thread of their own", .tags(.process), .timeLimit(.minutes(10)))
-struct EtcdInlineWaitProcessTests {
-    @Test("every kind of call gives the same result however long the inline wait",
-          arguments: [Duration.zero, .milliseconds(2), .seconds(5)])
-    func everyPath(inlineWait: Duration) async throws {
-        let etcd = try await EtcdCluster.start()
-        defer { etcd.shutdown() }
-        var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
-        configuration.inlineWait = inlineWait
-        let client = try EtcdClient(configuration)
-
-        try await client.put(EtcdPutRequest(key: "/w/a", value: "1"))
-        let txn = try await client.txn(EtcdTxnRequest(compare: [.absent("/w/b")],
-                                                      success: [.put(EtcdPutRequest(key: "/w/b", value: "2"))]))
-        #expect(txn.succeeded)
-        #expect(try await client.get("/w/a")?.valueString == "1")
-        // A range of keys goes over gRPC (the HTTP/2 handle).
-        #expect(try await client.range(.prefix("/w/")).kvs.map(\.valueString) == ["1", "2"])
-        // Twenty at once on the one connection: the gate lets one through at a time.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<20 {
-                group.addTask { try await client.put(EtcdPutRequest(key: "/w/many/\(index)", value: "\(index)")) }
-            }
-            try await group.waitForAll()
-        }
-        let stored = try etcd.dump(prefix: "/w/many/")
-        #expect(stored.count == 20)
-        #expect(stored["/w/many/7"] == "7")
-    }
-
+/// A request is sent from the calling thread and its answer awaited on a Dispatch thread,
+/// against a real member: many hand-offs in a row, and a member that does not answer.
+@Suite("etcd requests: sent on the calling thread, answered on a thread of their own", .tags(.process),
+       .timeLimit(.minutes(10)))
+struct EtcdHandOffProcessTests {
     @Test("500 requests in a row, each awaited on a Dispatch thread, none loses its body or headers")
     func sequentialHandOffs() async throws {
         let etcd = try await EtcdCluster.start()
         defer { etcd.shutdown() }
         var configuration = EtcdConfiguration(endpoints: etcd.clientURLs)
-        configuration.inlineWait = .zero
         // A request sent without its body would wait for etcd until this timeout and then
         // fail (no retries): the first transfer's clean-up once ran on the Dispatch thread
         // after the next transfer had set up the handle, and took its body away.
@@ -57,9 +27,8 @@ struct EtcdInlineWaitProcessTests {
         #expect(try etcd.etcdctl(["get", "/seq/9", "--print-value-only"]) == "499\n")
     }
 
-    @Test("requests to a member that does not answer hold no cooperative thread while they wait",
-          arguments: [Duration.zero, .milliseconds(2)])
-    func frozenMemberHoldsNoThread(inlineWait: Duration) async throws {
+    @Test("requests to a member that does not answer hold no cooperative thread while they wait")
+    func frozenMemberHoldsNoThread() async throws {
         let etcd = try await EtcdCluster.start()
         defer { etcd.shutdown() }
         // One client per request, more than there are cooperative threads, so that each
@@ -72,7 +41,6 @@ struct EtcdInlineWaitProcessTests {
             // test run; etcd is let go right after it.
             configuration.requestTimeout = .seconds(15)
             configuration.retryWindow = .zero
-            configuration.inlineWait = inlineWait
             let client = try EtcdClient(configuration)
             try await client.put(EtcdPutRequest(key: "/t", value: "1"))   // connected
             clients.append(client)
