@@ -10,34 +10,21 @@
 # with its defaults (sent on the calling thread, answers awaited off it).
 #
 # Needs etcd (etcd-server), curl and python3 (to write the curl config). Prints one line
-# per figure; docs/performance/etcd.md records a run.
+# per figure; docs/performance/etcd.md records a run. BUILD=debug measures a debug build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT=${1:-3000}
 PEERS=${2:-10000}
+# shellcheck source=../lib/fixtures.sh
+source scripts/lib/fixtures.sh
+fixtures_init valon-etcd-bench
+WORK=$FIXTURES_DIR
 
-swift build -c release --product valon-bench >/dev/null
-BENCH=$(swift build -c release --show-bin-path)/valon-bench
+BENCH=$(fixtures_build valon-bench)
+fixtures_etcd_start --quota-backend-bytes 4294967296
+ENDPOINT=$FIXTURES_ETCD
 
-WORK=$(mktemp -d /tmp/valon-etcd-bench.XXXXXX)
-read -r CLIENT_PORT PEER_PORT < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-ENDPOINT=http://127.0.0.1:$CLIENT_PORT
-etcd --name bench --data-dir "$WORK/data" \
-  --listen-client-urls "$ENDPOINT" --advertise-client-urls "$ENDPOINT" \
-  --listen-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
-  --initial-cluster "bench=http://127.0.0.1:$PEER_PORT" --log-level warn --logger zap \
-  --quota-backend-bytes 4294967296 >"$WORK/etcd.log" 2>&1 &
-ETCD_PID=$!
-trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do
-  curl -sf "$ENDPOINT/health" >/dev/null && break
-  sleep 0.1
-done
-
-echo "etcd $(etcd --version | head -1 | awk '{print $3}') at $ENDPOINT, $COUNT requests each, $(nproc) cores"
+echo "etcd $(etcd --version | awk 'NR == 1 {print $3}') at $ENDPOINT, $COUNT requests each, $(nproc) cores"
 
 # A curl --config with COUNT requests of one kind, chained with `next` (one connection).
 curl_config() {
