@@ -7,8 +7,6 @@ import ValonKit
 ///     valon-bench etcd puts|ranges|txns ENDPOINT [COUNT]
 ///     valon-bench etcd list ENDPOINT [PEERS [gateway]]
 ///
-/// `VALON_BENCH_INLINE_WAIT_MS` sets ``EtcdConfiguration/inlineWait`` (default 0).
-///
 /// scripts/bench/etcd.sh runs these side by side with a keep-alive `curl` loop.
 enum EtcdBenchmark: Benchmark {
     static let name = "etcd"
@@ -23,10 +21,6 @@ enum EtcdBenchmark: Benchmark {
         var configuration = EtcdConfiguration(endpoints: [arguments[1]])
         // `list ENDPOINT PEERS gateway` lists through the JSON gateway instead of gRPC.
         configuration.rangesOverGRPC = arguments.count < 4 || arguments[3] != "gateway"
-        // VALON_BENCH_INLINE_WAIT_MS=2 measures the client that first waits 2 ms on the calling thread.
-        if let text = ProcessInfo.processInfo.environment["VALON_BENCH_INLINE_WAIT_MS"], let milliseconds = Int(text) {
-            configuration.inlineWait = .milliseconds(milliseconds)
-        }
         let client = try EtcdClient(configuration)
         let count = arguments.count > 2 ? Int(arguments[2]) ?? 2000 : 2000
         let value = String(repeating: "v", count: 64)

@@ -46,7 +46,7 @@ public struct Command {
         if let input { inp.write.write(Data(input.utf8)) }
         try inp.write.close()
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-        let errData = LockedBox(Data())
+        let errData = Locked(Data())
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) { errData.value = err.read.readDataToEndOfFile() }
         let outData = out.read.readDataToEndOfFile()
@@ -83,16 +83,5 @@ struct ClosingPipe {
         }
         read = FileHandle(fileDescriptor: descriptors[0], closeOnDealloc: true)
         write = FileHandle(fileDescriptor: descriptors[1], closeOnDealloc: true)
-    }
-}
-
-/// A mutable value shared with a closure on another thread, guarded by a lock.
-public final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _value: Value
-    public init(_ value: Value) { _value = value }
-    public var value: Value {
-        get { lock.withLock { _value } }
-        set { lock.withLock { _value = newValue } }
     }
 }

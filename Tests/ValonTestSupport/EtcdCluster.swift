@@ -170,6 +170,20 @@ public final class EtcdCluster: @unchecked Sendable {
         return result
     }
 
+    /// What member `index` has logged so far (its stdout and stderr).
+    public func log(_ index: Int = 0) -> String {
+        let name = lock.withLock { members[index].name }
+        return (try? String(contentsOfFile: "\(directory)/\(name).log", encoding: .utf8)) ?? ""
+    }
+
+    /// Whether any member has logged that it dropped the simple auth `token` (expired after
+    /// `--auth-token-ttl` seconds unused); needs `--log-level info`.
+    public func hasDeletedToken(_ token: String) -> Bool {
+        (0..<memberCount).contains { index in
+            log(index).split(separator: "\n").contains { $0.contains("deleted a simple token") && $0.contains("\"\(token)\"") }
+        }
+    }
+
     private var runningURLs: [String] {
         lock.withLock { members.filter { $0.process?.isRunning == true }.map(\.clientURL) }
     }
@@ -218,9 +232,8 @@ public final class EtcdCluster: @unchecked Sendable {
             if !running { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let log = (try? String(contentsOfFile: "\(directory)/\(name).log", encoding: .utf8)) ?? ""
         throw Command.Failure(commandLine: "etcd \(name) at \(url) did not become healthy",
-                              result: .init(status: 1, stdout: "", stderr: String(log.suffix(2000))))
+                              result: .init(status: 1, stdout: "", stderr: String(log(index).suffix(2000))))
     }
 
     /// A test CA, a server certificate for 127.0.0.1 and a client certificate for `root`.

@@ -6,7 +6,7 @@ public func collect<Element: Sendable>(
     _ stream: AsyncThrowingStream<Element, any Error>, within limit: Duration,
     until enough: @escaping @Sendable ([Element]) -> Bool
 ) async throws -> [Element] {
-    let collected = LockedBox<[Element]>([])
+    let collected = Locked<[Element]>([])
     let consumer = Task {
         for try await element in stream {
             collected.value.append(element)

@@ -12,40 +12,29 @@
 #   4. with BIG peers: valon-sync from empty (and its --dry-run, without the apply) next to
 #      `wg setconf` of the same peers.
 # Needs root, etcd, etcdctl, wireguard-go, wg, dig; the binaries from `swift build`
-# (BUILD=release for release ones). Cleans up what it started.
+# (BUILD=release for release ones; SWIFT_SCRATCH_PATH for another build directory).
+# Cleans up what it started.
 set -euo pipefail
 PEERS=${1:-1000}
 BIG=${2:-10000}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=$ROOT/.build/${BUILD:-debug}
-WORK=$(mktemp -d /tmp/valon-bench-client.XXXXXX)
+BIN=${SWIFT_SCRATCH_PATH:-$ROOT/.build}/${BUILD:-debug}
+# shellcheck source=../lib/fixtures.sh
+source "$ROOT/scripts/lib/fixtures.sh"
+fixtures_init valon-bench-client
+WORK=$FIXTURES_DIR
 SUF=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 DISC=vbd$SUF CLIENT=vbc$SUF
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -f /var/run/wireguard/$DISC.sock /var/run/wireguard/$CLIENT.sock
-    ip link del "$DISC" 2>/dev/null || true; ip link del "$CLIENT" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 now() { date +%s.%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-EP=$(freeport) EPP=$(freeport) DNSP=$(freeport) APIP=$(freeport)
-etcd --name b --data-dir "$WORK/etcd" --listen-client-urls http://127.0.0.1:$EP --advertise-client-urls http://127.0.0.1:$EP \
-     --listen-peer-urls http://127.0.0.1:$EPP --initial-advertise-peer-urls http://127.0.0.1:$EPP \
-     --initial-cluster b=http://127.0.0.1:$EPP --max-txn-ops 100000 --max-request-bytes 33554432 --log-level error --logger zap \
-     >"$WORK/etcd.log" 2>&1 &
-PIDS+=($!)
+read -r DNSP APIP < <(fixtures_free_ports 2)
+fixtures_etcd_start --max-txn-ops 100000 --max-request-bytes 33554432 --log-level error
+EP=${FIXTURES_ETCD#http://127.0.0.1:}
 export ETCDCTL_API=3
-until etcdctl --endpoints=127.0.0.1:$EP endpoint health >/dev/null 2>&1; do sleep 0.1; done
 
-WG_PROCESS_FOREGROUND=1 wireguard-go "$DISC" >/dev/null 2>&1 & PIDS+=($!)
-WG_PROCESS_FOREGROUND=1 wireguard-go "$CLIENT" >/dev/null 2>&1 & PIDS+=($!)
-until [ -S /var/run/wireguard/$DISC.sock ] && [ -S /var/run/wireguard/$CLIENT.sock ]; do sleep 0.05; done
+fixtures_wg_start "$DISC"
+fixtures_wg_start "$CLIENT"
 (umask 077; wg genkey >"$WORK/disc.key"; wg genkey >"$WORK/client.key")
 wg set "$DISC" private-key "$WORK/disc.key" listen-port 0
 ip link set "$DISC" up
@@ -87,7 +76,8 @@ port: $DNSP
 axfr_allow: [127.0.0.0/8]
 state_dir: $WORK/discovery-state
 YML
-"$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level error >"$WORK/discovery.log" 2>&1 & PIDS+=($!)
+"$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level error >"$WORK/discovery.log" 2>&1 &
+fixtures_remember $!
 serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '{print $3}'; }
 until [ -n "$(serial 2>/dev/null)" ]; do sleep 0.1; done
 wait_registry() {  # COUNT: until the zone and the discovery interface hold COUNT peers

@@ -7,38 +7,24 @@
 #   scripts/bench/etcd.sh [COUNT] [PEERS]      (defaults: 3000 requests, 10000 peers)
 #
 # Each throughput figure is the best of three alternating rounds per side. The client runs
-# with its defaults (answers awaited off the calling thread) and, in parentheses, with
-# inlineWait 2 ms (the calling thread itself waits up to 2 ms first).
+# with its defaults (sent on the calling thread, answers awaited off it).
 #
 # Needs etcd (etcd-server), curl and python3 (to write the curl config). Prints one line
-# per figure; docs/performance/etcd.md records a run.
+# per figure; docs/performance/etcd.md records a run. BUILD=debug measures a debug build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT=${1:-3000}
 PEERS=${2:-10000}
+# shellcheck source=../lib/fixtures.sh
+source scripts/lib/fixtures.sh
+fixtures_init valon-etcd-bench
+WORK=$FIXTURES_DIR
 
-swift build -c release --product valon-bench >/dev/null
-BENCH=$(swift build -c release --show-bin-path)/valon-bench
+BENCH=$(fixtures_build valon-bench)
+fixtures_etcd_start --quota-backend-bytes 4294967296
+ENDPOINT=$FIXTURES_ETCD
 
-WORK=$(mktemp -d /tmp/valon-etcd-bench.XXXXXX)
-read -r CLIENT_PORT PEER_PORT < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-ENDPOINT=http://127.0.0.1:$CLIENT_PORT
-etcd --name bench --data-dir "$WORK/data" \
-  --listen-client-urls "$ENDPOINT" --advertise-client-urls "$ENDPOINT" \
-  --listen-peer-urls "http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
-  --initial-cluster "bench=http://127.0.0.1:$PEER_PORT" --log-level warn --logger zap \
-  --quota-backend-bytes 4294967296 >"$WORK/etcd.log" 2>&1 &
-ETCD_PID=$!
-trap 'kill $ETCD_PID 2>/dev/null; wait $ETCD_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do
-  curl -sf "$ENDPOINT/health" >/dev/null && break
-  sleep 0.1
-done
-
-echo "etcd $(etcd --version | head -1 | awk '{print $3}') at $ENDPOINT, $COUNT requests each, $(nproc) cores"
+echo "etcd $(etcd --version | awk 'NR == 1 {print $3}') at $ENDPOINT, $COUNT requests each, $(nproc) cores"
 
 # A curl --config with COUNT requests of one kind, chained with `next` (one connection).
 curl_config() {
@@ -67,7 +53,7 @@ for kind in puts ranges txns; do
   curl -s -K "$WORK/$kind.curl" >/dev/null   # warm-up run (also fills the keys)
   # Three alternating rounds, best of each side: the machine is shared, and a load spike
   # during one side's round would otherwise decide the ratio.
-  curl_rate=0; ours_rate=0; strict_rate=0
+  curl_rate=0; ours_rate=0
   for _ in 1 2 3; do
     start=$(date +%s.%N)
     curl -s -K "$WORK/$kind.curl" >/dev/null
@@ -77,15 +63,9 @@ for kind in puts ranges txns; do
     ours=$("$BENCH" etcd "$kind" "$ENDPOINT" "$COUNT")
     rate=$(sed -E 's/.*= ([0-9]+)\/s/\1/' <<<"$ours")
     if [ "$rate" -gt "$ours_rate" ]; then ours_rate=$rate; fi
-    # The same client with inlineWait 2 ms: a quick answer is awaited on the calling thread.
-    strict=$(VALON_BENCH_INLINE_WAIT_MS=2 "$BENCH" etcd "$kind" "$ENDPOINT" "$COUNT")
-    rate=$(sed -E 's/.*= ([0-9]+)\/s/\1/' <<<"$strict")
-    if [ "$rate" -gt "$strict_rate" ]; then strict_rate=$rate; fi
   done
   ratio=$(python3 -c "print(f'{$ours_rate / $curl_rate:.2f}')")
-  strict_ratio=$(python3 -c "print(f'{$strict_rate / $curl_rate:.2f}')")
-  printf '%-7s valon %7s/s   curl keep-alive loop %7s/s   ratio %s   (inlineWait 2 ms: %s/s, ratio %s)\n' \
-    "$kind" "$ours_rate" "$curl_rate" "$ratio" "$strict_rate" "$strict_ratio"
+  printf '%-7s valon %7s/s   curl keep-alive loop %7s/s   ratio %s\n' "$kind" "$ours_rate" "$curl_rate" "$ratio"
 done
 
 "$BENCH" etcd list "$ENDPOINT" "$PEERS"

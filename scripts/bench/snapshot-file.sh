@@ -10,10 +10,11 @@ cd "$(dirname "$0")/../.."
 mode=${1:-release}
 peers=${PEERS:-1000 10000}
 runs=${RUNS:-10}
-swift build -c "$mode" --product valon-bench >/dev/null
-bin="$(swift build -c "$mode" --show-bin-path)/valon-bench"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# shellcheck source=../lib/fixtures.sh
+source scripts/lib/fixtures.sh
+fixtures_init valon-snapshot-bench
+dir=$FIXTURES_DIR
+bin=$(BUILD=$mode fixtures_build valon-bench)
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $peers; do
   "$bin" snapshot-file "$n" --rounds "$runs" --dir "$dir"

@@ -9,19 +9,14 @@ cd "$(dirname "$0")/../.."
 mode=${1:-release}
 peers=${PEERS:-1000}
 runs=${RUNS:-20}
-swift build -c "$mode" --product valonctl >/dev/null
-bin="$(swift build -c "$mode" --show-bin-path)/valonctl"
+# shellcheck source=../lib/fixtures.sh
+source scripts/lib/fixtures.sh
+fixtures_init valon-valonctl-bench
+dir=$FIXTURES_DIR
+bin=$(BUILD=$mode fixtures_build valonctl)
 
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-peer_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-url="http://127.0.0.1:$port"
-etcd --name bench --data-dir "$dir/etcd" --listen-client-urls "$url" --advertise-client-urls "$url" \
-  --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-  --initial-cluster "bench=http://127.0.0.1:$peer_port" --log-level error >"$dir/etcd.log" 2>&1 &
-etcd_pid=$!
-trap 'kill "$etcd_pid" 2>/dev/null || true; wait "$etcd_pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
+fixtures_etcd_start --log-level error
+url=$FIXTURES_ETCD
 
 # The registry: N peers in 4-key records plus alias and IP claims, written in
 # transactions of 20 peers (120 puts, under etcd's 128-operation limit).

@@ -15,6 +15,8 @@ for tool in wireguard-go wg ip; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wireguard-go wireguard-tools iproute2)" >&2; exit 1; }
 done
 
-swift build -c release --product valon-bench >&2
+# shellcheck source=../lib/fixtures.sh
+source scripts/lib/fixtures.sh
+bench=$(fixtures_build valon-bench)   # the bench starts its own wireguard-go devices
 if [ "$#" -eq 0 ]; then set -- 1000 10000 --rounds 5; fi
-exec "$(swift build -c release --show-bin-path)/valon-bench" wg-uapi "$@"
+exec "$bench" wg-uapi "$@"

@@ -8,7 +8,7 @@
 # initramfs (busybox-static, the Swift Testing bundle and its libraries, ip, wg, wireguard.ko
 # and friends), boots it under TCG, and exits 0 only when the VM reports PASS with at least
 # one test run. The tests there see VALON_VM_KERNEL_WIREGUARD=1; the kernel-only suite
-# (KernelWireGuardTests) is disabled without it, so it never passes vacuously on the host.
+# (KernelWireGuardRootTests) is disabled without it, so it never passes vacuously on the host.
 # Environment: VM_TIMEOUT (seconds, default 1200), VM_FILTER (test filter regex), VM_MEMORY.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -21,7 +21,7 @@ fi
 binary="$repo/.build/debug/valonPackageTests.xctest"
 [ -x "$binary" ] || { echo "run-netlink-tests: $binary missing; build the tests first" >&2; exit 1; }
 
-filter=${VM_FILTER:-RouteNetlinkClientTests|KernelWireGuard|WireGuardNetlink}
+filter=${VM_FILTER:-RouteNetlinkClientRootTests|KernelWireGuard|WireGuardNetlink}
 initramfs="$cache/initramfs-tests.cpio"
 scripts/vm/build-initramfs.sh "$kroot" "$version" "$binary" "$filter" "$initramfs"
 

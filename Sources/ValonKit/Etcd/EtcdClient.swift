@@ -4,8 +4,7 @@ import Foundation
 ///
 /// Every call is async. Calls to one endpoint run one at a time on its keep-alive
 /// connection; each is sent from the calling thread without blocking and its answer awaited
-/// on a Dispatch thread, so blocking libcurl work never runs on Swift's cooperative pool
-/// (see ``EtcdConfiguration/inlineWait``). A call
+/// on a Dispatch thread, so blocking libcurl work never runs on Swift's cooperative pool. A call
 /// goes to the endpoint that last worked and fails over to the next on a connection error
 /// or an "unavailable" answer; errors name the endpoint and what etcd answered.
 ///

@@ -18,13 +18,6 @@ public struct EtcdConfiguration: Sendable, Hashable {
     /// JSON: 40,000 keys (10,000 peers) take it about 0.3 s, gRPC about 0.1 s.
     /// Everything else always uses the gateway.
     public var rangesOverGRPC = true
-    /// How long a request may wait for etcd's answer on the calling thread (blocking it)
-    /// before it moves to a Dispatch thread. Off by default: the calling thread only sends
-    /// the request (libcurl's non-blocking `curl_multi_perform`) and the answer is awaited
-    /// off Swift's cooperative pool, so no libcurl wait ever holds a cooperative thread.
-    /// A few milliseconds save one thread switch per quick answer (measured: within the
-    /// noise of `scripts/bench/etcd.sh` on two cores, docs/performance/etcd.md).
-    public var inlineWait: Duration = .zero
 
     public init(endpoints: [String]) {
         self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }

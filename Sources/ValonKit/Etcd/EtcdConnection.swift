@@ -9,25 +9,21 @@ import Foundation
 /// The calling thread sends a request with libcurl's non-blocking multi interface
 /// (``CurlTransfer``); the answer is awaited on a Dispatch thread, so a slow or
 /// unreachable etcd never holds one of Swift's cooperative threads. Sending first means the
-/// hand-off to that thread overlaps etcd's work instead of preceding it. With
-/// ``EtcdConfiguration/inlineWait`` above zero the calling thread first waits that long
-/// itself.
+/// hand-off to that thread overlaps etcd's work instead of preceding it.
 final class EtcdConnection: @unchecked Sendable {
     /// The base URL, `http://127.0.0.1:2379`.
     let endpoint: String
     private let tls: EtcdTLS?
     private let connectTimeout: Duration
-    private let inlineWait: Duration
     private let gate = AsyncGate()
     /// Only touched while holding `gate`: the HTTP/1.1 handle for the gateway, the HTTP/2 one for gRPC.
     private var handle: CurlHandle?
     private var grpcHandle: CurlHandle?
 
-    init(endpoint: String, tls: EtcdTLS?, connectTimeout: Duration, inlineWait: Duration) {
+    init(endpoint: String, tls: EtcdTLS?, connectTimeout: Duration) {
         self.endpoint = endpoint
         self.tls = tls
         self.connectTimeout = connectTimeout
-        self.inlineWait = inlineWait
     }
 
     /// POSTs a JSON body to `path` and returns the body of a 200 answer. Any other answer
@@ -80,7 +76,8 @@ final class EtcdConnection: @unchecked Sendable {
     }
 
     /// Runs one POST to `path` on the handle for `http2` while holding the gate: sent on this
-    /// thread (and awaited here for up to `inlineWait`), the rest on a Dispatch thread.
+    /// thread (one non-blocking `curl_multi_perform`, which may already finish it), the rest
+    /// on a Dispatch thread.
     private func exchange(
         http2: Bool, path: String, body: [UInt8], headers: [String], timeout: Duration, what: String
     ) async throws(EtcdError) -> CurlHandle.Response {
@@ -88,7 +85,7 @@ final class EtcdConnection: @unchecked Sendable {
         defer { gate.leave() }
         let curl = try curlHandle(http2: http2)
         let transfer = CurlTransfer(curl, method: "POST", url: endpoint + path, body: body, headers: headers, timeout: timeout)
-        var outcome = transfer.run(for: inlineWait)
+        var outcome = transfer.run(for: .zero)
         if outcome == nil {
             let slow = SlowTransfer(transfer: transfer)
             outcome = await withCheckedContinuation { continuation in

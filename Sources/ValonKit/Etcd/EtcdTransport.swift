@@ -20,8 +20,7 @@ final class EtcdTransport: @unchecked Sendable {
         }
         self.configuration = configuration
         connections = configuration.endpoints.map {
-            EtcdConnection(endpoint: $0, tls: configuration.tls, connectTimeout: configuration.connectTimeout,
-                           inlineWait: configuration.inlineWait)
+            EtcdConnection(endpoint: $0, tls: configuration.tls, connectTimeout: configuration.connectTimeout)
         }
     }
 

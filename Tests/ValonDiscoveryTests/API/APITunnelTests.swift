@@ -8,7 +8,7 @@ import ValonTestSupport
 /// reach the in-process discovery node through real `wireguard-go` tunnels, so the source
 /// address the API sees is the client's WireGuard address. `curl` is the client, `etcdctl`
 /// the oracle for what was stored.
-@Suite(.serialized) struct APITunnelTests {
+@Suite(.serialized, .tags(.process, .root), .timeLimit(.minutes(10))) struct APITunnelRootTests {
     static func body(_ client: DiscoveryTestbed.Client, endpoint: String = "192.168.1.50:51820", alias: String? = nil,
                      key: WireGuardKey? = nil) -> String {
         var fields = [#""pubkey":"\#((key ?? client.publicKey).base64)""#, #""lan_endpoint":"\#(endpoint)""#]

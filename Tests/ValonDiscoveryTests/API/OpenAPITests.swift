@@ -9,7 +9,7 @@ import ValonTestSupport
 /// and every status the API can return, and the live node's answers conform to it under
 /// schemathesis, from a registered peer's WireGuard address and from an address that is
 /// not one. The PyPI tools come from scripts/install-deps.sh ($VALON_PYTOOLS).
-@Suite(.serialized) struct OpenAPITests {
+@Suite(.serialized, .tags(.process, .root), .timeLimit(.minutes(10))) struct OpenAPIRootTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let documentPath = repository.appendingPathComponent("docs/openapi.json").path

@@ -10,7 +10,7 @@ import ValonTestSupport
 /// tunnel. Each answer the script parses (SRV by key label, `grep 'lan\.'`/`'nated\.'`,
 /// `awk '{print $3}'`/`$4`, one A query per target) must be the registry's value as
 /// etcdctl reads it, and every report it posts, offline markers included, must be taken.
-@Suite(.serialized) struct OriginalClientFixtureTests {
+@Suite(.serialized, .tags(.process, .root), .timeLimit(.minutes(10))) struct OriginalClientFixtureRootTests {
     static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/original-client/valon-sync.sh").path

@@ -6,8 +6,8 @@ import ValonTestSupport
 
 /// Forwarding of names outside the zone (the seed's `.:53 { forward … }`), with a real NSD
 /// as the upstream and `dig` as the client.
-@Suite("DNS forwarding to an upstream (NSD) with dig")
-struct DNSForwardingTests {
+@Suite("DNS forwarding to an upstream (NSD) with dig", .tags(.process), .timeLimit(.minutes(10)))
+struct DNSForwardingProcessTests {
     static let zoneText = """
         $ORIGIN example.test.
         $TTL 300

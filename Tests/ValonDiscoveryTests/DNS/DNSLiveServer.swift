@@ -112,8 +112,8 @@ final class DNSLiveServer: @unchecked Sendable {
             guard response.succeeded else { throw Failure(description: "etcd refused a batch of peers") }
         }
         let store = store
-        guard try await Self.eventually(tries: 400, { peers.allSatisfy { store.current?.peer(key: $0.publicKey) != nil } }) else {
-            throw Failure(description: "the store did not serve \(count) new peers")
+        try await eventually("the store to serve \(count) new peers") {
+            peers.allSatisfy { store.current?.peer(key: $0.publicKey) != nil }
         }
         return peers
     }
@@ -123,18 +123,8 @@ final class DNSLiveServer: @unchecked Sendable {
     }
 
     /// Waits (bounded) until the store's snapshot holds `peer` exactly as written.
-    func waitUntilServed(_ peer: Peer) async throws -> Bool {
-        try await Self.eventually { store.current?.peer(key: peer.publicKey) == peer }
-    }
-
-    /// Polls `condition` up to `tries` times, `pause` apart; `true` as soon as it holds.
-    static func eventually(tries: Int = 200, pause: Duration = .milliseconds(25),
-                           _ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<tries {
-            if try await condition() { return true }
-            try await Task.sleep(for: pause)
-        }
-        return false
+    func waitUntilServed(_ peer: Peer) async throws {
+        try await eventually("the store to serve \(peer.alias)") { store.current?.peer(key: peer.publicKey) == peer }
     }
 }
 

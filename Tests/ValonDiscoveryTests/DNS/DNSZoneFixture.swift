@@ -1,5 +1,6 @@
 import ValonDiscovery
 import ValonKit
+import ValonTestSupport
 
 /// The registry every responder test answers from: three peers at revision 7.
 ///
@@ -9,7 +10,7 @@ import ValonKit
 ///
 /// Expectations write key labels as `{k1}`, `{k2}`, `{k3}` and base64 keys as `{b1}` …
 enum DNSZoneFixture {
-    static let keys = (1...3).map { index in try! WireGuardKey(bytes: [UInt8](repeating: UInt8(index), count: 32)) }
+    static let keys = (1...3).map { WireGuardKey.repeating(UInt8($0)) }
 
     static let peers = [
         Peer(publicKey: keys[0], alias: "client01", wgIP: IPAddress("100.100.0.2")!,

@@ -6,8 +6,8 @@ import ValonKit
 import ValonTestSupport
 
 /// The snapshot store against a real etcd member, and the metrics it feeds.
-@Suite("Registry snapshot store and metrics")
-struct RegistrySnapshotStoreTests {
+@Suite("Registry snapshot store and metrics", .tags(.process), .timeLimit(.minutes(10)))
+struct RegistrySnapshotStoreProcessTests {
     @Test("updates() delivers the snapshot a registry write produces, at the write's revision")
     func updates() async throws {
         let live = try await DNSLiveServer.start()

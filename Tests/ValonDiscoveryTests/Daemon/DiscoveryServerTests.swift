@@ -8,7 +8,7 @@ import ValonTestSupport
 /// serves, the API answers 503, the interface is left alone) and catches up once etcd is
 /// back; `/health` reports etcd and WireGuard state; start-up refuses a missing interface.
 /// The API listens on loopback here, so `curl` runs on the host.
-@Suite(.serialized) struct DiscoveryServerTests {
+@Suite(.serialized, .tags(.process, .root), .timeLimit(.minutes(10))) struct DiscoveryServerRootTests {
     static func loopbackConfig(_ bed: DiscoveryTestbed) -> DiscoveryConfig {
         var config = bed.config()
         config.apiListen = HostPort(host: "127.0.0.1", port: 0)

@@ -9,7 +9,7 @@ import Glibc
 /// The real `valon-discovery` executable: it starts from a YAML file and from the seed's
 /// Corefile, serves until SIGTERM and then exits 0, and refuses a missing interface or a
 /// bad config with a message naming it and a distinct exit status.
-@Suite(.serialized) struct ExecutableTests {
+@Suite(.serialized, .tags(.process, .root), .timeLimit(.minutes(10))) struct ExecutableRootTests {
     /// `valon-discovery`, next to the test runner (any `--scratch-path`), else in `.build/debug`.
     static var executable: String {
         let sibling = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
@@ -31,7 +31,7 @@ import Glibc
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: log])
             }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            process.executableURL = URL(fileURLWithPath: ExecutableTests.executable)
+            process.executableURL = URL(fileURLWithPath: ExecutableRootTests.executable)
             // Each daemon persists its registry snapshot in the test's own directory.
             process.arguments = arguments + (arguments.contains("--state-dir") ? [] : ["--state-dir", "\(directory)/state"])
             process.standardOutput = handle

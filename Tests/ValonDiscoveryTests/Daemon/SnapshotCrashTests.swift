@@ -15,7 +15,7 @@ import Glibc
 /// appears, that is, between its creation and the rename. After each kill the file in place
 /// is the last complete one; and the next start, with etcd stopped, serves that file and
 /// removes the leftover.
-@Suite(.serialized, .timeLimit(.minutes(5))) struct SnapshotCrashTests {
+@Suite(.serialized, .timeLimit(.minutes(5)), .tags(.process, .root)) struct SnapshotCrashRootTests {
     static let peers = 5_000
     static let kills = 3
 
@@ -28,7 +28,7 @@ import Glibc
         let file = RegistrySnapshotFile.path(in: state)
         let ports = try EtcdCluster.freePorts(2)
         let config = "\(bed.directory)/discovery.yml"
-        try ExecutableTests.write("""
+        try ExecutableRootTests.write("""
         zone: valon.test
         etcd_endpoints: [\(bed.etcd.clientURLs[0])]
         wg_interface: \(bed.discovery.name)
@@ -67,7 +67,7 @@ import Glibc
         var attempts = 0
         while midWrite < Self.kills && attempts < 40 {
             attempts += 1
-            let daemon = try ExecutableTests.Daemon(["--config", config, "--log-level", "warning"], directory: bed.directory)
+            let daemon = try ExecutableRootTests.Daemon(["--config", config, "--log-level", "warning"], directory: bed.directory)
             let pid = daemon.process.processIdentifier
             let temporary = DurableFile.temporaryPrefix(of: file) + "\(pid)"
             // Watch for the temporary file and kill at once; give up after 20 s.
@@ -103,7 +103,7 @@ import Glibc
 
         // The next start, etcd stopped: the last good file is served, the leftovers removed.
         bed.etcd.stop(0)
-        let daemon = try ExecutableTests.Daemon(["--config", config, "--log-level", "info"], directory: bed.directory)
+        let daemon = try ExecutableRootTests.Daemon(["--config", config, "--log-level", "info"], directory: bed.directory)
         defer { daemon.stop() }
         let dig = ["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1", "-p", "\(ports[1])"]
         try await eventually("the persisted serial to be served") {

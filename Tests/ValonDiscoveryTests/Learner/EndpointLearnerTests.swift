@@ -6,7 +6,7 @@ import ValonTestSupport
 /// Endpoint learning (docs/ARCHITECTURE.md §6) from real handshakes: a client's packets reach the
 /// discovery interface from its underlay address, and the node stores that address as the
 /// client's `nat_endpoint` (checked with `etcdctl`).
-@Suite(.serialized) struct EndpointLearnerTests {
+@Suite(.serialized, .tags(.process, .root), .timeLimit(.minutes(10))) struct EndpointLearnerRootTests {
     @Test func aHandshakeStoresTheObservedEndpoint() async throws {
         let bed = try await DiscoveryTestbed.start(clients: 2)
         defer { bed.shutdown() }

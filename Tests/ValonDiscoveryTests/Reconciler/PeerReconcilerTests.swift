@@ -6,7 +6,7 @@ import ValonTestSupport
 /// Reconciliation (docs/ARCHITECTURE.md §6) against a real `wireguard-go` interface, with `wg show dump`
 /// as the oracle: the interface's peers follow the registry at start-up and on change,
 /// and a node restarted on an emptied interface restores every peer from etcd.
-@Suite(.serialized) struct PeerReconcilerTests {
+@Suite(.serialized, .tags(.process, .root), .timeLimit(.minutes(10))) struct PeerReconcilerRootTests {
     @Test func restartWithAnEmptyInterfaceRestoresPeersFromEtcd() async throws {
         let bed = try await DiscoveryTestbed.start(clients: 2)
         defer { bed.shutdown() }

@@ -1,12 +1,12 @@
 import Testing
 @testable import ValonDiscovery
 import ValonKit
+import ValonTestSupport
 
 /// The learner's and the reconciler's decisions, given a device as read back and a
 /// registry snapshot (pure; the suites over wireguard-go check them for real).
 @Suite struct ReconcilerDecisionTests {
-    static func key(_ byte: UInt8) -> WireGuardKey { try! WireGuardKey(bytes: [UInt8](repeating: byte, count: 32)) }
-    static let alice = key(1), bob = key(2), stranger = key(3)
+    static let alice = WireGuardKey.repeating(1), bob = WireGuardKey.repeating(2), stranger = WireGuardKey.repeating(3)
 
     static func snapshot(_ peers: [Peer], revision: Int64 = 7) -> RegistrySnapshot {
         RegistrySnapshot(peers: peers, revision: revision)

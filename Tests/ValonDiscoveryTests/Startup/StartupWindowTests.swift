@@ -11,8 +11,8 @@ import ValonTestSupport
 /// only the real data. Never NXDOMAIN or NODATA for a registered name, never a short
 /// transfer, never serial 0. The same with etcd unreachable at start, without and with the
 /// snapshot an earlier run persisted, and the catch-up once etcd is back.
-@Suite("Start-up: never a registry that was not read", .serialized, .timeLimit(.minutes(5)))
-struct StartupWindowTests {
+@Suite("Start-up: never a registry that was not read", .serialized, .timeLimit(.minutes(5)), .tags(.process))
+struct StartupWindowProcessTests {
     static let zone = "valon.internal"
     static let peerCount = 5_000
 
@@ -33,7 +33,7 @@ struct StartupWindowTests {
             let metrics = DiscoveryMetrics()
             store = RegistrySnapshotStore(registry: registry, syncInterval: .seconds(30), metrics: metrics, logger: logger,
                                           stateDirectory: state)
-            let zone = DNSZone(name: try DNSName(StartupWindowTests.zone), ttl: 2,
+            let zone = DNSZone(name: try DNSName(StartupWindowProcessTests.zone), ttl: 2,
                                discoveryAddresses: [IPAddress("100.100.0.1")!], axfrAllow: [IPNetwork("127.0.0.0/8")!])
             server = DNSServer(configuration: .init(zone: zone, bindAddresses: [IPAddress("127.0.0.1")!], port: 0),
                                store: store, metrics: metrics, logger: logger)

@@ -230,18 +230,11 @@ final class DiscoveryTestbed: @unchecked Sendable {
         return (64 + index / 256, index % 256)
     }
     private static let processBase = Int.random(in: 0..<(64 * 256))
-    private static let subnetCounter = NSLockedInt()
+    private static let subnetCounter = Locked(0)
 }
 
 /// One peer line of `wg show NAME dump`.
 struct WireGuardDumpPeer: Sendable, Hashable {
     var endpoint: String
     var allowedIPs: String
-}
-
-/// A counter guarded by a lock.
-final class NSLockedInt: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func withLock<T>(_ body: (inout Int) -> T) -> T { lock.withLock { body(&value) } }
 }

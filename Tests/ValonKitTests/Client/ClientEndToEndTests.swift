@@ -5,8 +5,8 @@ import Testing
 /// valon-bootstrap and valon-sync against a live valon-discovery (real etcd, real
 /// wireguard-go on both sides, the client in its own namespace), checked with
 /// `wg show dump`, `ip`, dig and the node's own query counter.
-@Suite("client end to end", .serialized)
-struct ClientEndToEndTests {
+@Suite("client end to end", .serialized, .tags(.process, .root), .timeLimit(.minutes(10)))
+struct ClientEndToEndRootTests {
     static func peerKey() -> WireGuardKey { try! WireGuardKey.generatePrivate().publicKey() }
 
     static func json(_ text: String) -> [String: Any] {

@@ -9,8 +9,8 @@ import ValonTestSupport
 /// killed and started ten times, once with etcd stopped, and `wg show dump` sampled every
 /// 100 ms never shows a peer missing. Then a node with nothing read answers SERVFAIL, and a
 /// single `valon-sync` exits 1 naming the server and the answer with the device untouched.
-@Suite("client across discovery restarts", .serialized, .timeLimit(.minutes(6)))
-struct ClientRestartTests {
+@Suite("client across discovery restarts", .serialized, .timeLimit(.minutes(6)), .tags(.process, .root))
+struct ClientRestartRootTests {
     static let peers = 2_000
     /// The peers on the client's interface inside 10.64.0.0/15, where the seeded peers live
     /// (added to this client's VALON networks), from `wg show dump`.

@@ -8,8 +8,8 @@ import Glibc
 /// The DDNS API client's own behaviour (request shape, typed errors) against a tiny HTTP
 /// responder that answers what each test scripts and records what it received. The
 /// real API is exercised by the end-to-end sync tests.
-@Suite("DDNS API client")
-struct DDNSClientTests {
+@Suite("DDNS API client", .tags(.process), .timeLimit(.minutes(10)))
+struct DDNSClientProcessTests {
     /// `python3 -m http.server`-like responder: answers every request with STATUS and BODY
     /// and appends "METHOD PATH BODY" to the log file.
     final class Responder: @unchecked Sendable {
@@ -68,7 +68,7 @@ struct DDNSClientTests {
         }
     }
 
-    static let key = try! WireGuardKey(bytes: [UInt8](repeating: 7, count: 32))
+    static let key = WireGuardKey.repeating(7)
 
     @Test("POST /api/endpoint sends pubkey, lan_endpoint and alias as JSON")
     func report() async throws {

@@ -11,8 +11,9 @@ import Testing
 /// The client side is the VM's own namespace (ValonBootstrap works in the namespace of
 /// its process); the names carry a random suffix.
 @Suite("KernelWireGuard: valon-bootstrap creates and configures a kernel interface",
-       .enabled(if: RouteNetlinkClientTests.kernelHasWireGuard, "needs the WireGuard module: run scripts/vm/run-netlink-tests.sh"))
-struct KernelWireGuardBootstrapTests {
+       .enabled(if: RouteNetlinkClientRootTests.kernelHasWireGuard, "needs the WireGuard module: run scripts/vm/run-netlink-tests.sh"),
+       .tags(.process, .root), .timeLimit(.minutes(10)))
+struct KernelWireGuardBootstrapRootTests {
     @Test("up creates the kernel link and hands shake with the node; a rerun changes nothing; down removes it")
     func upTwiceThenDown() async throws {
         let suffix = randomSuffix(5)

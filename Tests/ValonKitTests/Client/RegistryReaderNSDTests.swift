@@ -5,8 +5,8 @@ import Testing
 /// ``RegistryReader`` against a real NSD serving a zone laid out as the discovery node
 /// lays out VALON's (docs/ARCHITECTURE.md §3): the SOA serial in one query, every peer by AXFR, and the
 /// same peers by a DNS-SD browse.
-@Suite("registry reader (NSD)")
-struct RegistryReaderNSDTests {
+@Suite("registry reader (NSD)", .tags(.process), .timeLimit(.minutes(10)))
+struct RegistryReaderNSDProcessTests {
     static func key(_ n: Int) -> WireGuardKey {
         try! WireGuardKey(bytes: [UInt8(n & 0xff), UInt8(n >> 8)] + [UInt8](repeating: 9, count: 30))
     }

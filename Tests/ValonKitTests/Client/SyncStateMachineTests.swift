@@ -8,23 +8,23 @@ import ValonTestSupport
 /// against a device, a network, a registry and an API that keep their state in memory
 /// (``SyncEnvironment``), and each case says what one run must do: report or not, take the
 /// serial short cut or fetch, apply or leave the device alone, and fail with which words.
-/// The real end-to-end tests (ClientEndToEndTests, ClientRestartTests) run the same code
+/// The real end-to-end tests (ClientEndToEndRootTests, ClientRestartRootTests) run the same code
 /// against wireguard-go, rtnetlink, the DNS server and the API.
 @Suite("valon-sync state machine")
 struct SyncStateMachineTests {
     // MARK: - Collaborators in memory
 
-    final class MemoryDevice: WireGuardBackend, @unchecked Sendable {
-        let lock = NSLock()
-        var device: WireGuardDevice
-        var applied: [WireGuardDevice] = []
-        init(_ device: WireGuardDevice) { self.device = device }
+    final class MemoryDevice: WireGuardBackend, Sendable {
+        private let state: Mutex<(device: WireGuardDevice, applied: [WireGuardDevice])>
+        init(_ device: WireGuardDevice) { state = Mutex((device, [])) }
+        var device: WireGuardDevice { state.withLock { $0.device } }
+        var applied: [WireGuardDevice] { state.withLock { $0.applied } }
         func listDevices() throws(WireGuardError) -> [String] { [device.name] }
-        func device(named name: String) throws(WireGuardError) -> WireGuardDevice { lock.withLock { device } }
+        func device(named name: String) throws(WireGuardError) -> WireGuardDevice { device }
         func apply(_ update: WireGuardDevice, to name: String) throws(WireGuardError) {
-            lock.withLock {
-                applied.append(update)
-                device = WireGuardDeviceModel.applying(update, to: device)
+            state.withLock {
+                $0.applied.append(update)
+                $0.device = WireGuardDeviceModel.applying(update, to: $0.device)
             }
         }
     }
@@ -44,17 +44,21 @@ struct SyncStateMachineTests {
         case servfail
     }
 
-    final class ScriptedRegistry: RegistrySource, @unchecked Sendable {
-        let lock = NSLock()
-        var answers: [Answer]
-        var queries = 0
-        var fetches = 0
-        init(_ answers: [Answer]) { self.answers = answers }
-        var queryCount: Int { lock.withLock { queries } }
+    final class ScriptedRegistry: RegistrySource, Sendable {
+        private struct State {
+            var answers: [Answer]
+            var queries = 0
+            var fetches = 0
+        }
+        private let state: Mutex<State>
+        init(_ answers: [Answer]) { state = Mutex(State(answers: answers)) }
+        var answers: [Answer] { state.withLock { $0.answers } }
+        var queryCount: Int { state.withLock { $0.queries } }
+        var fetches: Int { state.withLock { $0.fetches } }
         private func next() -> Answer? {
-            lock.withLock {
-                queries += 1
-                return answers.isEmpty ? nil : answers.removeFirst()
+            state.withLock {
+                $0.queries += 1
+                return $0.answers.isEmpty ? nil : $0.answers.removeFirst()
             }
         }
         func serial() async throws(ClientError) -> UInt32 {
@@ -65,7 +69,7 @@ struct SyncStateMachineTests {
             }
         }
         func fetchAll() async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method) {
-            lock.withLock { fetches += 1 }
+            state.withLock { $0.fetches += 1 }
             switch next() {
             case .zone(let serial, let peers): return (RegistryZone(peers: peers, serial: serial), .axfr)
             case .servfail: throw ClientError(.registry, "cannot transfer the zone valon.internal. from 100.100.0.1:53: answered SERVFAIL")
@@ -74,11 +78,11 @@ struct SyncStateMachineTests {
         }
     }
 
-    final class Reporter: EndpointReporting, @unchecked Sendable {
-        let lock = NSLock()
-        var reports: [String] = []
+    final class Reporter: EndpointReporting, Sendable {
+        private let sent = Mutex<[String]>([])
+        var reports: [String] { sent.withLock { $0 } }
         func report(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError) {
-            lock.withLock { reports.append(lanEndpoint.description) }
+            sent.withLock { $0.append(lanEndpoint.description) }
         }
     }
 

@@ -3,8 +3,8 @@ import Testing
 
 /// A zone transfer from NSD over TCP: large messages with hundreds of records, where the
 /// encoder's compression table holds far more suffixes than in a single answer.
-@Suite("DNS golden packets: a zone transfer from NSD")
-struct DNSAXFRGoldenTests {
+@Suite("DNS golden packets: a zone transfer from NSD", .tags(.process), .timeLimit(.minutes(10)))
+struct DNSAXFRGoldenProcessTests {
     static let hosts = 600
 
     static var zoneText: String {

@@ -4,7 +4,7 @@ import Testing
 
 /// `Examples/dns-browse` and ``DNSServiceBrowser`` against a real NSD serving a zone laid
 /// out as VALON publishes peers (docs/ARCHITECTURE.md §3: PTR, SRV and TXT under `_wireguard._udp`).
-@Suite struct DNSBrowseExampleTests {
+@Suite(.tags(.process), .timeLimit(.minutes(10))) struct DNSBrowseExampleProcessTests {
     let nsd: NSDServer
 
     init() throws {

@@ -7,8 +7,8 @@ import Testing
 /// encodes, and `dig`'s own parse of it must print the records exactly as
 /// ``DNSResourceRecord/description`` does: dig is the oracle for the encoder and for the
 /// presentation format.
-@Suite("DNS golden packets: real queries from dig, answered by the codec")
-struct DNSDigGoldenTests {
+@Suite("DNS golden packets: real queries from dig, answered by the codec", .tags(.process), .timeLimit(.minutes(10)))
+struct DNSDigGoldenProcessTests {
     static let owner = name("_wireguard._udp.client01.valon.internal")
 
     /// The records the listener answers with, by query type.
@@ -41,7 +41,7 @@ struct DNSDigGoldenTests {
                          Self.owner.description, type] + options
         // dig runs on a Dispatch thread: the test blocks in poll(2) below, and the
         // cooperative pool may have no other thread free on a small machine.
-        let digResult = LockedBox<Result<Command.Result, any Error>?>(nil)
+        let digResult = Locked<Result<Command.Result, any Error>?>(nil)
         let digDone = DispatchGroup()
         DispatchQueue.global().async(group: digDone) { digResult.value = Result { try Command.run(arguments) } }
         defer { digDone.wait() }

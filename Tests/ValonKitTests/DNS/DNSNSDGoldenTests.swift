@@ -4,8 +4,8 @@ import Testing
 /// Answers captured from a real NSD (started by the test on a loopback port), decoded,
 /// checked record by record and re-encoded byte for byte: NSD compresses exactly where
 /// ``DNSMessage/encoded(compress:)`` does.
-@Suite("DNS golden packets: real answers from NSD")
-struct DNSNSDGoldenTests {
+@Suite("DNS golden packets: real answers from NSD", .tags(.process), .timeLimit(.minutes(10)))
+struct DNSNSDGoldenProcessTests {
     static let zone = "valon.test"
     static let zoneText = """
         $ORIGIN valon.test.

@@ -5,7 +5,7 @@ import Testing
 /// The stub resolver against a real NSD serving ``DNSTestZones/resolver`` on a free
 /// loopback port (UDP and TCP, IPv4 and IPv6), and against test-owned sockets that
 /// stay silent or answer with decoys.
-@Suite struct DNSResolverTests {
+@Suite(.tags(.process), .timeLimit(.minutes(10))) struct DNSResolverProcessTests {
     let nsd: NSDServer
     let zone = try! DNSName(DNSTestZones.resolverZone)
 

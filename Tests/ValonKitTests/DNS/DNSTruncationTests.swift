@@ -5,8 +5,8 @@ import Testing
 /// data is missing, OPT kept. Checked against NSD, which truncates the same way: the full
 /// answer is fetched over TCP, cut by the codec to the UDP size, and compared with NSD's
 /// own UDP answer byte for byte.
-@Suite("DNS messages: truncation to a UDP size")
-struct DNSTruncationTests {
+@Suite("DNS messages: truncation to a UDP size", .tags(.process), .timeLimit(.minutes(10)))
+struct DNSTruncationProcessTests {
     static let zoneText: String = {
         var text = """
             $ORIGIN cut.test.

@@ -5,7 +5,7 @@ import Testing
 /// AXFR (RFC 5936) from a real NSD, checked against the zone file and against
 /// `dig AXFR`; refusals from NSD; and servers (test-owned sockets) that break off,
 /// send garbage or never end.
-@Suite struct ZoneTransferTests {
+@Suite(.tags(.process), .timeLimit(.minutes(10))) struct ZoneTransferProcessTests {
     let zone = try! DNSName(DNSTestZones.transferZone)
 
     static func zoneFile() -> String {

@@ -4,8 +4,8 @@ import Testing
 /// The README's two commands as a root user types them on a machine without `sudo`
 /// (issue 13): no command shown in README.md or docs/ starts with `sudo`, no script tells
 /// its user to use it, and the two commands are the repository's scripts, run verbatim.
-@Suite("README commands without sudo")
-struct ReadmeCommandsTests {
+@Suite("README commands without sudo", .tags(.process, .root), .timeLimit(.minutes(10)))
+struct ReadmeCommandsRootTests {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()

@@ -6,7 +6,6 @@ import Testing
 @Suite("registry zone reader")
 struct RegistryZoneTests {
     static let zone = try! DNSName("valon.internal")
-    static func key(_ n: UInt8) -> WireGuardKey { try! WireGuardKey(bytes: [UInt8](repeating: n, count: 32)) }
 
     static func name(_ text: String) -> DNSName { try! DNSName(text == "@" ? "valon.internal" : "\(text).valon.internal") }
     static func rr(_ owner: String, _ data: DNSRecordData) -> DNSResourceRecord {
@@ -26,7 +25,7 @@ struct RegistryZoneTests {
     }
     /// The records the discovery node publishes for one peer under `label`.
     static func published(_ n: UInt8, label: String, alias: String, ip: String, lan: (String, UInt16)?, nat: (String, UInt16)?) -> [DNSResourceRecord] {
-        var records = [a(label, ip), txt(label, ["txtvers=1", "pub=\(key(n).base64)", "wg_ip=\(ip)", "alias=\(alias)"])]
+        var records = [a(label, ip), txt(label, ["txtvers=1", "pub=\(WireGuardKey.repeating(n).base64)", "wg_ip=\(ip)", "alias=\(alias)"])]
         if let lan {
             records += [srv("\(label)._wireguard._udp", 0, lan.1, "lan.\(label)"), srv("_wireguard._udp.\(label)", 0, lan.1, "lan.\(label)"), a("lan.\(label)", lan.0)]
         }
@@ -55,15 +54,15 @@ struct RegistryZoneTests {
              expected: ["client01 100.100.0.2 192.168.1.50:51820 203.0.113.10:40001"]),
         Case(name: "alias and key-label instances are one peer",
              records: published(1, label: "client01", alias: "client01", ip: "100.100.0.2", lan: nil, nat: ("203.0.113.10", 40001))
-                 + published(1, label: key(1).dnsLabel, alias: "client01", ip: "100.100.0.2", lan: nil, nat: ("203.0.113.10", 40001)),
+                 + published(1, label: WireGuardKey.repeating(1).dnsLabel, alias: "client01", ip: "100.100.0.2", lan: nil, nat: ("203.0.113.10", 40001)),
              expected: ["client01 100.100.0.2 - 203.0.113.10:40001"]),
         // The `_valon._tcp` listing (docs/ARCHITECTURE.md §3) points at key labels with port 0: it names
         // no endpoint and no instance, so it adds nothing and is no problem.
         Case(name: "the _valon._tcp listing SRVs are tolerated",
-             records: [soa] + published(1, label: key(1).dnsLabel, alias: "client01", ip: "100.100.0.2",
+             records: [soa] + published(1, label: WireGuardKey.repeating(1).dnsLabel, alias: "client01", ip: "100.100.0.2",
                                         lan: ("192.168.1.50", 51820), nat: nil)
-                 + [srv("_valon._tcp", 0, 0, key(1).dnsLabel), srv("_valon._tcp", 0, 0, key(2).dnsLabel),
-                    a(key(2).dnsLabel, "100.100.0.3")],
+                 + [srv("_valon._tcp", 0, 0, WireGuardKey.repeating(1).dnsLabel), srv("_valon._tcp", 0, 0, WireGuardKey.repeating(2).dnsLabel),
+                    a(WireGuardKey.repeating(2).dnsLabel, "100.100.0.3")],
              expected: ["client01 100.100.0.2 192.168.1.50:51820 -"]),
         Case(name: "no endpoints yet",
              records: published(2, label: "nas", alias: "nas", ip: "100.100.0.10", lan: nil, nat: nil),
@@ -72,20 +71,20 @@ struct RegistryZoneTests {
              records: published(3, label: "v6", alias: "v6", ip: "100.100.0.4", lan: ("fd00::5", 51820), nat: ("2001:db8::1", 4000)),
              expected: ["v6 100.100.0.4 [fd00::5]:51820 [2001:db8::1]:4000"]),
         Case(name: "key from the instance label when TXT has no pub=",
-             records: [txt(key(4).dnsLabel, ["txtvers=1", "wg_ip=100.100.0.5"])],
-             expected: ["\(key(4).dnsLabel) 100.100.0.5 - -"]),
+             records: [txt(WireGuardKey.repeating(4).dnsLabel, ["txtvers=1", "wg_ip=100.100.0.5"])],
+             expected: ["\(WireGuardKey.repeating(4).dnsLabel) 100.100.0.5 - -"]),
         Case(name: "wg_ip from the A record when TXT has none",
-             records: [txt("box", ["pub=\(key(5).base64)", "alias=box"]), a("box", "100.100.0.6")],
+             records: [txt("box", ["pub=\(WireGuardKey.repeating(5).base64)", "alias=box"]), a("box", "100.100.0.6")],
              expected: ["box 100.100.0.6 - -"]),
         Case(name: "unreadable instances are problems, not peers",
-             records: [txt("bad", ["pub=nope", "wg_ip=100.100.0.7"]), txt("noip", ["pub=\(key(6).base64)"])],
+             records: [txt("bad", ["pub=nope", "wg_ip=100.100.0.7"]), txt("noip", ["pub=\(WireGuardKey.repeating(6).base64)"])],
              expected: [], problems: 2),
         Case(name: "SRV target without an address is reported for a follow-up query",
-             records: [txt("c2", ["pub=\(key(7).base64)", "wg_ip=100.100.0.8"]), srv("c2._wireguard._udp", 10, 4000, "nated.c2")],
+             records: [txt("c2", ["pub=\(WireGuardKey.repeating(7).base64)", "wg_ip=100.100.0.8"]), srv("c2._wireguard._udp", 10, 4000, "nated.c2")],
              expected: ["c2 100.100.0.8 - -"], unresolved: ["nated.c2.valon.internal"]),
         Case(name: "records of another zone are ignored",
              records: [DNSResourceRecord(name: try! DNSName("x._wireguard._udp.other.test"), ttl: 2,
-                                         data: .txt([Array("pub=\(key(8).base64)".utf8), Array("wg_ip=100.100.0.9".utf8)]))],
+                                         data: .txt([Array("pub=\(WireGuardKey.repeating(8).base64)".utf8), Array("wg_ip=100.100.0.9".utf8)]))],
              expected: []),
     ]
 

@@ -5,21 +5,20 @@ import Testing
 /// removal rules (never the discovery peer, never peers outside the VALON network).
 @Suite("sync plan")
 struct SyncPlanTests {
-    static func key(_ n: UInt8) -> WireGuardKey { try! WireGuardKey(bytes: [UInt8](repeating: n, count: 32)) }
-    static let discovery = key(200)
-    static let me = key(100)
+    static let discovery = WireGuardKey.repeating(200)
+    static let me = WireGuardKey.repeating(100)
     static let policy = SyncPolicy(ownPublicKey: me, discoveryPublicKey: discovery, networks: [IPNetwork("100.100.0.0/24")!])
     static let local = EndpointSelection.Local(natAddress: IPAddress("198.51.100.7"), connectedSubnets: [IPNetwork("192.168.1.0/24")!])
     static let now: Int64 = 1_800_000_000
 
     static func peer(_ n: UInt8, _ ip: String, lan: String? = nil, nat: String? = nil) -> Peer {
-        Peer(publicKey: key(n), alias: "p\(n)", wgIP: IPAddress(ip)!, lanEndpoint: lan.flatMap { Endpoint($0) },
+        Peer(publicKey: WireGuardKey.repeating(n), alias: "p\(n)", wgIP: IPAddress(ip)!, lanEndpoint: lan.flatMap { Endpoint($0) },
              natEndpoint: nat.flatMap { Endpoint($0) })
     }
 
     static func onDevice(_ n: UInt8, _ allowed: [String], endpoint: String? = nil, keepalive: UInt16? = 25,
                          handshakeAgo: Int64? = nil) -> WireGuardPeer {
-        WireGuardPeer(publicKey: key(n), endpoint: endpoint.flatMap { Endpoint($0) }, persistentKeepalive: keepalive,
+        WireGuardPeer(publicKey: WireGuardKey.repeating(n), endpoint: endpoint.flatMap { Endpoint($0) }, persistentKeepalive: keepalive,
                       allowedIPs: allowed.map { IPNetwork($0)! },
                       lastHandshake: handshakeAgo.map { .init(seconds: now - $0) })
     }
@@ -91,7 +90,7 @@ struct SyncPlanTests {
     func plan(_ test: Case) {
         let device = WireGuardDevice(name: "wg0", peers: test.device)
         let plan = SyncPlan(registry: test.registry, device: device, local: Self.local, policy: Self.policy,
-                            now: Self.now, onlyPeer: test.only.map(Self.key))
+                            now: Self.now, onlyPeer: test.only.map(WireGuardKey.repeating))
         var actual = [UInt8: (SyncPlan.Action, String?)]()
         for entry in plan.entries { actual[entry.publicKey.bytes[0]] = (entry.action, entry.endpoint?.description) }
         #expect(actual.count == test.expected.count, "\(plan.entries)")
@@ -130,7 +129,7 @@ struct SyncPlanTests {
 
     @Test("the fingerprint changes with the managed peers and subnets, not with endpoints or other peers")
     func fingerprint() {
-        let base = WireGuardDevice(name: "wg0", privateKey: Self.key(100), peers: [Self.onDevice(1, ["100.100.0.2/32"], endpoint: "192.0.2.1:1")])
+        let base = WireGuardDevice(name: "wg0", privateKey: WireGuardKey.repeating(100), peers: [Self.onDevice(1, ["100.100.0.2/32"], endpoint: "192.0.2.1:1")])
         let subnets = [IPNetwork("192.168.1.0/24")!]
         let reference = SyncFingerprint.of(device: base, policy: Self.policy, connectedSubnets: subnets)
         var roamed = base

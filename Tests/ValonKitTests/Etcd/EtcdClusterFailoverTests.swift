@@ -4,8 +4,8 @@ import Testing
 
 /// A three-member cluster on loopback: the client keeps working when a member, or the
 /// leader, goes away, and a watch resumes on another member without losing an event.
-@Suite("etcd client against a three-member cluster", .serialized)
-struct EtcdClusterFailoverTests {
+@Suite("etcd client against a three-member cluster", .serialized, .tags(.process), .timeLimit(.minutes(10)))
+struct EtcdClusterFailoverProcessTests {
     @Test("every operation succeeds with one member stopped", arguments: ["follower", "leader"])
     func memberStopped(which: String) async throws {
         let etcd = try await EtcdCluster.start(size: 3)

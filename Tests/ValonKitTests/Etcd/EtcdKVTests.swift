@@ -6,8 +6,8 @@ import Testing
 @testable import ValonKit
 
 /// The KV calls against a real etcd member, checked with `etcdctl`.
-@Suite("etcd KV against a real member")
-struct EtcdKVTests {
+@Suite("etcd KV against a real member", .tags(.process), .timeLimit(.minutes(10)))
+struct EtcdKVProcessTests {
     @Test("put, get, prev_kv and delete, as etcdctl sees them")
     func putGetDelete() async throws {
         let etcd = try await EtcdCluster.start()

@@ -3,8 +3,8 @@ import Testing
 @testable import ValonKit
 
 /// TLS with client certificates from a test CA, and etcd's username/password auth.
-@Suite("etcd TLS and auth against a real member")
-struct EtcdSecurityTests {
+@Suite("etcd TLS and auth against a real member", .tags(.process), .timeLimit(.minutes(10)))
+struct EtcdSecurityProcessTests {
     @Test("TLS with a CA, client certificate and key works; without them it fails clearly")
     func tls() async throws {
         let etcd = try await EtcdCluster.start(tls: true)
@@ -34,7 +34,9 @@ struct EtcdSecurityTests {
 
     @Test("username and password: a role-limited user works, wrong credentials fail clearly, an expired token is renewed")
     func auth() async throws {
-        let etcd = try await EtcdCluster.start(extraArguments: ["--auth-token", "simple", "--auth-token-ttl", "3"])
+        // At log level info etcd says when it drops an idle token ("deleted a simple token").
+        let etcd = try await EtcdCluster.start(extraArguments: ["--auth-token", "simple", "--auth-token-ttl", "3",
+                                                                "--log-level", "info"])
         defer { etcd.shutdown() }
         try etcd.etcdctl(["user", "add", "root:rootpw"])
         try etcd.etcdctl(["role", "add", "valon"])
@@ -61,12 +63,17 @@ struct EtcdSecurityTests {
 
         // The simple token expires after three seconds of idleness; the client authenticates
         // again, on the gateway and on gRPC. (With one or two seconds, a loaded machine let a
-        // fresh token expire between etcd issuing it and the request that used it.)
-        try await Task.sleep(for: .seconds(5))
+        // fresh token expire between etcd issuing it and the request that used it.) Any use
+        // of a token renews it, so the wait reads etcd's log, never the token.
+        try await eventually("etcd to drop the first token", limit: .seconds(30)) {
+            etcd.hasDeletedToken(firstToken)
+        }
         #expect(try await client.get("/valon/a")?.valueString == "1")
         #expect(client.transport.currentToken != firstToken)
-        let secondToken = client.transport.currentToken
-        try await Task.sleep(for: .seconds(5))
+        let secondToken = try #require(client.transport.currentToken)
+        try await eventually("etcd to drop the second token", limit: .seconds(30)) {
+            etcd.hasDeletedToken(secondToken)
+        }
         #expect(try await client.range(.prefix("/valon/")).count == 1)
         #expect(client.transport.currentToken != secondToken)
 

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import ValonKit
 
-@Suite("etcd watch against a real member")
-struct EtcdWatchTests {
+@Suite("etcd watch against a real member", .tags(.process), .timeLimit(.minutes(10)))
+struct EtcdWatchProcessTests {
     @Test("a prefix watch delivers puts and deletes in order, with prev_kv")
     func events() async throws {
         let etcd = try await EtcdCluster.start()
@@ -64,7 +64,7 @@ struct EtcdWatchTests {
     }
 }
 
-extension EtcdWatchTests {
+extension EtcdWatchProcessTests {
     /// etcd's own count of open watchers (`/metrics`, read with curl).
     static func watchers(_ etcd: EtcdCluster) throws -> Int? {
         let metrics = try Command.check(["curl", "-s", "\(etcd.clientURLs[0])/metrics"])

@@ -38,7 +38,7 @@ struct NetlinkMessageTests {
             mnl_attr_nest_end(header, nested)
             return Array(raw.prefix(Int(header.pointee.nlmsg_len)))
         }
-        #expect(NetlinkGolden.hex(ours.bytes) == NetlinkGolden.hex(theirs))
+        #expect(hexString(ours.bytes) == hexString(theirs))
     }
 
     @Test("truncate drops a nest that did not fit and keeps the length current")
@@ -56,7 +56,7 @@ struct NetlinkMessageTests {
 
     @Test("the reader splits a two-message datagram and its nested attributes")
     func readsMessages() throws {
-        let datagram = NetlinkGolden.bytes("""
+        let datagram = hexBytes("""
         1c000000 1000 0200 05000000 00000000  # RTM_NEWLINK, MULTI, seq 5, len 28
         0c00 1280                             # nest 18, 12 bytes
           0800 0100 64756d00                  # "dum\\0"
@@ -77,12 +77,12 @@ struct NetlinkMessageTests {
               "0c000000 1000 0000 00000000 00000000",           // nlmsg_len 12 < header size
           ])
     func rejectsBadMessageLength(_ hex: String) {
-        #expect(throws: NetlinkError.self) { try NetlinkReader.messages(NetlinkGolden.bytes(hex)[...]) }
+        #expect(throws: NetlinkError.self) { try NetlinkReader.messages(hexBytes(hex)[...]) }
     }
 
     @Test("an attribute length past its container is a malformed reply",
           arguments: ["0900 0100 00000000", "0200 0100", "4000 0100 0000"])
     func rejectsBadAttributeLength(_ hex: String) {
-        #expect(throws: NetlinkError.self) { try NetlinkReader.attributes(NetlinkGolden.bytes(hex)[...]) }
+        #expect(throws: NetlinkError.self) { try NetlinkReader.attributes(hexBytes(hex)[...]) }
     }
 }

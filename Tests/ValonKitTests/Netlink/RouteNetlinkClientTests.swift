@@ -7,8 +7,8 @@ import Glibc
 
 /// rtnetlink against the running kernel, inside a throwaway namespace (see
 /// ``NetworkNamespace`` for how the socket gets there), with `ip -j` as the oracle.
-@Suite("rtnetlink links, addresses and routes in a namespace")
-struct RouteNetlinkClientTests {
+@Suite("rtnetlink links, addresses and routes in a namespace", .tags(.process, .root), .timeLimit(.minutes(10)))
+struct RouteNetlinkClientRootTests {
     /// Set by the VM's /init (scripts/vm): the kernel there has the WireGuard module.
     static let kernelHasWireGuard = ProcessInfo.processInfo.environment["VALON_VM_KERNEL_WIREGUARD"] == "1"
 

@@ -107,6 +107,6 @@ struct RouteNetlinkEncodingTests {
 
     @Test(arguments: cases)
     func encodes(_ testCase: Case) {
-        #expect(NetlinkGolden.hex(testCase.message.bytes) == NetlinkGolden.hex(NetlinkGolden.bytes(testCase.golden)))
+        #expect(hexString(testCase.message.bytes) == hexString(hexBytes(testCase.golden)))
     }
 }

@@ -9,8 +9,8 @@ import ValonTestSupport
 /// whole number of those transactions and exactly the peers `etcdctl` finds at the
 /// listing's revision. A listing never mixes two states, so the zone built from it never
 /// lacks a peer the registry held at its serial.
-@Suite("Registry listing under concurrent writes", .timeLimit(.minutes(3)))
-struct PeerListingConsistencyTests {
+@Suite("Registry listing under concurrent writes", .timeLimit(.minutes(3)), .tags(.process))
+struct PeerListingConsistencyProcessTests {
     @Test func everyListingIsOneRevision() async throws {
         let etcd = try await EtcdCluster.start()
         defer { etcd.shutdown() }

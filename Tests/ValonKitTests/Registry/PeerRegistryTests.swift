@@ -3,8 +3,8 @@ import Testing
 @testable import ValonKit
 
 /// The registry against a real etcd member; `etcdctl get --prefix /valon/` is the oracle.
-@Suite("Registry against a real etcd")
-struct PeerRegistryTests {
+@Suite("Registry against a real etcd", .tags(.process), .timeLimit(.minutes(10)))
+struct PeerRegistryProcessTests {
     static let network = IPNetwork("100.100.0.0/24")!
     static let discovery = IPAddress("100.100.0.1")!
 

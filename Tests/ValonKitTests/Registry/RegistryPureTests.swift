@@ -3,8 +3,8 @@ import Testing
 
 /// Keys whose base64 forms hold '/' and '+', which the key schema must never split on.
 enum TestKeys {
-    static let slashes = try! WireGuardKey(bytes: [UInt8](repeating: 0xff, count: 32))   // "/////…/8="
-    static let pluses = try! WireGuardKey(bytes: [UInt8](repeating: 0xfb, count: 32))   // "+/v7+/v7…"
+    static let slashes = WireGuardKey.repeating(0xff)   // "/////…/8="
+    static let pluses = WireGuardKey.repeating(0xfb)   // "+/v7+/v7…"
     static func random() -> WireGuardKey { WireGuardKey.generatePreshared() }
 }
 

@@ -19,14 +19,14 @@ struct AsyncGateTests {
             for _ in 0..<200 {
                 group.addTask {
                     await gate.enter()
-                    inside.value.withLock { $0.now += 1; $0.most = max($0.most, $0.now); $0.entries += 1 }
+                    inside.withLock { $0.now += 1; $0.most = max($0.most, $0.now); $0.entries += 1 }
                     await Task.yield()
-                    inside.value.withLock { $0.now -= 1 }
+                    inside.withLock { $0.now -= 1 }
                     gate.leave()
                 }
             }
         }
-        let seen = inside.value.withLock { $0 }
+        let seen = inside.withLock { $0 }
         #expect(seen.most == 1)
         #expect(seen.entries == 200)
         #expect(seen.now == 0)
@@ -41,7 +41,7 @@ struct AsyncGateTests {
         for index in 0..<100 {
             waiters.append(Task {
                 await gate.enter()
-                entered.value.withLock { $0.append(index) }
+                entered.withLock { $0.append(index) }
                 gate.leave()
             })
             // Wait until this one is queued before the next arrives.
@@ -49,6 +49,6 @@ struct AsyncGateTests {
         }
         gate.leave()
         for waiter in waiters { await waiter.value }
-        #expect(entered.value.withLock { $0 } == Array(0..<100))
+        #expect(entered.withLock { $0 } == Array(0..<100))
     }
 }

@@ -53,7 +53,7 @@ final class SpoofingUDPResponder: @unchecked Sendable {
     let decoy: IPv4Address
     private let descriptor: Int32
     private let otherDescriptor: Int32
-    private let stopped = LockedBox(false)
+    private let stopped = Locked(false)
     private let finished = DispatchSemaphore(value: 0)
 
     init(answer: IPv4Address, decoy: IPv4Address, honest: Bool = true) {

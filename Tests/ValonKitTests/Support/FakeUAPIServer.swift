@@ -20,9 +20,9 @@ final class FakeUAPIServer: @unchecked Sendable {
     var path: String { "\(directory)/\(name).sock" }
     private let listener: Int32
     private let replies: [Reply]
-    private let received = LockedBox([String]())
+    private let received = Locked([String]())
     private let done = DispatchSemaphore(value: 0)
-    private let stopping = LockedBox(false)
+    private let stopping = Locked(false)
 
     var requests: [String] { received.value }
 

@@ -7,8 +7,8 @@ import ValonKit
 
 /// Every documented failure produced for real: its exit status, its message, and that
 /// it changed nothing.
-@Suite("valonctl errors and exit statuses")
-struct ValonctlErrorTests {
+@Suite("valonctl errors and exit statuses", .tags(.process, .root), .timeLimit(.minutes(10)))
+struct ValonctlErrorRootTests {
     @Test("alias taken, address taken, key registered: exit 3, registry unchanged")
     func conflicts() async throws {
         let node = try await ValonctlFixture()
@@ -183,14 +183,6 @@ struct ValonctlErrorTests {
         #expect(unknown.status == 2)
     }
 
-    /// The result of a run on another thread.
-    final class LockedResult: @unchecked Sendable {
-        private let lock = NSLock()
-        private var result: Result<Command.Result, any Error>?
-        func set(_ value: Result<Command.Result, any Error>) { lock.withLock { result = value } }
-        func get() throws -> Command.Result { try lock.withLock { result! }.get() }
-    }
-
     @Test("the interface goes away after the registry write: the peer stays registered, a warning names the interface, exit 0")
     func interfaceVanishesAfterTheRegistryWrite() async throws {
         let node = try await ValonctlFixture()
@@ -205,9 +197,9 @@ struct ValonctlErrorTests {
         let result = try await onOwnThread { () throws -> Command.Result in
             etcd.signal(0, SIGSTOP)
             let finished = DispatchSemaphore(value: 0)
-            let outcome = LockedResult()
+            let outcome = Locked<Result<Command.Result, any Error>?>(nil)  // the run on another thread
             Thread {
-                outcome.set(Result { try ValonctlRunner.run(["peer", "add", key.base64, "--alias", "late", "--json", "--config", config]) })
+                outcome.value = Result { try ValonctlRunner.run(["peer", "add", key.base64, "--alias", "late", "--json", "--config", config]) }
                 finished.signal()
             }.start()
             let deadline = Date().addingTimeInterval(15)
@@ -223,7 +215,7 @@ struct ValonctlErrorTests {
             etcd.signal(0, SIGCONT)
             finished.wait()
             guard waiting else { throw ValonctlRunner.Missing(description: "valonctl never connected to etcd") }
-            return try outcome.get()
+            return try outcome.value!.get()
         }
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("warning: the peer is registered, but adding it to \(device.name) failed"), "\(result.stderr)")
@@ -239,8 +231,8 @@ struct ValonctlErrorTests {
 
 /// Permission as etcd decides it: a user whose role may only read the registry, and a
 /// wrong password.
-@Suite("valonctl and etcd authentication")
-struct ValonctlEtcdAuthTests {
+@Suite("valonctl and etcd authentication", .tags(.process, .root), .timeLimit(.minutes(10)))
+struct ValonctlEtcdAuthRootTests {
     @Test("a read-only etcd user lists peers but cannot add one; a wrong password is refused; exit 7")
     func readOnlyUser() async throws {
         let node = try await ValonctlFixture(etcdArguments: ["--auth-token", "simple"])

@@ -5,13 +5,13 @@ import ValonKit
 /// The real `valonctl` binary with `--config` and `--json` before and after the
 /// subcommand (the original's operators type `valonctl --config FILE peer list`), against
 /// a real etcd and wireguard-go; etcdctl checks what each order wrote.
-@Suite("valonctl global options in either order")
-struct ValonctlGlobalOptionTests {
+@Suite("valonctl global options in either order", .tags(.process, .root), .timeLimit(.minutes(10)))
+struct ValonctlGlobalOptionRootTests {
     @Test("peer add, peer list, peer show, peer export and status: both orders do the same")
     func bothOrders() async throws {
-        let health = try ValonctlStatusTests.HealthServer()
+        let health = try ValonctlStatusRootTests.HealthServer()
         defer { health.stop() }
-        let dns = try ValonctlStatusTests.dnsServer()
+        let dns = try ValonctlStatusRootTests.dnsServer()
         defer { dns.stop() }
         let node = try await ValonctlFixture(apiURL: health.url)
         defer { node.shutdown() }

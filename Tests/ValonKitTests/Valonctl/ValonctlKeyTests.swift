@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import ValonKit
 
-@Suite("valonctl genkey and pubkey")
-struct ValonctlKeyTests {
+@Suite("valonctl genkey and pubkey", .tags(.process), .timeLimit(.minutes(10)))
+struct ValonctlKeyProcessTests {
     @Test("valonctl genkey | valonctl pubkey agrees with wg pubkey")
     func agreesWithWireGuardTools() throws {
         for _ in 0..<5 {

@@ -4,8 +4,8 @@ import ValonKit
 
 /// `valonctl peer …` run as a process against a real etcd and a real wireguard-go
 /// interface; etcdctl and `wg show dump` check what it left behind.
-@Suite("valonctl peer commands")
-struct ValonctlPeerTests {
+@Suite("valonctl peer commands", .tags(.process, .root), .timeLimit(.minutes(10)))
+struct ValonctlPeerRootTests {
     @Test("peer add allocates, registers in etcd, adds to the interface and prints the client's configuration")
     func addText() async throws {
         let node = try await ValonctlFixture()

@@ -4,8 +4,8 @@ import ValonKit
 
 /// `valonctl status` against real parts: etcd, wireguard-go and an HTTP server
 /// answering `/health` (Python's http.server serving a file named `health`).
-@Suite("valonctl status")
-struct ValonctlStatusTests {
+@Suite("valonctl status", .tags(.process, .root), .timeLimit(.minutes(10)))
+struct ValonctlStatusRootTests {
     /// A real HTTP server on a free loopback port whose `/health` answers 200.
     final class HealthServer: @unchecked Sendable {
         let process = Process()

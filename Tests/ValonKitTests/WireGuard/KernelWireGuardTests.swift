@@ -11,8 +11,9 @@ import Glibc
 /// Each test works in its own namespace; `wg show … dump` (wireguard-tools, in the VM) is
 /// the independent oracle.
 @Suite("KernelWireGuard: netlink backend against the kernel module",
-       .enabled(if: RouteNetlinkClientTests.kernelHasWireGuard, "needs the WireGuard module: run scripts/vm/run-netlink-tests.sh"))
-struct KernelWireGuardTests {
+       .enabled(if: RouteNetlinkClientRootTests.kernelHasWireGuard, "needs the WireGuard module: run scripts/vm/run-netlink-tests.sh"),
+       .tags(.process, .root), .timeLimit(.minutes(10)))
+struct KernelWireGuardRootTests {
     /// A namespace with one WireGuard link made by our rtnetlink code.
     struct Fixture {
         let namespace: NetworkNamespace
@@ -256,8 +257,8 @@ struct KernelWireGuardTests {
 }
 
 /// Paths that run everywhere: on this host (no module) and in the VM.
-@Suite("WireGuard netlink backend without a device")
-struct WireGuardNetlinkBackendErrorTests {
+@Suite("WireGuard netlink backend without a device", .tags(.process, .root), .timeLimit(.minutes(10)))
+struct WireGuardNetlinkBackendErrorRootTests {
     @Test("reading a missing device is noSuchDevice, with or without the module")
     func missingDevice() throws {
         let namespace = try NetworkNamespace()
@@ -266,7 +267,7 @@ struct WireGuardNetlinkBackendErrorTests {
             try namespace.wireGuardBackend().device(named: "wg\(randomSuffix(6))")
         }
         #expect(error?.code == .noSuchDevice)
-        if !RouteNetlinkClientTests.kernelHasWireGuard {
+        if !RouteNetlinkClientRootTests.kernelHasWireGuard {
             #expect(error?.message.contains("no \"wireguard\" generic netlink family") == true)
         }
         #expect(try namespace.wireGuardBackend().listDevices() == [])

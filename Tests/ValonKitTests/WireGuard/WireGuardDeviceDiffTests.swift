@@ -5,11 +5,10 @@ import ValonKit
 /// The sync diff (`wg syncconf`'s computation): each case is a device as read back, the
 /// desired state, and the exact update expected.
 @Suite struct WireGuardDeviceDiffTests {
-    static func key(_ byte: UInt8) -> WireGuardKey { try! WireGuardKey(bytes: [UInt8](repeating: byte, count: 32)) }
     static func nets(_ texts: String...) -> [IPNetwork] { texts.map { IPNetwork($0)! } }
     static func peer(_ byte: UInt8, _ allowed: [IPNetwork] = [], endpoint: String? = nil,
                      psk: WireGuardKey? = nil, keepalive: UInt16? = nil, flags: WireGuardPeer.Flags = []) -> WireGuardPeer {
-        WireGuardPeer(publicKey: key(byte), presharedKey: psk, endpoint: endpoint.flatMap { Endpoint($0) },
+        WireGuardPeer(publicKey: WireGuardKey.repeating(byte), presharedKey: psk, endpoint: endpoint.flatMap { Endpoint($0) },
                       persistentKeepalive: keepalive, allowedIPs: allowed, flags: flags)
     }
     static func device(_ peers: [WireGuardPeer], privateKey: WireGuardKey? = nil, port: UInt16? = nil, fwmark: UInt32? = nil) -> WireGuardDevice {
@@ -31,12 +30,12 @@ import ValonKit
              expected: []),
         Case(label: "a new peer is added with its whole configuration",
              current: device([]),
-             desired: device([peer(2, nets("10.0.0.2/32", "fd00::2/128"), endpoint: "192.0.2.2:2", psk: key(9), keepalive: 25)]),
-             expected: [peer(2, nets("10.0.0.2/32", "fd00::2/128"), endpoint: "192.0.2.2:2", psk: key(9), keepalive: 25)]),
+             desired: device([peer(2, nets("10.0.0.2/32", "fd00::2/128"), endpoint: "192.0.2.2:2", psk: WireGuardKey.repeating(9), keepalive: 25)]),
+             expected: [peer(2, nets("10.0.0.2/32", "fd00::2/128"), endpoint: "192.0.2.2:2", psk: WireGuardKey.repeating(9), keepalive: 25)]),
         Case(label: "a peer the registry dropped is removed",
              current: device([peer(1, nets("10.0.0.1/32")), peer(2, nets("10.0.0.2/32"))]),
              desired: device([peer(1, nets("10.0.0.1/32"))]),
-             expected: [.removal(of: key(2))]),
+             expected: [.removal(of: WireGuardKey.repeating(2))]),
         Case(label: "an endpoint change sends only the endpoint, update-only",
              current: device([peer(1, nets("10.0.0.1/32"), endpoint: "192.0.2.1:1")]),
              desired: device([peer(1, nets("10.0.0.1/32"), endpoint: "198.51.100.1:1")]),
@@ -54,7 +53,7 @@ import ValonKit
              desired: device([peer(1, nets("10.0.0.1/32", "10.1.2.3/16", "10.0.0.1/32"))]),
              expected: []),
         Case(label: "dropping the preshared key sends the zero key",
-             current: device([peer(1, psk: key(9))]),
+             current: device([peer(1, psk: WireGuardKey.repeating(9))]),
              desired: device([peer(1)]),
              expected: [peer(1, psk: .zero, flags: .updateOnly)]),
         Case(label: "a zero preshared key desired equals none",
@@ -68,7 +67,7 @@ import ValonKit
         Case(label: "removals first in device order, then changes and additions in desired order",
              current: device([peer(5), peer(1, nets("10.0.0.1/32")), peer(4)]),
              desired: device([peer(3), peer(1, nets("10.0.0.9/32")), peer(2)]),
-             expected: [.removal(of: key(5)), .removal(of: key(4)), peer(3),
+             expected: [.removal(of: WireGuardKey.repeating(5)), .removal(of: WireGuardKey.repeating(4)), peer(3),
                         peer(1, nets("10.0.0.9/32"), flags: [.updateOnly, .replaceAllowedIPs]), peer(2)]),
         Case(label: "a key listed twice: the last entry counts, at the first place",
              current: device([]),
@@ -77,8 +76,8 @@ import ValonKit
         Case(label: "flags and statistics of the desired device are ignored",
              current: device([peer(1)]),
              desired: WireGuardDevice(name: "wg0", peers: [
-                 WireGuardPeer(publicKey: key(1), flags: .remove, rxBytes: 5),
-                 WireGuardPeer(publicKey: key(2), flags: [.updateOnly, .replaceAllowedIPs], lastHandshake: .init(seconds: 3)),
+                 WireGuardPeer(publicKey: WireGuardKey.repeating(1), flags: .remove, rxBytes: 5),
+                 WireGuardPeer(publicKey: WireGuardKey.repeating(2), flags: [.updateOnly, .replaceAllowedIPs], lastHandshake: .init(seconds: 3)),
              ], flags: .replacePeers),
              expected: [peer(2)]),
     ]
@@ -101,7 +100,7 @@ import ValonKit
         let update = current.update(toReach: Self.device([])) { peer in
             peer.publicKey != discovery.publicKey && peer.allowedIPs.allSatisfy { valon.contains($0.address) }
         }
-        #expect(update.peers == [WireGuardPeer.removal(of: Self.key(3))])
+        #expect(update.peers == [WireGuardPeer.removal(of: WireGuardKey.repeating(3))])
     }
 
     @Test(arguments: [
@@ -116,10 +115,10 @@ import ValonKit
     func deviceFields(currentKey: UInt8?, currentPort: UInt16?, currentMark: UInt32?,
                       desiredKey: UInt8?, desiredPort: UInt16?, desiredMark: UInt32?,
                       expectedKey: UInt8?, expectedPort: UInt16?, expectedMark: UInt32?) {
-        let current = Self.device([], privateKey: currentKey.map(Self.key), port: currentPort, fwmark: currentMark)
-        let desired = Self.device([], privateKey: desiredKey.map(Self.key), port: desiredPort, fwmark: desiredMark)
+        let current = Self.device([], privateKey: currentKey.map(WireGuardKey.repeating), port: currentPort, fwmark: currentMark)
+        let desired = Self.device([], privateKey: desiredKey.map(WireGuardKey.repeating), port: desiredPort, fwmark: desiredMark)
         let update = current.update(toReach: desired)
-        #expect(update.privateKey == expectedKey.map(Self.key))
+        #expect(update.privateKey == expectedKey.map(WireGuardKey.repeating))
         #expect(update.listenPort == expectedPort)
         #expect(update.fwmark == expectedMark)
     }
@@ -143,7 +142,7 @@ import ValonKit
             peer(UInt8(byte),
                  (0..<Int.random(in: 0...3, using: &generator)).map { _ in IPNetwork("10.0.\(Int.random(in: 0...4, using: &generator)).0/24")! },
                  endpoint: Bool.random(using: &generator) ? "192.0.2.\(Int.random(in: 1...3, using: &generator)):1" : nil,
-                 psk: Bool.random(using: &generator) ? key(UInt8.random(in: 20...21, using: &generator)) : nil,
+                 psk: Bool.random(using: &generator) ? WireGuardKey.repeating(UInt8.random(in: 20...21, using: &generator)) : nil,
                  keepalive: Bool.random(using: &generator) ? UInt16.random(in: 1...2, using: &generator) : nil)
         })
     }

@@ -5,7 +5,7 @@ import ValonKit
 /// Two real `wireguard-go` devices in two namespaces joined by a veth pair, configured
 /// only through ``WireGuardUAPIBackend`` (the `ip` commands set up the underlay and the
 /// tunnel addresses), complete a handshake and carry a ping.
-@Suite struct WireGuardHandshakeTests {
+@Suite(.tags(.process, .root), .timeLimit(.minutes(10))) struct WireGuardHandshakeRootTests {
     @Test func twoDevicesHandshakeAndPing() throws {
         let left = try WireGuardGoDevice()
         defer { left.stop() }

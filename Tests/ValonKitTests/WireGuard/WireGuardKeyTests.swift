@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import ValonKit
 
-@Suite("WireGuard keys")
-struct WireGuardKeyTests {
+@Suite("WireGuard keys", .tags(.process), .timeLimit(.minutes(10)))
+struct WireGuardKeyProcessTests {
     // RFC 7748 §6.1: Alice's private and public keys.
     static let rfcPrivateHex = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"
     static let rfcPublicHex = "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"

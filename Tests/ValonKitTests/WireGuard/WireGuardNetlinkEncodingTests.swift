@@ -4,11 +4,10 @@ import Testing
 /// WireGuard's generic netlink messages byte for byte, and the splitting of large updates.
 @Suite("WireGuard netlink encoding")
 struct WireGuardNetlinkEncodingTests {
-    static func key(_ byte: UInt8) -> WireGuardKey { try! WireGuardKey(bytes: [UInt8](repeating: byte, count: 32)) }
 
     @Test("CTRL_CMD_GETFAMILY wireguard")
     func getFamily() {
-        #expect(NetlinkGolden.hex(WireGuardNetlink.getFamilyRequest().bytes) == NetlinkGolden.hex(NetlinkGolden.bytes("""
+        #expect(hexString(WireGuardNetlink.getFamilyRequest().bytes) == hexString(hexBytes("""
         24000000 1000 0100 00000000 00000000  # len 36, GENL_ID_CTRL, REQUEST
         03 01 0000                            # genlmsghdr: CTRL_CMD_GETFAMILY, version 1
         0e00 0200 776972656775617264 00 0000  # CTRL_ATTR_FAMILY_NAME "wireguard\\0", padded
@@ -17,8 +16,8 @@ struct WireGuardNetlinkEncodingTests {
 
     @Test("WG_CMD_GET_DEVICE is a dump by interface name")
     func getDevice() {
-        #expect(NetlinkGolden.hex(WireGuardNetlink.getDeviceRequest(family: 0x15, name: "wg0").bytes)
-            == NetlinkGolden.hex(NetlinkGolden.bytes("""
+        #expect(hexString(WireGuardNetlink.getDeviceRequest(family: 0x15, name: "wg0").bytes)
+            == hexString(hexBytes("""
             1c000000 1500 0103 00000000 00000000  # len 28, family id 0x15, REQUEST|DUMP
             00 01 0000                            # WG_CMD_GET_DEVICE, WG_GENL_VERSION 1
             0800 0200 77673000                    # WGDEVICE_A_IFNAME "wg0\\0"
@@ -28,15 +27,15 @@ struct WireGuardNetlinkEncodingTests {
     @Test("WG_CMD_SET_DEVICE with every device and peer attribute")
     func setDeviceEverything() {
         let update = WireGuardDevice(
-            name: "ignored", privateKey: Self.key(0xaa), listenPort: 51820, fwmark: 0x42,
+            name: "ignored", privateKey: WireGuardKey.repeating(0xaa), listenPort: 51820, fwmark: 0x42,
             peers: [WireGuardPeer(
-                publicKey: Self.key(0xbb), presharedKey: Self.key(0xcc), endpoint: Endpoint("192.0.2.1:51820"),
+                publicKey: WireGuardKey.repeating(0xbb), presharedKey: WireGuardKey.repeating(0xcc), endpoint: Endpoint("192.0.2.1:51820"),
                 persistentKeepalive: 25, allowedIPs: [IPNetwork("10.0.0.7/24")!, IPNetwork("fd00::/64")!],
                 flags: [.replaceAllowedIPs])],
             flags: [.replacePeers])
         let messages = WireGuardNetlink.setDeviceRequests(update, name: "wg0", family: 0x15)
         #expect(messages.count == 1)
-        #expect(NetlinkGolden.hex(messages[0].bytes) == NetlinkGolden.hex(NetlinkGolden.bytes("""
+        #expect(hexString(messages[0].bytes) == hexString(hexBytes("""
         14010000 1500 0100 00000000 00000000  # len 276, family 0x15, REQUEST (the socket adds ACK)
         01 01 0000                            # WG_CMD_SET_DEVICE, version 1
         0800 0200 77673000                    # WGDEVICE_A_IFNAME "wg0\\0"
@@ -66,11 +65,11 @@ struct WireGuardNetlinkEncodingTests {
     @Test("a removal carries only the key and WGPEER_F_REMOVE_ME; an IPv6 endpoint is a sockaddr_in6")
     func removalAndIPv6Endpoint() {
         let update = WireGuardDevice(name: "x", peers: [
-            .removal(of: Self.key(0x01)),
-            WireGuardPeer(publicKey: Self.key(0x02), endpoint: Endpoint("[2001:db8::1]:443"), flags: [.updateOnly]),
+            .removal(of: WireGuardKey.repeating(0x01)),
+            WireGuardPeer(publicKey: WireGuardKey.repeating(0x02), endpoint: Endpoint("[2001:db8::1]:443"), flags: [.updateOnly]),
         ])
         let messages = WireGuardNetlink.setDeviceRequests(update, name: "wg1", family: 0x15)
-        #expect(NetlinkGolden.hex(messages[0].bytes) == NetlinkGolden.hex(NetlinkGolden.bytes("""
+        #expect(hexString(messages[0].bytes) == hexString(hexBytes("""
         a0000000 1500 0100 00000000 00000000  # len 160
         01 01 0000
         0800 0200 77673100                    # "wg1\\0"; no device attributes: nothing to change
@@ -144,7 +143,7 @@ struct WireGuardNetlinkEncodingTests {
 
     @Test("a get-device dump whose peer continues in the next message is merged into one peer")
     func mergesDumpParts() throws {
-        let first = NetlinkGolden.bytes("""
+        let first = hexBytes("""
         58000000 1500 0200 01000000 00000000  # len 88, MULTI
         00 01 0000
         0800 0200 77673000                    # WGDEVICE_A_IFNAME
@@ -158,10 +157,10 @@ struct WireGuardNetlinkEncodingTests {
         #expect(throws: NetlinkError.self) {
             try WireGuardNetlink.device(from: NetlinkReader.messages(first[...]), name: "wg0")
         }
-        var peerA = WireGuardPeer(publicKey: Self.key(0xbb), allowedIPs: [IPNetwork("10.0.0.1/32")!])
+        var peerA = WireGuardPeer(publicKey: WireGuardKey.repeating(0xbb), allowedIPs: [IPNetwork("10.0.0.1/32")!])
         peerA.persistentKeepalive = 5
-        let peerB = WireGuardPeer(publicKey: Self.key(0xbb), allowedIPs: [IPNetwork("10.0.0.2/32")!])
-        let peerC = WireGuardPeer(publicKey: Self.key(0xcc), allowedIPs: [IPNetwork("10.0.0.3/32")!])
+        let peerB = WireGuardPeer(publicKey: WireGuardKey.repeating(0xbb), allowedIPs: [IPNetwork("10.0.0.2/32")!])
+        let peerC = WireGuardPeer(publicKey: WireGuardKey.repeating(0xcc), allowedIPs: [IPNetwork("10.0.0.3/32")!])
         // Encode the parts with the set encoder (same attribute layout as a get reply).
         let messages = [
             WireGuardNetlink.setDeviceRequests(WireGuardDevice(name: "wg0", listenPort: 51820, peers: [peerA]), name: "wg0", family: 0x15)[0],
@@ -171,7 +170,7 @@ struct WireGuardNetlinkEncodingTests {
         for message in messages { replies += try NetlinkReader.messages(message.bytes[...]) }
         let device = try WireGuardNetlink.device(from: replies, name: "wg0")
         #expect(device.listenPort == 51820)
-        #expect(device.peers.map(\.publicKey) == [Self.key(0xbb), Self.key(0xcc)])
+        #expect(device.peers.map(\.publicKey) == [WireGuardKey.repeating(0xbb), WireGuardKey.repeating(0xcc)])
         #expect(device.peers[0].allowedIPs == [IPNetwork("10.0.0.1/32")!, IPNetwork("10.0.0.2/32")!])
         #expect(device.peers[0].persistentKeepalive == 5)
     }

@@ -4,7 +4,7 @@ import ValonKit
 
 /// The userspace backend against a real `wireguard-go` (root, a network namespace per
 /// test), with `wg show NAME dump` as the oracle.
-@Suite struct WireGuardUAPIBackendTests {
+@Suite(.tags(.process, .root), .timeLimit(.minutes(10))) struct WireGuardUAPIBackendRootTests {
     /// `count` peers with real keys: every third with a preshared key, every fourth with
     /// an IPv4 endpoint, every fifth with an IPv6 endpoint and a keepalive, each with a
     /// /32 and some with an IPv6 /128 as well.

@@ -4,7 +4,6 @@ import Testing
 /// The `set=1` encoder and the reply parsers of the userspace protocol
 /// (https://www.wireguard.com/xplatform/), byte for byte.
 @Suite struct WireGuardUAPICodecTests {
-    static func key(_ byte: UInt8) -> WireGuardKey { try! WireGuardKey(bytes: [UInt8](repeating: byte, count: 32)) }
     /// The key's 64 hex digits: the byte's two digits, 32 times.
     static func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789abcdef")
@@ -13,14 +12,14 @@ import Testing
 
     @Test func setRequestForAFullUpdate() {
         let update = WireGuardDevice(
-            name: "wg0", privateKey: Self.key(1), listenPort: 51820, fwmark: 7,
+            name: "wg0", privateKey: WireGuardKey.repeating(1), listenPort: 51820, fwmark: 7,
             peers: [
-                WireGuardPeer(publicKey: Self.key(2), presharedKey: Self.key(3),
+                WireGuardPeer(publicKey: WireGuardKey.repeating(2), presharedKey: WireGuardKey.repeating(3),
                               endpoint: Endpoint("192.0.2.1:51820"), persistentKeepalive: 25,
                               allowedIPs: [IPNetwork("100.100.0.2/32")!, IPNetwork("fd00::2/128")!],
                               flags: [.replaceAllowedIPs, .updateOnly]),
-                WireGuardPeer(publicKey: Self.key(4), endpoint: Endpoint("[2001:db8::1]:1")),
-                .removal(of: Self.key(5)),
+                WireGuardPeer(publicKey: WireGuardKey.repeating(4), endpoint: Endpoint("[2001:db8::1]:1")),
+                .removal(of: WireGuardKey.repeating(5)),
             ],
             flags: .replacePeers)
         let expected = """
@@ -52,7 +51,7 @@ import Testing
     }
 
     @Test func removalSendsNothingButTheKey() {
-        var peer = WireGuardPeer.removal(of: Self.key(9))
+        var peer = WireGuardPeer.removal(of: WireGuardKey.repeating(9))
         peer.allowedIPs = [IPNetwork("10.0.0.0/8")!]
         peer.endpoint = Endpoint("192.0.2.9:9")
         let text = String(decoding: WireGuardUAPI.setRequest(for: WireGuardDevice(name: "x", peers: [peer])), as: UTF8.self)
@@ -90,15 +89,15 @@ import Testing
             """
         let device = try WireGuardUAPI.parseGetReply(Array(reply.utf8), device: "wg0")
         #expect(device == WireGuardDevice(
-            name: "wg0", privateKey: Self.key(1), listenPort: 51820, fwmark: nil,
+            name: "wg0", privateKey: WireGuardKey.repeating(1), listenPort: 51820, fwmark: nil,
             peers: [
-                WireGuardPeer(publicKey: Self.key(2), endpoint: Endpoint("192.0.2.1:51820"),
+                WireGuardPeer(publicKey: WireGuardKey.repeating(2), endpoint: Endpoint("192.0.2.1:51820"),
                               allowedIPs: [IPNetwork("100.100.0.2/32")!, IPNetwork("fd00::/64")!],
                               lastHandshake: .init(seconds: 1_700_000_000, nanoseconds: 5),
                               rxBytes: 180, txBytes: 92, protocolVersion: 1),
-                WireGuardPeer(publicKey: Self.key(3), presharedKey: Self.key(4), persistentKeepalive: 25, protocolVersion: 1),
+                WireGuardPeer(publicKey: WireGuardKey.repeating(3), presharedKey: WireGuardKey.repeating(4), persistentKeepalive: 25, protocolVersion: 1),
             ]))
-        #expect(device.publicKey == (try Self.key(1).publicKey()))
+        #expect(device.publicKey == (try WireGuardKey.repeating(1).publicKey()))
     }
 
     @Test func emptyDevice() throws {
@@ -172,12 +171,12 @@ import Testing
 
     @Test func validationRefusesWhatWireGuardGoWouldRefuseHalfway() {
         let bad = WireGuardDevice(name: "wg0", peers: [
-            WireGuardPeer(publicKey: Self.key(2), allowedIPs: [IPNetwork("10.0.0.1/32")!]),
-            WireGuardPeer(publicKey: Self.key(3), protocolVersion: 2),
+            WireGuardPeer(publicKey: WireGuardKey.repeating(2), allowedIPs: [IPNetwork("10.0.0.1/32")!]),
+            WireGuardPeer(publicKey: WireGuardKey.repeating(3), protocolVersion: 2),
         ])
         #expect(throws: WireGuardError.self) { try WireGuardUAPI.validate(bad, device: "wg0") }
         let zeroPort = WireGuardDevice(name: "wg0", peers: [
-            WireGuardPeer(publicKey: Self.key(2), endpoint: Endpoint(address: IPAddress("192.0.2.1")!, port: 0)),
+            WireGuardPeer(publicKey: WireGuardKey.repeating(2), endpoint: Endpoint(address: IPAddress("192.0.2.1")!, port: 0)),
         ])
         #expect(throws: WireGuardError.self) { try WireGuardUAPI.validate(zeroPort, device: "wg0") }
     }

@@ -1,6 +1,5 @@
 import Foundation
-import Testing
-@testable import ValonKit
+import ValonKit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,41 +12,41 @@ import Glibc
 /// thread), opens the netlink socket on that thread and lets the thread end. A netlink
 /// socket stays in the namespace it was created in, so the test may then use it from any
 /// thread while the test process itself never leaves the host's namespace.
-final class NetworkNamespace: Sendable {
-    let name: String
+public final class NetworkNamespace: Sendable {
+    public let name: String
 
-    init(prefix: String = "vknl") throws {
+    public init(prefix: String = "vknl") throws {
         name = "\(prefix)-\(randomSuffix())"
         try Command.check(["ip", "netns", "add", name])
         try ip(["link", "set", "lo", "up"])
     }
 
-    func delete() {
+    public func delete() {
         _ = try? Command.run(["ip", "netns", "del", name])
     }
 
     /// Runs `ip -n NAME ARGS…` and returns its output.
     @discardableResult
-    func ip(_ arguments: [String]) throws -> String {
+    public func ip(_ arguments: [String]) throws -> String {
         try Command.check(["ip", "-n", name] + arguments)
     }
 
     /// Runs `ip ARGS…` (no `-n`), for `ip netns exec NAME …`.
-    func ipOutput(_ arguments: [String]) throws -> String {
+    public func ipOutput(_ arguments: [String]) throws -> String {
         try Command.check(["ip"] + arguments)
     }
 
     /// `ip -j -n NAME ARGS…` parsed as a JSON array of objects.
-    func ipJSON(_ arguments: [String]) throws -> [[String: Any]] {
+    public func ipJSON(_ arguments: [String]) throws -> [[String: Any]] {
         let output = try Command.check(["ip", "-j", "-n", name] + arguments)
         if output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [] }
         return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
     }
 
     /// A netlink socket opened inside this namespace (see the type's documentation).
-    func openSocket(bus: Int32) throws(NetlinkError) -> NetlinkSocket {
+    public func openSocket(bus: Int32) throws(NetlinkError) -> NetlinkSocket {
         let path = "/var/run/netns/\(name)"
-        let result = LockedBox<Result<NetlinkSocket, NetlinkError>?>(nil)
+        let result = Locked<Result<NetlinkSocket, NetlinkError>?>(nil)
         let finished = DispatchSemaphore(value: 0)
         let thread = Thread {
             defer { finished.signal() }
@@ -71,18 +70,18 @@ final class NetworkNamespace: Sendable {
     }
 
     /// The kernel WireGuard backend acting inside this namespace.
-    func wireGuardBackend(messageLimit: Int = WireGuardNetlink.defaultMessageLimit) -> WireGuardNetlinkBackend {
+    public func wireGuardBackend(messageLimit: Int = WireGuardNetlink.defaultMessageLimit) -> WireGuardNetlinkBackend {
         WireGuardNetlinkBackend(messageLimit: messageLimit) { [self] bus throws(NetlinkError) in try openSocket(bus: bus) }
     }
 
     /// A route client whose socket lives in this namespace.
-    func routeClient() throws -> RouteNetlinkClient {
+    public func routeClient() throws -> RouteNetlinkClient {
         RouteNetlinkClient(socket: try openSocket(bus: Netlink.Bus.route))
     }
 }
 
 /// Eight random hex digits for unique namespace and interface names.
-func randomSuffix(_ digits: Int = 8) -> String {
+public func randomSuffix(_ digits: Int = 8) -> String {
     String(String(format: "%016llx", UInt64.random(in: 0...UInt64.max)).prefix(digits))
 }
 
