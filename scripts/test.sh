@@ -44,6 +44,13 @@ step() {
 
 step "pure core (scripts/check-core-purity.sh)" scripts/check-core-purity.sh
 step "swift test" swift test --skip-build
+# The pure suites again, as an unprivileged user: they must need no root (a socket option
+# only root may set once closed every DNS-over-TCP connection of a non-root node).
+pure_as_nobody() {
+  setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/tmp TMPDIR=/tmp PATH="$PATH" \
+    "$(swift build --show-bin-path)/valonPackageTests.xctest" --testing-library swift-testing --skip 'ProcessTests|RootTests'
+}
+step "pure suites as nobody" pure_as_nobody
 step "fuzz: DNS decoder" scripts/fuzz-dns.sh "${FUZZ_SECONDS:-60}"
 step "fuzz: live DNS server" scripts/fuzz-dns-server.sh "${FUZZ_SECONDS:-30}"
 step "kernel WireGuard in a VM" scripts/vm/run-netlink-tests.sh --no-build

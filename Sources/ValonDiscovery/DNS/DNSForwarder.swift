@@ -94,7 +94,7 @@ struct DNSForwarder: Sendable {
         let exchange = UpstreamExchange(match: match, promise: eventLoop.makePromise(), timeout: timeout)
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations

@@ -55,7 +55,7 @@ import Glibc
         }
 
         // A first run writes one whole snapshot and stops cleanly: the good file to keep.
-        let first = try ExecutableTests.Daemon(["--config", config, "--log-level", "warning"], directory: bed.directory)
+        let first = try ExecutableRootTests.Daemon(["--config", config, "--log-level", "warning"], directory: bed.directory)
         try await eventually("the first snapshot to be written") {
             (try? RegistrySnapshotFile.load(from: state))?.snapshot.peers.count == Self.peers
         }

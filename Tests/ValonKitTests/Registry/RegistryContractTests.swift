@@ -8,8 +8,8 @@ import ValonTestSupport
 /// registry's logic be tested without etcd anywhere else, and keeps the model honest.
 /// The oracle is the store's own keys, read back with one range (etcdctl checks the
 /// real etcd in PeerRegistryTests).
-@Suite("Registry contract: real etcd and the in-memory store", .timeLimit(.minutes(3)))
-struct RegistryContractTests {
+@Suite("Registry contract: real etcd and the in-memory store", .tags(.process), .timeLimit(.minutes(3)))
+struct RegistryContractProcessTests {
     enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case etcd
         case memory
