@@ -93,15 +93,5 @@ enum WireGuardNetlinkBenchmark: Benchmark {
         guard process.terminationStatus == 0 else { throw BenchmarkFailure("wg \(arguments.joined(separator: " ")) exited \(process.terminationStatus)") }
     }
 
-    static func seconds(_ body: () throws -> Void) throws -> Double {
-        let start = ContinuousClock.now
-        try body()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted[sorted.count / 2]
-    }
 }

@@ -168,12 +168,5 @@ enum WireGuardUAPIBenchmark: Benchmark {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func seconds(_ body: () throws -> Void) throws -> Double {
-        let start = ContinuousClock.now
-        try body()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 
-    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 }
