@@ -146,7 +146,6 @@ let package = Package(
                 "ValonDiscovery",
                 "ValonKit",
                 "ValonTestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

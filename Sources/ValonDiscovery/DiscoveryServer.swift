@@ -50,7 +50,7 @@ public final class DiscoveryServer: Sendable {
         }
         let etcd: EtcdClient
         do {
-            etcd = try EtcdClient(Self.etcdConfiguration(config.etcd))
+            etcd = try EtcdClient(config.etcd.clientConfiguration)
         } catch {
             throw DiscoveryError(.etcdClient, "cannot set up the etcd client for \(config.etcd.endpoints.joined(separator: ", "))",
                                  cause: error)
@@ -118,19 +118,6 @@ public final class DiscoveryServer: Sendable {
 
     /// The seed's network, for an interface without addresses.
     static let seedNetwork = IPNetwork("100.100.0.0/24")!
-
-    /// The etcd client configuration of the config file's `etcd_endpoints` and `etcd:` block.
-    static func etcdConfiguration(_ settings: EtcdSettings) -> EtcdConfiguration {
-        var result = EtcdConfiguration(endpoints: settings.endpoints)
-        if settings.caCertificate != nil || settings.clientCertificate != nil {
-            result.tls = EtcdTLS(caFile: settings.caCertificate, certificateFile: settings.clientCertificate,
-                                 keyFile: settings.clientKey)
-        }
-        if let username = settings.username, let password = settings.password {
-            result.credentials = EtcdCredentials(user: username, password: password)
-        }
-        return result
-    }
 }
 
 extension Logger {

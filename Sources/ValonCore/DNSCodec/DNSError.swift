@@ -52,10 +52,11 @@ public struct DNSError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// The byte offset in the message where the problem was found, for wire data.
     public var offset: Int?
-    /// A description of the underlying error (for example a ``SystemError``), if there is one.
-    public var cause: String?
+    /// The underlying error (for example a ``SystemError``), if there is one, kept as the
+    /// error itself (as swift-nio's `FileSystemError` keeps its cause).
+    public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, offset: Int? = nil, cause: String? = nil) {
+    public init(_ code: Code, _ message: String, offset: Int? = nil, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
         self.offset = offset
@@ -66,5 +67,18 @@ public struct DNSError: Error, Hashable, Sendable, CustomStringConvertible {
         var text = "DNS \(code): \(message)"
         if let cause { text += " (\(cause))" }
         return text
+    }
+
+    /// Two errors are equal when code, message, offset and the cause's text are.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.offset == rhs.offset
+            && lhs.cause.map { "\($0)" } == rhs.cause.map { "\($0)" }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
+        hasher.combine(offset)
+        hasher.combine(cause.map { "\($0)" })
     }
 }

@@ -19,7 +19,10 @@ public final class Administrator: Sendable {
         self.keyDirectory = keyDirectory
         let etcd: EtcdClient
         do {
-            etcd = try EtcdClient(configuration.etcd.clientConfiguration)
+            // An administrator's command waits at most 3 s through an election.
+            var client = configuration.etcd.clientConfiguration
+            client.retryWindow = .seconds(3)
+            etcd = try EtcdClient(client)
         } catch {
             throw AdminError(error)
         }

@@ -33,7 +33,7 @@ extension DNSResolver {
     }
 
     static func networkError(_ cause: SystemError, server: Endpoint, over transport: String) -> DNSError {
-        DNSError(.network, "\(transport) exchange with \(server) failed", cause: cause.description)
+        DNSError(.network, "\(transport) exchange with \(server) failed", cause: cause)
     }
 
     static func cancelledError(server: Endpoint) -> DNSError {

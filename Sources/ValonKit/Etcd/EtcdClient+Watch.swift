@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 extension EtcdClient {
@@ -28,21 +29,19 @@ extension EtcdClient {
 }
 
 /// The resume point and cancel flag of one watch, shared with its stream threads.
-final class WatchState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextRevision: Int64
-    private var cancelled = false
+final class WatchState: Sendable {
+    private let state: Mutex<(next: Int64, cancelled: Bool)>
 
-    init(next: Int64) { nextRevision = next }
+    init(next: Int64) { state = Mutex((next, false)) }
 
     var next: Int64 {
-        get { lock.withLock { nextRevision } }
-        set { lock.withLock { nextRevision = newValue } }
+        get { state.withLock { $0.next } }
+        set { state.withLock { $0.next = newValue } }
     }
 
-    var isCancelled: Bool { lock.withLock { cancelled } }
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
 
-    func cancel() { lock.withLock { cancelled = true } }
+    func cancel() { state.withLock { $0.cancelled = true } }
 }
 
 /// Runs one watch: a loop of stream attempts, each on its own thread.

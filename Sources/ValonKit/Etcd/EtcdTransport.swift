@@ -1,15 +1,20 @@
 import Foundation
+import Synchronization
 
 /// Sends gateway calls to a list of endpoints: the last endpoint that worked first, the
 /// next one on a connection error or when etcd says it cannot serve (no leader), and a
 /// token from `/v3/auth/authenticate` that is fetched again when etcd refuses it.
-final class EtcdTransport: @unchecked Sendable {
+final class EtcdTransport: Sendable {
     let configuration: EtcdConfiguration
     let connections: [EtcdConnection]
-    private let lock = NSLock()
-    private var preferredIndex = 0
-    private var token: String?
-    private var reconnects = 0
+
+    struct State {
+        var preferredIndex = 0
+        var token: String?
+        var reconnects = 0
+    }
+
+    private let state = Mutex(State())
 
     init(configuration: EtcdConfiguration) throws(EtcdError) {
         guard !configuration.endpoints.isEmpty else {
@@ -25,16 +30,16 @@ final class EtcdTransport: @unchecked Sendable {
     }
 
     /// The index of the endpoint to try first.
-    var preferred: Int { lock.withLock { preferredIndex } }
+    var preferred: Int { state.withLock { $0.preferredIndex } }
 
-    func prefer(_ index: Int) { lock.withLock { preferredIndex = index } }
+    func prefer(_ index: Int) { state.withLock { $0.preferredIndex = index } }
 
-    var currentToken: String? { lock.withLock { token } }
+    var currentToken: String? { state.withLock { $0.token } }
 
     /// How many times a watch stream of this client broke and was opened again.
-    var watchReconnects: Int { lock.withLock { reconnects } }
+    var watchReconnects: Int { state.withLock { $0.reconnects } }
 
-    func countWatchReconnect() { lock.withLock { reconnects += 1 } }
+    func countWatchReconnect() { state.withLock { $0.reconnects += 1 } }
 
     /// Calls `path` with `request` as JSON and decodes the answer as `Response`.
     /// `what` names the operation in errors (`"range /valon/peers/"`).
@@ -151,12 +156,12 @@ final class EtcdTransport: @unchecked Sendable {
             throw EtcdError(.authentication, "\(what) on \(connection.endpoint): etcd returned no token (is auth enabled?)",
                             endpoint: connection.endpoint)
         }
-        lock.withLock { self.token = token }
+        state.withLock { $0.token = token }
         return token
     }
 
     /// Forgets the token so that the next call authenticates again.
-    func invalidateToken() { lock.withLock { token = nil } }
+    func invalidateToken() { state.withLock { $0.token = nil } }
 }
 
 extension EtcdError {

@@ -218,7 +218,7 @@ import Testing
         }
         #expect(error?.code == .network)
         #expect(error?.message.contains("127.0.0.1:\(port)") == true)
-        #expect(error?.cause?.contains("Connection refused") == true, "\(String(describing: error))")
+        #expect(error?.cause.map { "\($0)" }?.contains("Connection refused") == true, "\(String(describing: error))")
     }
 
     @Test func cancellationStopsAWait() async throws {

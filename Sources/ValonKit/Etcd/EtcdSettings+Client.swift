@@ -1,6 +1,7 @@
 extension EtcdSettings {
     /// The etcd client configuration these settings describe: endpoints, TLS files and
-    /// credentials. An administrator's command waits at most 3 s through an election.
+    /// credentials (valonctl.yml's `etcd:` and the discovery config's `etcd_endpoints`/`etcd:`
+    /// alike); the client's own defaults for everything else.
     public var clientConfiguration: EtcdConfiguration {
         var result = EtcdConfiguration(endpoints: endpoints)
         if caCertificate != nil || clientCertificate != nil {
@@ -9,7 +10,6 @@ extension EtcdSettings {
         if let username, let password {
             result.credentials = EtcdCredentials(user: username, password: password)
         }
-        result.retryWindow = .seconds(3)
         return result
     }
 }
