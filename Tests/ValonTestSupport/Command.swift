@@ -48,7 +48,13 @@ public struct Command {
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
         let errData = Locked(Data())
         let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errData.value = err.read.readDataToEndOfFile() }
+        group.enter()
+        // A thread of its own: the caller may itself hold a BlockingPool thread (offPool),
+        // and a reader queued behind a full pool would never finish.
+        Thread {
+            errData.value = err.read.readDataToEndOfFile()
+            group.leave()
+        }.start()
         let outData = out.read.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()

@@ -77,7 +77,8 @@ final class EtcdConnection: @unchecked Sendable {
 
     /// Runs one POST to `path` on the handle for `http2` while holding the gate: sent on this
     /// thread (one non-blocking `curl_multi_perform`, which may already finish it), the rest
-    /// on a Dispatch thread.
+    /// on ``BlockingPool``. (Dispatch's global queue has one thread per core here, which a
+    /// loaded process's other blocking work can hold for seconds.)
     private func exchange(
         http2: Bool, path: String, body: [UInt8], headers: [String], timeout: Duration, what: String
     ) async throws(EtcdError) -> CurlHandle.Response {
@@ -88,9 +89,7 @@ final class EtcdConnection: @unchecked Sendable {
         var outcome = transfer.run(for: .zero)
         if outcome == nil {
             let slow = SlowTransfer(transfer: transfer)
-            outcome = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: slow.transfer.run(for: nil)) }
-            }
+            outcome = await runBlocking { slow.transfer.run(for: nil) }
         }
         switch outcome {
         case .success(let response)?: return response
@@ -99,7 +98,7 @@ final class EtcdConnection: @unchecked Sendable {
         }
     }
 
-    /// A transfer handed to a Dispatch thread; the gate keeps every other thread off it.
+    /// A transfer handed to a pool thread; the gate keeps every other thread off it.
     private struct SlowTransfer: @unchecked Sendable {
         let transfer: CurlTransfer
     }

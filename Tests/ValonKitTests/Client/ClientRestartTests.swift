@@ -24,11 +24,14 @@ struct ClientRestartRootTests {
         defer { bed.shutdown() }
         let etcd = try EtcdClient(EtcdConfiguration(endpoints: bed.etcd.clientURLs))
         try await RegistrySeed.add(Self.peers, to: etcd)
+        // Bootstrap only once the node serves the seeded registry, so its first sync has it all.
+        let revision = UInt32(truncatingIfNeeded: try await etcd.range(.prefix("/valon/")).header.revision)
+        try await eventually("the node to serve the seeded registry", limit: .seconds(60)) { (try? bed.serial()) == revision }
         let network = "\(bed.network),10.64.0.0/15"
         let environment = ["VALON_ALLOWED_IPS": network]
         let boot = try bed.run("valon-bootstrap", ["--handshake-timeout", "20"], environment: environment)
         #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)")
-        try await eventually("every seeded peer on the device") { Self.seededPeers(on: bed.interface) == Self.peers }
+        try await eventually("every seeded peer on the device", limit: .seconds(60)) { Self.seededPeers(on: bed.interface) == Self.peers }
 
         // valon-sync --follow, exec'd so that the PID is its own; its output goes to a file.
         let log = "\(bed.directory)/follow.log"
