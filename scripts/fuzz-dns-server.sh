@@ -56,8 +56,13 @@ def mutant():
     return bytes(p)
 
 valid = query(0xBEEF, "peer0.valon.internal", 1)
-def check_answer(reply, how):
-    if reply[:2] != b"\xbe\xef" or reply[3] & 0x0F != 0 or b"\x64\x40\x00\x02" not in reply:
+# The check after each burst asks with an ID of its own, which the mutants (made from
+# `valid`, ID 0xBEEF) do not carry: a late reply to a mutant is never taken for the answer.
+def check_query():
+    qid = random.choice([i for i in range(1, 65536) if i != 0xBEEF])
+    return qid, struct.pack(">H", qid) + valid[2:]
+def check_answer(reply, qid, how):
+    if reply[:2] != struct.pack(">H", qid) or reply[3] & 0x0F != 0 or b"\x64\x40\x00\x02" not in reply:
         sys.exit(f"{how}: wrong answer to a valid query: {reply.hex()}")
 
 deadline, bursts, sent = time.time() + seconds, 0, 0
@@ -81,15 +86,17 @@ while time.time() < deadline:
     except socket.timeout:
         pass
     udp.settimeout(2)
-    udp.sendto(valid, ("127.0.0.1", port))
+    qid, check = check_query()
+    udp.sendto(check, ("127.0.0.1", port))
     while True:
         reply = udp.recv(65535)
-        if reply[:2] == b"\xbe\xef": break
-    check_answer(reply, "UDP")
+        if reply[:2] == struct.pack(">H", qid): break
+    check_answer(reply, qid, "UDP")
+    qid, check = check_query()
     with socket.create_connection(("127.0.0.1", port), timeout=2) as tcp:
-        tcp.sendall(struct.pack(">H", len(valid)) + valid)
+        tcp.sendall(struct.pack(">H", len(check)) + check)
         length = struct.unpack(">H", tcp.recv(2, socket.MSG_WAITALL))[0]
-        check_answer(tcp.recv(length, socket.MSG_WAITALL), "TCP")
+        check_answer(tcp.recv(length, socket.MSG_WAITALL), qid, "TCP")
     os.kill(pid, 0)
     bursts += 1
 print(f"fuzz-dns-server: {bursts} bursts, {sent} mutated packets over UDP and TCP in {seconds:.0f} s; "
