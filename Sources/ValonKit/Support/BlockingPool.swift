@@ -9,12 +9,13 @@ import Synchronization
 /// DNS query once went unanswered under load.
 ///
 /// Work runs on threads of this pool, which it starts when every thread is busy (up to
-/// ``maximumThreads``) and which end after a minute without work, so a quick call reuses a
+/// ``maximumThreads``, 256 for the shared pool) and which end after a minute without work, so a quick call reuses a
 /// warm thread (etcd requests) and a long one (an etcd watch stream, a zone transfer) holds
 /// one of its own without starving the rest. Use ``runBlocking(_:)``.
 public final class BlockingPool: Sendable {
-    /// The pool every part of VALON uses.
-    public static let shared = BlockingPool(maximumThreads: 64)
+    /// The pool every part of VALON uses. The bound is far above what a node or a client
+    /// needs (a watch stream, a few etcd waits, DNS exchanges); it only stops a runaway.
+    public static let shared = BlockingPool(maximumThreads: 256)
 
     /// The most threads the pool runs at once; further work waits for a free one.
     public let maximumThreads: Int
