@@ -19,6 +19,9 @@ PEERS=${1:-1000}
 BIG=${2:-10000}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${SWIFT_SCRATCH_PATH:-$ROOT/.build}/${BUILD:-debug}
+for tool in valon-discovery valon-sync; do
+  [ -x "$BIN/$tool" ] || { echo "client-sync.sh: no $BIN/$tool; build it first: swift build -c ${BUILD:-debug}" >&2; exit 1; }
+done
 # shellcheck source=../lib/fixtures.sh
 source "$ROOT/scripts/lib/fixtures.sh"
 fixtures_init valon-bench-client
@@ -79,7 +82,8 @@ YML
 "$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level error >"$WORK/discovery.log" 2>&1 &
 fixtures_remember $!
 serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '{print $3}'; }
-until [ -n "$(serial 2>/dev/null)" ]; do sleep 0.1; done
+for _ in $(seq 300); do [ -n "$(serial 2>/dev/null)" ] && break; sleep 0.1; done
+[ -n "$(serial 2>/dev/null)" ] || { echo "client-sync.sh: valon-discovery did not answer; log: $(cat "$WORK/discovery.log")" >&2; exit 1; }
 wait_registry() {  # COUNT: until the zone and the discovery interface hold COUNT peers
     until [ "$(wg show "$DISC" peers | wc -l)" -ge "$1" ]; do sleep 0.2; done
     until [ "$(dig +tcp -p "$DNSP" @127.0.0.1 valon.bench AXFR | grep -c 'TXT.*"pub=')" -ge "$1" ]; do sleep 0.2; done
