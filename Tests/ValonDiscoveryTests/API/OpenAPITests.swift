@@ -82,7 +82,7 @@ import ValonTestSupport
                 // In the testbed's directory, where schemathesis leaves its .schemathesis/ files.
                 let command = (namespace.map { ["ip", "netns", "exec", $0] } ?? []) + ["env", "-C", bed.directory,
                     "\(Self.tools)/bin/schemathesis", "run", schema, "--url", url, "--checks", Self.checks,
-                    "--max-examples", "30", "--seed", "13", "--workers", "1", "--request-timeout", "10",
+                    "--max-examples", "30", "--seed", "13", "--workers", "1", "--request-timeout", "30",
                     "--phases", "examples,coverage,fuzzing", "--generation-database", "none", "--no-color",
                 ]
                 let directory = bed.directory

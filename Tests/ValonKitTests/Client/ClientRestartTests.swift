@@ -68,7 +68,7 @@ struct ClientRestartRootTests {
         }
         // The follower still follows: a new peer reaches the device.
         try await RegistrySeed.add(1, to: etcd, aliasPrefix: "late", addressBase: 65)
-        try await eventually("the follower to add a new peer") { Self.seededPeers(on: bed.interface) == Self.peers + 1 }
+        try await eventually("the follower to add a new peer", limit: .seconds(60)) { Self.seededPeers(on: bed.interface) == Self.peers + 1 }
         sampling.withLock { $0 = false }
         try await sampler.value
         let seen = samples.withLock { $0 }
