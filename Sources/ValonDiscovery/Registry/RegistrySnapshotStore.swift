@@ -169,7 +169,10 @@ public final class RegistrySnapshotStore: Service, Sendable {
     /// Saves one snapshot; returns its revision when it was written.
     private func save(_ snapshot: RegistrySnapshot, prefix: String, to directory: String) async -> Int64? {
         let file = RegistrySnapshotFile(snapshot: snapshot, prefix: prefix, savedAt: Date())
-        let result = await runBlocking { Result { () throws(RegistrySnapshotFileError) in try file.save(to: directory) } }
+        // A thread of its own for the write (an fsync may take a while under I/O load).
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, RegistrySnapshotFileError>, Never>) in
+            Thread { continuation.resume(returning: Result { () throws(RegistrySnapshotFileError) in try file.save(to: directory) }) }.start()
+        }
         switch result {
         case .success:
             metrics.recordSnapshotPersisted()
