@@ -153,7 +153,7 @@ struct StartupWindowProcessTests {
         // An earlier run reads etcd and persists the registry.
         var earlier = try Node(etcd: etcd, state: state)
         earlier.follow()
-        try await eventually("the earlier run to persist the registry") {
+        try await eventually("the earlier run to persist the registry", limit: .seconds(60)) {
             (try? RegistrySnapshotFile.load(from: state))?.snapshot.serial == serial
         }
         await earlier.stop()
@@ -185,7 +185,7 @@ struct StartupWindowProcessTests {
         let tally = await hammer.stop()
         #expect(tally.violations.count == 0, "\(tally)")
         #expect(node.store.live?.serial == newSerial)
-        try await eventually("the new snapshot to be persisted") {
+        try await eventually("the new snapshot to be persisted", limit: .seconds(60)) {
             (try? RegistrySnapshotFile.load(from: state))?.snapshot.serial == newSerial
         }
         await node.stop()

@@ -72,7 +72,7 @@ struct ClientRestartRootTests {
         sampling.withLock { $0 = false }
         try await sampler.value
         let seen = samples.withLock { $0 }
-        #expect(seen.count > 100, "sampled \(seen.count) times")
+        #expect(seen.count > 20, "sampled throughout the restarts: \(seen.count) times")
         #expect(seen.min() ?? 0 >= Self.peers, "the fewest seeded peers ever on the device: \(seen.min() ?? -1)\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         #expect(follow.isRunning, "the follower survived every restart")
     }
