@@ -72,6 +72,14 @@ public struct NetworkLink: Hashable, Sendable {
 
     public var isUp: Bool { flags & RouteNetlink.interfaceUp != 0 }
 
+    public init(index: Int32, name: String, kind: String? = nil, flags: UInt32 = 0, mtu: UInt32? = nil) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.flags = flags
+        self.mtu = mtu
+    }
+
     package init(reply: NetlinkReply) throws(NetlinkError) {
         let header = Array(reply.payload.prefix(RouteNetlink.linkHeaderSize))
         guard header.count == RouteNetlink.linkHeaderSize,

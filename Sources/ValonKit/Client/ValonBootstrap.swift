@@ -49,9 +49,12 @@ public struct ValonBootstrap: Sendable {
     }
 
     public var options: Options
+    /// The link table, the device, the userspace implementation and the registry it works on.
+    public var environment: BootstrapEnvironment
 
-    public init(options: Options) {
+    public init(options: Options, environment: BootstrapEnvironment = .system) {
         self.options = options
+        self.environment = environment
     }
 
     /// Brings the interface up. `announce` receives lines for the administrator (the new
@@ -64,14 +67,14 @@ public struct ValonBootstrap: Sendable {
 
         let privateKey = try loadOrCreateKey(&changes, announce: announce)
         let publicKey = try Self.publicKey(of: privateKey, file: config.privateKeyFile)
-        let network = try LocalNetwork()
-        let userspace = WireGuardUAPIBackend()
+        let links = try environment.links()
+        let userspace = environment.userspace
         var backendName = "kernel"
         if userspace.hasSocket(for: interface) {
             backendName = "userspace"
-        } else if (try? network.routes.interfaceIndex(name: interface)) == nil {
+        } else if (try? links.interfaceIndex(name: interface)) == nil {
             do throws(NetlinkError) {
-                try network.routes.createWireGuardLink(name: interface)
+                try links.createWireGuardLink(name: interface)
                 changes.append("created kernel interface \(interface)")
             } catch where error.code == .noWireGuardInKernel {
                 let implementation = UserspaceWireGuard.implementation(environment: options.environment)
@@ -79,7 +82,7 @@ public struct ValonBootstrap: Sendable {
                 let environment = options.environment
                 let pid = try await runBlocking {
                     Result { () throws(ClientError) in
-                        try UserspaceWireGuard.start(implementation, interface: interface, backend: userspace, environment: environment)
+                        try userspace.start(implementation, interface: interface, environment: environment)
                     }
                 }.get()
                 state.userspace = ClientState.Userspace(pid: pid, implementation: implementation)
@@ -92,11 +95,11 @@ public struct ValonBootstrap: Sendable {
             try state.save(directory: options.stateDirectory, interface: interface)
         }
 
-        try configureLink(network, &changes)
-        let backend = WireGuardControl.backend(for: interface)
+        try configureLink(links, &changes)
+        let backend = environment.sync.backend(interface)
         let discoveryEndpoint = try resolveDiscoveryEndpoint()
         try configureDevice(backend, privateKey: privateKey, discoveryEndpoint: discoveryEndpoint, &changes)
-        try configureRoutes(network, &changes)
+        try configureRoutes(links, &changes)
         let age = try await waitForHandshake(backend, endpoint: discoveryEndpoint)
 
         var outcome = Outcome(interface: interface, publicKey: publicKey.base64, changes: changes, backend: backendName,
@@ -104,7 +107,7 @@ public struct ValonBootstrap: Sendable {
         if options.sync {
             var syncOptions = ValonSync.Options(config: config)
             syncOptions.stateDirectory = options.stateDirectory
-            outcome.sync = try await ValonSync(options: syncOptions).run()
+            outcome.sync = try await ValonSync(options: syncOptions, environment: environment.sync).run()
         }
         return outcome
     }
@@ -116,23 +119,22 @@ public struct ValonBootstrap: Sendable {
         let interface = options.config.interface
         let state = try ClientState.load(directory: options.stateDirectory, interface: interface)
         var removed = [String]()
-        if let process = state.userspace, UserspaceWireGuard.isRunning(pid: process.pid, implementation: process.implementation) {
-            UserspaceWireGuard.stop(pid: process.pid)
+        let userspace = environment.userspace
+        if let process = state.userspace, userspace.isRunning(pid: process.pid, implementation: process.implementation) {
+            userspace.stop(pid: process.pid)
             removed.append("stopped \(process.implementation) (pid \(process.pid))")
         }
         if state.createdInterface == true || state.userspace != nil {
-            let network = try LocalNetwork()
-            if (try? network.routes.interfaceIndex(name: interface)) != nil {
+            let links = try environment.links()
+            if (try? links.interfaceIndex(name: interface)) != nil {
                 do {
-                    try network.routes.deleteLink(name: interface)
+                    try links.deleteLink(name: interface)
                     removed.append("deleted interface \(interface)")
                 } catch {
                     throw ClientError(.network, "cannot delete the interface \(interface)", cause: error)
                 }
             }
-            let socket = WireGuardUAPIBackend().socketPath(for: interface)
-            if FileManager.default.fileExists(atPath: socket) {
-                try? FileManager.default.removeItem(atPath: socket)
+            if let socket = userspace.removeSocket(for: interface) {
                 removed.append("removed \(socket)")
             }
         }
@@ -181,25 +183,25 @@ public struct ValonBootstrap: Sendable {
         return IPNetwork(address: own, prefixLength: prefix)!
     }
 
-    private func configureLink(_ network: LocalNetwork, _ changes: inout [String]) throws(ClientError) {
+    private func configureLink(_ links: any LinkConfiguring, _ changes: inout [String]) throws(ClientError) {
         let interface = options.config.interface
         let address = interfaceAddress()
         do {
-            let index = try network.routes.interfaceIndex(name: interface)
-            let present = try network.routes.addresses(interface: interface)
+            let index = try links.interfaceIndex(name: interface)
+            let present = try links.addresses(interface: interface)
             if !present.contains(where: { $0.interfaceIndex == index && $0.network == address }) {
-                try network.routes.addAddress(address, interface: interface)
+                try links.addAddress(address, interface: interface)
                 changes.append("added address \(address)")
             }
-            guard let link = try network.routes.links().first(where: { $0.index == index }) else {
+            guard let link = try links.links().first(where: { $0.index == index }) else {
                 throw ClientError(.network, "the interface \(interface) vanished")
             }
             if link.mtu != options.mtu {
-                try network.routes.setMTU(options.mtu, name: interface)
+                try links.setMTU(options.mtu, name: interface)
                 changes.append("set MTU \(options.mtu)")
             }
             if !link.isUp {
-                try network.routes.setUp(true, name: interface)
+                try links.setUp(true, name: interface)
                 changes.append("set \(interface) up")
             }
         } catch let error as ClientError {
@@ -209,14 +211,14 @@ public struct ValonBootstrap: Sendable {
         }
     }
 
-    private func configureRoutes(_ network: LocalNetwork, _ changes: inout [String]) throws(ClientError) {
+    private func configureRoutes(_ links: any LinkConfiguring, _ changes: inout [String]) throws(ClientError) {
         let interface = options.config.interface
         for destination in options.config.allowedIPs.map(\.canonical) {
             do throws(NetlinkError) {
-                let lookup = try? network.routes.lookupRoute(to: destination.address)
-                let index = try network.routes.interfaceIndex(name: interface)
+                let lookup = try? links.lookupRoute(to: destination.address)
+                let index = try links.interfaceIndex(name: interface)
                 if lookup?.interfaceIndex == index { continue }
-                try network.routes.addRoute(destination, interface: interface)
+                try links.addDeviceRoute(destination, interface: interface)
                 changes.append("added route \(destination) dev \(interface)")
             } catch where error.errno == EEXIST {
                 continue
@@ -228,7 +230,7 @@ public struct ValonBootstrap: Sendable {
 
     private func resolveDiscoveryEndpoint() throws(ClientError) -> Endpoint {
         let configured = options.config.discoveryEndpoint
-        guard let address = try HostResolution.addresses(of: configured.host).first else {
+        guard let address = try environment.resolve(configured.host).first else {
             throw ClientError(.network, "the discovery endpoint \(configured) has no address")
         }
         return Endpoint(address: address, port: configured.port)
@@ -243,7 +245,7 @@ public struct ValonBootstrap: Sendable {
                                           persistentKeepalive: options.persistentKeepalive, allowedIPs: config.discoveryAllowedIPs)
             // A working session on a roamed endpoint is left alone (docs/ARCHITECTURE.md §4's hysteresis).
             if let present = current.peer(config.discoveryPublicKey), present.endpoint != nil,
-               let handshake = present.lastHandshake, Int64(Date().timeIntervalSince1970) - handshake.seconds < EndpointSelection.freshHandshakeSeconds {
+               let handshake = present.lastHandshake, environment.sync.now() - handshake.seconds < EndpointSelection.freshHandshakeSeconds {
                 discovery.endpoint = nil
             }
             let desired = WireGuardDevice(name: config.interface, privateKey: privateKey, listenPort: config.listenPort,
@@ -265,10 +267,8 @@ public struct ValonBootstrap: Sendable {
     private func waitForHandshake(_ backend: any WireGuardBackend, endpoint: Endpoint) async throws(ClientError) -> Int64 {
         let config = options.config
         let deadline = ContinuousClock.now + options.handshakeTimeout
-        let nudge = config.discoveryDNS.address.map { address in
-            RegistryReader(server: Endpoint(address: address, port: config.discoveryDNS.port),
-                           zone: (try? DNSName(config.dnsZone)) ?? .root, timeout: .milliseconds(300), attempts: 1)
-        }
+        let server = config.discoveryDNS.address.map { Endpoint(address: $0, port: config.discoveryDNS.port) }
+        let zone = (try? DNSName(config.dnsZone)) ?? .root
         while true {
             let device: WireGuardDevice
             do {
@@ -276,7 +276,7 @@ public struct ValonBootstrap: Sendable {
             } catch {
                 throw ClientError(.device, "cannot read the WireGuard interface \(config.interface)", cause: error)
             }
-            let now = Int64(Date().timeIntervalSince1970)
+            let now = environment.sync.now()
             if let handshake = device.peer(config.discoveryPublicKey)?.lastHandshake, now - handshake.seconds < EndpointSelection.freshHandshakeSeconds {
                 return max(0, now - handshake.seconds)
             }
@@ -285,7 +285,7 @@ public struct ValonBootstrap: Sendable {
                 throw ClientError(.handshake,
                     "no handshake with the discovery node \(config.discoveryPublicKey.base64) at \(endpoint) within \(options.handshakeTimeout): check that UDP to \(endpoint) gets through and that the administrator registered this client's key \(key) (valonctl peer add \(key))")
             }
-            _ = try? await nudge?.serial()
+            if let server { await environment.nudge(server, zone) }
             try? await Task.sleep(for: .milliseconds(200))
         }
     }

@@ -27,6 +27,14 @@ struct SyncStateMachineTests {
                 $0.device = WireGuardDeviceModel.applying(update, to: $0.device)
             }
         }
+        /// The handshake a peer's session would record (what the kernel reports as `last-handshake`).
+        func handshake(with peer: WireGuardKey, at seconds: Int64) {
+            state.withLock { state in
+                for index in state.device.peers.indices where state.device.peers[index].publicKey == peer {
+                    state.device.peers[index].lastHandshake = .init(seconds: seconds)
+                }
+            }
+        }
     }
 
     struct Network: LocalNetworkReading {
