@@ -11,7 +11,7 @@ packages=(
   # real parts the tests talk to
   etcd-server etcd-client wireguard-go nsd
   # independent oracles
-  wireguard-tools bind9-dnsutils curl xxd
+  wireguard-tools bind9-dnsutils curl xxd tcpdump
   # networks: namespaces, veth, NAT routers
   iproute2 iptables kmod iputils-ping
   # the kernel-WireGuard VM (scripts/vm)

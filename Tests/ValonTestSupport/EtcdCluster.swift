@@ -64,9 +64,18 @@ public final class EtcdCluster: @unchecked Sendable {
         throw lastError!
     }
 
+    /// Where members keep their data: `/dev/shm` (tmpfs) where there is one. etcd syncs its
+    /// WAL on every write; on a disk shared by a whole parallel test run those syncs took
+    /// seconds and API requests behind them timed out, while on tmpfs they cost nothing.
+    /// The tests exercise etcd's protocol and failover, not its disk.
+    static let dataRoot: String = {
+        var info = stat()
+        if stat("/dev/shm", &info) == 0, access("/dev/shm", W_OK) == 0 { return "/dev/shm" }
+        return FileManager.default.temporaryDirectory.path
+    }()
+
     private static func startOnce(size: Int, tls: Bool, extraArguments: [String]) async throws -> EtcdCluster {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("valon-etcd-\(UUID().uuidString.prefix(8))").path
+        let directory = "\(dataRoot)/valon-etcd-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let certificates: Certificates?
         do {
