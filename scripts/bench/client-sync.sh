@@ -79,7 +79,7 @@ port: $DNSP
 axfr_allow: [127.0.0.0/8]
 state_dir: $WORK/discovery-state
 YML
-"$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level error >"$WORK/discovery.log" 2>&1 &
+"$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level notice >"$WORK/discovery.log" 2>&1 &
 fixtures_remember $!
 serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '{print $3}'; }
 for _ in $(seq 300); do [ -n "$(serial 2>/dev/null)" ] && break; sleep 0.1; done

@@ -1,5 +1,4 @@
 import CCurl
-import Dispatch
 import Foundation
 
 /// One etcd endpoint: its base URL and its libcurl handles (one keep-alive connection each,
@@ -7,7 +6,7 @@ import Foundation
 /// another (an ``AsyncGate``).
 ///
 /// The calling thread sends a request with libcurl's non-blocking multi interface
-/// (``CurlTransfer``); the answer is awaited on a Dispatch thread, so a slow or
+/// (``CurlTransfer``); the rest of the answer is awaited on ``BlockingPool``, so a slow or
 /// unreachable etcd never holds one of Swift's cooperative threads. Sending first means the
 /// hand-off to that thread overlaps etcd's work instead of preceding it.
 final class EtcdConnection: @unchecked Sendable {
@@ -77,8 +76,7 @@ final class EtcdConnection: @unchecked Sendable {
 
     /// Runs one POST to `path` on the handle for `http2` while holding the gate: sent on this
     /// thread (one non-blocking `curl_multi_perform`, which may already finish it), the rest
-    /// on ``BlockingPool``. (Dispatch's global queue has one thread per core here, which a
-    /// loaded process's other blocking work can hold for seconds.)
+    /// on ``BlockingPool``.
     private func exchange(
         http2: Bool, path: String, body: [UInt8], headers: [String], timeout: Duration, what: String
     ) async throws(EtcdError) -> CurlHandle.Response {
