@@ -6,7 +6,7 @@ import ValonKit
 
 /// The whole discovery node (docs/ARCHITECTURE.md §6), assembled from a ``DiscoveryConfig``: the etcd
 /// client and registry, the snapshot store that follows etcd, the DNS server, the DDNS
-/// API, the endpoint learner and the peer reconciler, run together in one `ServiceGroup`.
+/// API, the endpoint learner, the peer reconciler and the relay, run together in one `ServiceGroup`.
 ///
 /// ```swift
 /// let server = try DiscoveryServer(config: config, logger: logger)
@@ -29,6 +29,8 @@ public final class DiscoveryServer: Sendable {
     public let api: DDNSServer
     public let learner: EndpointLearner
     public let reconciler: PeerReconciler
+    /// The relay (docs/ARCHITECTURE.md §10); `nil` with `relay: false`.
+    public let relay: RelayService?
     let logger: Logger
     private let group = Mutex<ServiceGroup?>(nil)
 
@@ -75,8 +77,17 @@ public final class DiscoveryServer: Sendable {
             throw DiscoveryError(.dnsConfiguration, "cannot serve the zone \(config.zone)", cause: error)
         }
         dns = DNSServer(configuration: dnsConfiguration, store: store, metrics: metrics, logger: logger.labelled("dns"))
+        let relay = config.relayEnabled
+            ? RelayService(registry: registry, store: store, ports: config.relayPorts, address: IPAddress("0.0.0.0")!,
+                           idleTimeout: config.relayIdleTimeout, refreshInterval: config.etcdSyncInterval,
+                           logger: logger.labelled("relay"))
+            : nil
+        self.relay = relay
+        if let relay { metrics.observeRelays { relay.counters } }
         let handler = DDNSHandler(registry: registry, limiter: TokenBucketLimiter(requestsPerSecond: config.apiRateLimit),
-                                  tunnelNetworks: interface.networks, logger: logger.labelled("api"))
+                                  tunnelNetworks: interface.networks,
+                                  relay: relay.map { relay in RelaySettings(ports: config.relayPorts, allocated: { relay.wake() }) },
+                                  logger: logger.labelled("api"))
         api = DDNSServer(
             configuration: DDNSServer.Configuration(listen: config.apiListen,
                                                     bindDevice: config.apiBindToDevice ? config.interface : nil),
@@ -114,7 +125,7 @@ public final class DiscoveryServer: Sendable {
     }
 
     /// In start order; a graceful shutdown stops them in reverse.
-    var services: [any Service] { [store, dns, reconciler, learner, api] }
+    var services: [any Service] { [store, dns, reconciler, learner] + (relay.map { [$0] } ?? []) + [api] }
 
     /// The seed's network, for an interface without addresses.
     static let seedNetwork = IPNetwork("100.100.0.0/24")!

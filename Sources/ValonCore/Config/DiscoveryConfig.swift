@@ -50,6 +50,14 @@ public struct DiscoveryConfig: Hashable, Sendable {
     /// Where the node persists the registry snapshot it serves after a restart while etcd
     /// is unreachable (docs/ARCHITECTURE.md §9); default `/var/lib/valon/discovery`.
     public var stateDirectory = DiscoveryConfig.defaultStateDirectory
+    /// Whether the node relays WireGuard ciphertext for pairs that cannot connect directly
+    /// (docs/ARCHITECTURE.md §10); on by default.
+    public var relayEnabled = true
+    /// The UDP ports the relay gives to relayed pairs, one each (default 51821-52820, next
+    /// to WireGuard's 51820).
+    public var relayPorts: ClosedRange<UInt16> = 51821...52820
+    /// How long an allocated relay may forward nothing before it is reclaimed.
+    public var relayIdleTimeout: Duration = .seconds(600)
 
     /// The state directory of a packaged node.
     public static let defaultStateDirectory = "/var/lib/valon/discovery"
@@ -59,7 +67,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
     static let yamlKeys: Set<String> = [
         "zone", "etcd_endpoints", "etcd", "wg_interface", "ddns_listen", "ddns_bind_device", "wg_poll_interval",
         "etcd_sync_interval", "bind", "port", "cache", "forward", "axfr_allow", "ddns_rate_limit",
-        "state_dir",
+        "state_dir", "relay", "relay_ports", "relay_idle_timeout",
     ]
 
     /// Parses the YAML form.
@@ -131,7 +139,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
     static let corefileValonOptions: Set<String> = [
         "etcd_endpoints", "wg_interface", "ddns_listen", "ddns_bind_device", "wg_poll_interval", "etcd_sync_interval",
         "axfr_allow", "ddns_rate_limit",
-        "state_dir",
+        "state_dir", "relay", "relay_ports", "relay_idle_timeout",
     ]
 
     private mutating func applyForward(_ directive: Corefile.Directive, file: String) throws(ConfigError) {
@@ -223,6 +231,19 @@ public struct DiscoveryConfig: Hashable, Sendable {
                 networks.append(network.canonical)
             }
             axfrAllow = networks
+        case "relay":
+            let text = try single().lowercased()
+            guard ["true", "false", "yes", "no", "on", "off"].contains(text) else { throw invalid("\"\(text)\" is not true or false") }
+            relayEnabled = ["true", "yes", "on"].contains(text)
+        case "relay_ports":
+            let text = try single()
+            let bounds = text.split(separator: "-", omittingEmptySubsequences: false)
+            guard bounds.count == 2, let low = UInt16(bounds[0]), let high = UInt16(bounds[1]), low > 0, low <= high else {
+                throw invalid("\"\(text)\" is not a port range like 51821-52820")
+            }
+            relayPorts = low...high
+        case "relay_idle_timeout":
+            relayIdleTimeout = try duration()
         case "state_dir":
             let path = try single()
             guard path.hasPrefix("/"), !path.utf8.contains(0) else { throw invalid("\"\(path)\" is not an absolute path") }

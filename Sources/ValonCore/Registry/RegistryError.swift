@@ -20,6 +20,10 @@ public struct RegistryError: Error, Sendable, Hashable, CustomStringConvertible 
         case peerNotFound
         /// Every address of the network is in use.
         case networkFull
+        /// Every port of the relay's range is allocated to a pair.
+        case relayPortsExhausted
+        /// A relay between a peer and itself.
+        case invalidRelay
         /// A stored record cannot be read as a peer.
         case invalidRecord
         /// Concurrent changes kept the operation from completing.

@@ -4,6 +4,8 @@
 /// <prefix>peers/<base64 key>/wg_ip | alias | lan_endpoint | nat_endpoint
 /// <prefix>aliases/<alias>   → base64 key
 /// <prefix>ips/<wg ip>       → base64 key   (the claim that makes allocation atomic)
+/// <prefix>relays/<base64 key A>/<base64 key B> → port    (keys sorted; a relayed pair)
+/// <prefix>relay-ports/<port>                   → <key A>/<key B>   (the port's claim)
 /// ```
 /// A base64 key is always 44 characters and may hold `/` and `+`, so a peer key is read
 /// as the peers prefix, then exactly 44 characters, then `/` and the field name: it is
@@ -19,6 +21,8 @@ public struct RegistryKeys: Sendable, Hashable {
     public var peers: String { prefix + "peers/" }
     public var aliases: String { prefix + "aliases/" }
     public var ips: String { prefix + "ips/" }
+    public var relays: String { prefix + "relays/" }
+    public var relayPorts: String { prefix + "relay-ports/" }
 
     /// `<prefix>peers/<base64>/`: every key of one peer.
     public func peer(_ key: WireGuardKey) -> String { peers + key.base64 + "/" }
@@ -29,6 +33,25 @@ public struct RegistryKeys: Sendable, Hashable {
     public func alias(_ alias: String) -> String { aliases + alias }
 
     public func ip(_ address: IPAddress) -> String { ips + address.description }
+
+    /// `<prefix>relays/<A>/<B>` for a pair, its keys in ``RelayAllocation`` order.
+    public func relay(_ first: WireGuardKey, _ second: WireGuardKey) -> String {
+        let (a, b) = RelayAllocation.ordered(first, second)
+        return relays + a.base64 + "/" + b.base64
+    }
+
+    /// `<prefix>relay-ports/<port>`, the claim that gives a port to one pair only.
+    public func relayPort(_ port: UInt16) -> String { relayPorts + String(port) }
+
+    /// The two keys of `<prefix>relays/<44 characters>/<44 characters>`, or `nil`.
+    public func parseRelayKey(_ etcdKey: [UInt8]) -> (WireGuardKey, WireGuardKey)? {
+        let head = Array(relays.utf8)
+        guard etcdKey.count == head.count + 89, etcdKey.starts(with: head), etcdKey[head.count + 44] == UInt8(ascii: "/"),
+              let first = try? WireGuardKey(base64: String(decoding: etcdKey[head.count..<head.count + 44], as: UTF8.self)),
+              let second = try? WireGuardKey(base64: String(decoding: etcdKey[(head.count + 45)...], as: UTF8.self))
+        else { return nil }
+        return (first, second)
+    }
 
     /// Splits `<prefix>peers/<44 characters>/<field>` into the 44-character key text and
     /// the field (which may itself hold `/`, as the original's `endpoints/lan` does).

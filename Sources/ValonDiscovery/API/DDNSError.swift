@@ -59,6 +59,8 @@ public struct DDNSError: Error, Sendable, Hashable, CustomStringConvertible {
         case .peerNotFound: self.init(.unknownKey, "\(what): no peer has this key", cause: error)
         case .conflict: self.init(.conflict, "\(what): the peer kept changing; try again", cause: error)
         case .invalidEndpoint: self.init(.invalidEndpoint, error.message, cause: error)
+        case .invalidRelay: self.init(.malformedRequest, error.message, cause: error)
+        case .relayPortsExhausted: self.init(.unavailable, "\(what): \(error.message)", cause: error)
         default: self.init(.unavailable, "\(what): the registry (etcd) is unreachable; try again later", cause: error)
         }
     }

@@ -15,12 +15,16 @@ public final class DDNSHandler: Sendable {
     public let limiter: TokenBucketLimiter
     /// The WireGuard networks: a LAN endpoint inside them is refused.
     public let tunnelNetworks: [IPNetwork]
+    /// The relay's ports and the service to wake after an allocation; `nil` when the relay is off.
+    public let relay: RelaySettings?
     let logger: Logger
 
-    public init(registry: PeerRegistry, limiter: TokenBucketLimiter, tunnelNetworks: [IPNetwork], logger: Logger) {
+    public init(registry: PeerRegistry, limiter: TokenBucketLimiter, tunnelNetworks: [IPNetwork], relay: RelaySettings? = nil,
+                logger: Logger) {
         self.registry = registry
         self.limiter = limiter
         self.tunnelNetworks = tunnelNetworks
+        self.relay = relay
         self.logger = logger
     }
 

@@ -5,10 +5,16 @@ import Hummingbird
 struct DDNSReply: Encodable, Sendable {
     var success: Bool
     var message: String
+    /// `POST /api/relay` only: the pair's relay port, and whether this request allocated it.
+    var port: UInt16? = nil
+    var created: Bool? = nil
 
     static func response(_ status: HTTPResponse.Status, success: Bool, message: String) -> Response {
         json(DDNSReply(success: success, message: message), status: status)
     }
+
+    /// A successful answer carrying `self`.
+    var response: Response { Self.json(self, status: .ok) }
 
     static func response(for error: DDNSError) -> Response {
         var response = response(error.status, success: false, message: error.message)

@@ -20,6 +20,13 @@ struct EndpointDeletionBody: Decodable, Sendable {
     var alias: String?
 }
 
+/// `POST /api/relay`: `{"pubkey": "<own base64 key>", "peer": "<the other peer's base64 key>"}`
+/// (docs/ARCHITECTURE.md §10).
+struct RelayRequestBody: Decodable, Sendable {
+    var pubkey: String
+    var peer: String
+}
+
 enum DDNSBodyDecoder {
     /// Decodes a JSON object of type `Body`, or refuses it with 400 naming what is wrong.
     static func decode<Body: Decodable>(_ type: Body.Type, from bytes: [UInt8]) throws(DDNSError) -> Body {

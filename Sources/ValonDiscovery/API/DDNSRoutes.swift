@@ -3,7 +3,7 @@ import NIOCore
 import ValonKit
 
 /// The DDNS API's routes (docs/ARCHITECTURE.md §3): `POST /api/endpoint`, `DELETE /api/endpoint/delete`,
-/// `GET /health` and `GET /metrics`. Every answer is counted by status in ``DiscoveryMetrics``.
+/// `POST /api/relay` (§10), `GET /health` and `GET /metrics`. Every answer is counted by status in ``DiscoveryMetrics``.
 struct DDNSRoutes: Sendable {
     let handler: DDNSHandler
     let store: RegistrySnapshotStore
@@ -14,12 +14,17 @@ struct DDNSRoutes: Sendable {
         let router = Router(context: DDNSRequestContext.self)
         router.post("api/endpoint") { request, context in
             await respond(request, context) { body, caller throws(DDNSError) in
-                try await handler.updateEndpoint(body: body, caller: caller)
+                DDNSReply(success: true, message: try await handler.updateEndpoint(body: body, caller: caller))
             }
         }
         router.delete("api/endpoint/delete") { request, context in
             await respond(request, context) { body, caller throws(DDNSError) in
-                try await handler.deleteEndpoint(body: body, caller: caller)
+                DDNSReply(success: true, message: try await handler.deleteEndpoint(body: body, caller: caller))
+            }
+        }
+        router.post("api/relay") { request, context in
+            await respond(request, context) { body, caller throws(DDNSError) in
+                try await handler.requestRelay(body: body, caller: caller)
             }
         }
         router.get("health") { _, _ in
@@ -47,12 +52,11 @@ struct DDNSRoutes: Sendable {
     private func respond(
         _ request: Request,
         _ context: DDNSRequestContext,
-        _ action: @Sendable ([UInt8], IPAddress) async throws(DDNSError) -> String
+        _ action: @Sendable ([UInt8], IPAddress) async throws(DDNSError) -> DDNSReply
     ) async -> Response {
         let response: Response
         do {
-            let message = try await perform(request, context, action)
-            response = DDNSReply.response(.ok, success: true, message: message)
+            response = try await perform(request, context, action).response
         } catch {
             if error.code == .unavailable || error.code == .conflict {
                 context.logger.warning("DDNS request failed", metadata: ["error": "\(error)"])
@@ -66,8 +70,8 @@ struct DDNSRoutes: Sendable {
     private func perform(
         _ request: Request,
         _ context: DDNSRequestContext,
-        _ action: @Sendable ([UInt8], IPAddress) async throws(DDNSError) -> String
-    ) async throws(DDNSError) -> String {
+        _ action: @Sendable ([UInt8], IPAddress) async throws(DDNSError) -> DDNSReply
+    ) async throws(DDNSError) -> DDNSReply {
         // A node that has not read the registry cannot check a caller against it.
         guard store.live != nil else {
             throw DDNSError(.unavailable, "the registry has not been read from etcd yet; try again later")

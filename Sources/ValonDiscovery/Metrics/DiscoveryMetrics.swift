@@ -26,8 +26,15 @@ public final class DiscoveryMetrics: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The relay's open ports and their counters, read when the metrics are rendered.
+    private let relays = Mutex<(@Sendable () -> [(allocation: RelayAllocation, counters: RelayCounters.Snapshot)])?>(nil)
 
     public init() {}
+
+    /// Where ``render(now:)`` reads the relay's ports from.
+    public func observeRelays(_ source: @escaping @Sendable () -> [(allocation: RelayAllocation, counters: RelayCounters.Snapshot)]) {
+        relays.withLock { $0 = source }
+    }
 
     /// Counts one DNS answer by its question's type and its response code.
     public func recordDNSQuery(type: DNSRecordType, rcode: DNSResponseCode) {
@@ -124,6 +131,31 @@ public final class DiscoveryMetrics: Sendable {
         for (kind, value) in state.reconcilerChanges.sorted(by: { $0.key < $1.key }) {
             text.sample("valon_reconciler_changes_total", labels: [("kind", kind)], value: String(value))
         }
+        if let source = relays.withLock({ $0 }) {
+            renderRelays(source(), into: &text)
+        }
         return text.output
+    }
+
+    /// The relay's families (docs/ARCHITECTURE.md §10): open ports, and per port what was
+    /// forwarded and dropped, by reason.
+    private func renderRelays(_ ports: [(allocation: RelayAllocation, counters: RelayCounters.Snapshot)], into text: inout PrometheusText) {
+        text.family("valon_relay_active", type: "gauge", help: "Relay ports open for relayed pairs.")
+        text.sample("valon_relay_active", value: String(ports.count))
+        text.family("valon_relay_forwarded_packets_total", type: "counter", help: "Datagrams the relay forwarded, by port.")
+        for (allocation, counters) in ports {
+            text.sample("valon_relay_forwarded_packets_total", labels: [("port", String(allocation.port))], value: String(counters.forwardedPackets))
+        }
+        text.family("valon_relay_forwarded_bytes_total", type: "counter", help: "Bytes of WireGuard messages the relay forwarded, by port.")
+        for (allocation, counters) in ports {
+            text.sample("valon_relay_forwarded_bytes_total", labels: [("port", String(allocation.port))], value: String(counters.forwardedBytes))
+        }
+        text.family("valon_relay_dropped_packets_total", type: "counter", help: "Datagrams the relay dropped, by port and reason.")
+        for (allocation, counters) in ports {
+            for reason in RelayDropReason.allCases {
+                text.sample("valon_relay_dropped_packets_total", labels: [("port", String(allocation.port)), ("reason", reason.rawValue)],
+                            value: String(counters.dropped[reason] ?? 0))
+            }
+        }
     }
 }

@@ -18,12 +18,12 @@ import ValonKit
 public final class RelayPort: Sendable {
     public let channel: any Channel
     public let counters: RelayCounters
-    private let handler: NIOLoopBound<RelayHandler>
+    private let handler: NIOLoopBound<RelayPortHandler>
 
     /// The port the socket is bound to (the kernel's pick when 0 was asked for).
     public var port: UInt16 { UInt16(channel.localAddress?.port ?? 0) }
 
-    private init(channel: any Channel, handler: RelayHandler, counters: RelayCounters) {
+    private init(channel: any Channel, handler: RelayPortHandler, counters: RelayCounters) {
         self.channel = channel
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.counters = counters
@@ -34,7 +34,7 @@ public final class RelayPort: Sendable {
                             group: any EventLoopGroup) async throws -> RelayPort {
         let counters = RelayCounters()
         let loop = group.next()
-        let handler = try await loop.submit { NIOLoopBound(RelayHandler(pair: pair, counters: counters), eventLoop: loop) }.get()
+        let handler = try await loop.submit { NIOLoopBound(RelayPortHandler(pair: pair, counters: counters), eventLoop: loop) }.get()
         let channel = try await DatagramBootstrap(group: loop)
             // A burst of datagrams per read (recvmmsg); a receive buffer for a busy moment.
             .channelOption(.datagramVectorReadMessageCount, value: 32)
@@ -67,7 +67,7 @@ public final class RelayPort: Sendable {
 }
 
 /// The event-loop side of a ``RelayPort``.
-final class RelayHandler: ChannelInboundHandler {
+final class RelayPortHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 

@@ -2,9 +2,9 @@
 extension AdminError {
     public init(_ error: RegistryError) {
         switch error.code {
-        case .invalidAlias, .invalidKey, .invalidEndpoint, .invalidAddress:
+        case .invalidAlias, .invalidKey, .invalidEndpoint, .invalidAddress, .invalidRelay:
             self.init(.usage, error.message, cause: error)
-        case .aliasTaken, .addressTaken, .keyRegistered, .networkFull:
+        case .aliasTaken, .addressTaken, .keyRegistered, .networkFull, .relayPortsExhausted:
             self.init(.conflict, error.message, cause: error)
         case .peerNotFound:
             self.init(.notFound, error.message, cause: error)

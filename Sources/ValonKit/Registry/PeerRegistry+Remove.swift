@@ -1,6 +1,6 @@
 extension PeerRegistry {
-    /// Removes a peer and returns it as it was: all its keys, its alias and its address
-    /// claim are deleted in one transaction (docs/ARCHITECTURE.md §3). The alias and the claim are deleted
+    /// Removes a peer and returns it as it was: all its keys, its alias, its address
+    /// claim and its relayed pairs are deleted in one transaction (docs/ARCHITECTURE.md §3). The alias and the claim are deleted
     /// only while they still point to this key. Retried when the peer changes meanwhile.
     /// A damaged record (no readable `wg_ip` or alias) is removed all the same, and `nil`
     /// is returned for it.
@@ -21,9 +21,12 @@ extension PeerRegistry {
             let current = reads.isEmpty ? [] : try await txn(EtcdTxnRequest(success: reads), "read peer \(key.base64)")
                 .responses.map { $0.range?.kvs.first }
 
+            // Its relayed pairs go with it (docs/ARCHITECTURE.md §10).
+            let relays = try await relayDeletions(try await relayRecords(of: key))
+
             // Nothing of the peer may change between the reads and the delete.
-            var compare = fields.all.map { EtcdCompare(key: $0.keyString, .modRevision($0.modRevision)) }
-            var deletes: [EtcdOperation] = [.delete(.prefix(keys.peer(key)))]
+            var compare = fields.all.map { EtcdCompare(key: $0.keyString, .modRevision($0.modRevision)) } + relays.compare
+            var deletes: [EtcdOperation] = [.delete(.prefix(keys.peer(key)))] + relays.deletes
             var index = 0
             for owned in [alias.map(keys.alias), address.map(keys.ip)] {
                 guard let owned else { continue }

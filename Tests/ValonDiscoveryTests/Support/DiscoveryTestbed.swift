@@ -54,7 +54,7 @@ final class DiscoveryTestbed: @unchecked Sendable {
         let etcd = try await EtcdCluster.start()
         let discovery: WireGuardGoDevice
         do {
-            discovery = try WireGuardGoDevice(inHostNamespace: true)
+            discovery = try await offPool { try WireGuardGoDevice(inHostNamespace: true) }
         } catch {
             etcd.shutdown()
             throw error

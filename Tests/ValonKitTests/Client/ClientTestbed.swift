@@ -61,7 +61,7 @@ final class ClientTestbed: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         etcd = try await EtcdCluster.start()
         do {
-            discovery = try WireGuardGoDevice(inHostNamespace: true)
+            discovery = try await offPool { try WireGuardGoDevice(inHostNamespace: true) }
         } catch {
             etcd.shutdown()
             throw error

@@ -25,7 +25,7 @@ final class ValonctlFixture: @unchecked Sendable {
         etcd = try await EtcdCluster.start(extraArguments: etcdArguments)
         if withInterface {
             do {
-                let device = try WireGuardGoDevice()
+                let device = try await offPool { try WireGuardGoDevice() }
                 try device.backend.apply(WireGuardDevice(name: device.name, privateKey: discoveryPrivateKey, listenPort: 51820))
                 self.device = device
             } catch {
