@@ -267,6 +267,113 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/relay": {
+      "post": {
+        "operationId": "requestRelay",
+        "summary": "Give the caller and another peer a relay port on this node (docs/ARCHITECTURE.md §10), or return the one they have.",
+        "description": "For a pair whose direct paths failed. Idempotent, from either side: both peers get the same port, and both point their endpoint for each other at the node's address with it. The allocation is stored in etcd under `/valon/relays/<key A>/<key B>` (keys sorted), so every node on the cluster and a restarted node keep it. It is dropped when either peer's LAN or NAT endpoint changes, and reclaimed after `relay_idle_timeout` without traffic.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/RelayRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The pair's port: `created` is true when this request allocated it.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/RelayGrant"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "The body is not a JSON object with string `pubkey` and `peer` (each base64 of 32 bytes), or both are the same key.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Refusal"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The connection's source address is not the registered WireGuard address of `pubkey`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Refusal"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No peer is registered with `pubkey` or with `peer`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Refusal"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "Other writers kept taking the ports; try again.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Refusal"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "The body is larger than 4096 bytes.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Refusal"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "The caller's rate limit is used up.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Refusal"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The registry has not been read yet, etcd is unreachable, every port of `relay_ports` is allocated, or the node runs with `relay: false`; nothing changed. `Retry-After` says when to try again.",
+            "headers": {
+              "Retry-After": {
+                "schema": {
+                  "type": "integer"
+                },
+                "description": "Seconds."
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Refusal"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/health": {
       "get": {
         "operationId": "health",
@@ -371,6 +478,47 @@ enum OpenAPIDocument {
             "description": "When given, it must be the peer's registered alias."
           }
         }
+      },
+      "RelayRequest": {
+        "type": "object",
+        "required": [
+          "pubkey",
+          "peer"
+        ],
+        "additionalProperties": true,
+        "properties": {
+          "pubkey": {
+            "$ref": "#/components/schemas/PublicKey"
+          },
+          "peer": {
+            "$ref": "#/components/schemas/PublicKey"
+          }
+        }
+      },
+      "RelayGrant": {
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/Success"
+          },
+          {
+            "type": "object",
+            "required": [
+              "port",
+              "created"
+            ],
+            "properties": {
+              "port": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 65535,
+                "description": "The relay port; the address is the discovery node's public address (the client's DISCOVERY_ENDPOINT host)."
+              },
+              "created": {
+                "type": "boolean"
+              }
+            }
+          }
+        ]
       },
       "PublicKey": {
         "type": "string",

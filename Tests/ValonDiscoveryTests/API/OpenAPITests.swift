@@ -36,13 +36,15 @@ import ValonTestSupport
 
     @Test func everyRouteAndEveryRefusalIsInTheDocument() throws {
         let paths = try #require(try Self.document()["paths"] as? [String: Any])
-        #expect(Set(paths.keys) == ["/api/endpoint", "/api/endpoint/delete", "/health", "/metrics", "/openapi.json"])
+        #expect(Set(paths.keys) == ["/api/endpoint", "/api/endpoint/delete", "/api/relay", "/health", "/metrics", "/openapi.json"])
         let codes: [DDNSError.Code] = [.malformedRequest, .bodyTooLarge, .unknownKey, .forbidden, .invalidEndpoint,
                                        .tooManyRequests, .unavailable, .conflict]
         let refusals = Set(codes.map { String(DDNSError($0, "").status.code) })
         #expect(try Self.responses("/api/endpoint", "post") == refusals.union(["200"]))
         #expect(try Self.responses("/api/endpoint/delete", "delete") == refusals.union(["200"]).subtracting(["422"]),
                 "a deletion checks no endpoint")
+        #expect(try Self.responses("/api/relay", "post") == refusals.union(["200"]).subtracting(["422"]),
+                "a relay request names no endpoint")
         #expect(try Self.responses("/health", "get") == ["200", "503"])
         #expect(try Self.responses("/metrics", "get") == ["200"])
         #expect(try Self.responses("/openapi.json", "get") == ["200"])
