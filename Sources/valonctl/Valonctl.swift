@@ -19,6 +19,7 @@ struct Valonctl: AsyncParsableCommand {
               valonctl --config /etc/valon/valonctl.yml peer list    global options go before or after
               valonctl peer remove client01
               valonctl peer export peers.json
+              valonctl relay list                                  pairs relayed by the discovery nodes
               valonctl status
               wg_key=$(valonctl genkey); echo "$wg_key" | valonctl pubkey
 
@@ -44,7 +45,7 @@ struct Valonctl: AsyncParsableCommand {
             Shell completion: valonctl --generate-completion-script bash|zsh|fish
             """,
         version: "1.0.0",
-        subcommands: [Peer.self, Status.self, Genkey.self, Pubkey.self])
+        subcommands: [Peer.self, Relay.self, Status.self, Genkey.self, Pubkey.self])
 
     /// Parses and runs like ArgumentParser's `main()`, but exits with valonctl's own
     /// statuses: 2 for a usage error, and each ``AdminError`` class's status.

@@ -36,10 +36,13 @@ public struct PeerListing: Sendable, Hashable {
     public var revision: Int64
     /// Records that could not be read as a peer (a bad key, a missing `wg_ip`), with why.
     public var problems: [RegistryError]
+    /// The relayed pairs (docs/ARCHITECTURE.md §10), read at the same revision.
+    public var relays: [RelayAllocation]
 
-    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = []) {
+    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = [], relays: [RelayAllocation] = []) {
         self.peers = peers
         self.revision = revision
         self.problems = problems
+        self.relays = relays
     }
 }

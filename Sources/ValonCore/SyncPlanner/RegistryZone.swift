@@ -15,12 +15,23 @@ public struct RegistryZone: Hashable, Sendable {
     public var unresolvedTargets: [DNSName]
     /// Instances that could not be read as a peer, with why.
     public var problems: [String]
+    /// The relayed pairs (`_relay._udp.<name>.<zone>` SRV, docs/ARCHITECTURE.md §10) between
+    /// peers of the zone.
+    public var relays: [RelayAllocation]
 
-    public init(peers: [Peer], serial: UInt32?, unresolvedTargets: [DNSName] = [], problems: [String] = []) {
+    public init(peers: [Peer], serial: UInt32?, unresolvedTargets: [DNSName] = [], problems: [String] = [],
+                relays: [RelayAllocation] = []) {
         self.peers = peers
         self.serial = serial
         self.unresolvedTargets = unresolvedTargets
         self.problems = problems
+        self.relays = relays
+    }
+
+    /// The relay port of the pair of `a` and `b`, if the zone publishes one.
+    public func relayPort(between a: WireGuardKey, and b: WireGuardKey) -> UInt16? {
+        let (first, second) = RelayAllocation.ordered(a, b)
+        return relays.first { $0.first == first && $0.second == second }?.port
     }
 
     /// The DNS-SD service type of VALON peers in `zone`: `_wireguard._udp.<zone>`.
@@ -36,6 +47,7 @@ public struct RegistryZone: Hashable, Sendable {
         var addresses = [DNSName: [IPAddress]]()
         var services = [DNSName: [DNSSRV]]()
         var instances = [(name: DNSName, text: [[UInt8]])]()
+        var relayRecords = [(owner: String, srv: DNSSRV)]()
         for record in records {
             switch record.data {
             case .soa(let soa) where record.name == zone && serial == nil:
@@ -44,6 +56,8 @@ public struct RegistryZone: Hashable, Sendable {
                 addresses[record.name, default: []].append(.v4(address))
             case .aaaa(let address):
                 addresses[record.name, default: []].append(.v6(address))
+            case .srv(let srv) where Self.isRelayName(record.name, zone: zone):
+                relayRecords.append((String(decoding: record.name.labels[2], as: UTF8.self).lowercased(), srv))
             case .srv(let srv):
                 services[record.name, default: []].append(srv)
             case .txt(let strings) where record.name.parent == service && record.name.labelCount > 0:
@@ -93,8 +107,33 @@ public struct RegistryZone: Hashable, Sendable {
             }
             byKey[key] = peer
         }
+        // The relayed pairs: the owner is a peer by key label or alias, the target its other
+        // peer's key label; a pair with a peer outside the zone is left out.
+        var keyByName = [String: WireGuardKey]()
+        for peer in byKey.values {
+            keyByName[peer.publicKey.dnsLabel] = peer.publicKey
+            if keyByName[peer.alias.lowercased()] == nil { keyByName[peer.alias.lowercased()] = peer.publicKey }
+        }
+        var relays = Set<RelayAllocation>()
+        for (owner, srv) in relayRecords {
+            guard let ownerKey = keyByName[owner], srv.target.parent == zone,
+                  let target = srv.target.labels.first.map({ String(decoding: $0, as: UTF8.self).lowercased() }),
+                  let otherKey = keyByName[target], otherKey != ownerKey, srv.port > 0 else {
+                problems.append("_relay._udp.\(owner): SRV to \(srv.target) port \(srv.port) names no relayed pair of the zone")
+                continue
+            }
+            relays.insert(RelayAllocation(between: ownerKey, and: otherKey, port: srv.port))
+        }
         self.init(peers: byKey.values.sorted { $0.publicKey.base64 < $1.publicKey.base64 },
-                  serial: serial, unresolvedTargets: unresolved, problems: problems)
+                  serial: serial, unresolvedTargets: unresolved, problems: problems,
+                  relays: relays.sorted { ($0.first.base64, $0.second.base64) < ($1.first.base64, $1.second.base64) })
+    }
+
+    /// Whether `name` is `_relay._udp.<name>.<zone>`.
+    static func isRelayName(_ name: DNSName, zone: DNSName) -> Bool {
+        guard name.labelCount == zone.labelCount + 3, name.parent?.parent?.parent == zone else { return false }
+        func lower(_ label: [UInt8]) -> String { String(decoding: label, as: UTF8.self).lowercased() }
+        return lower(name.labels[0]) == "_relay" && lower(name.labels[1]) == "_udp"
     }
 
     /// Which endpoint an SRV record names: by its target's first label (`lan` or

@@ -21,6 +21,14 @@ extension DNSZone {
             return (addressRecords(endpoint.map { [$0.address] } ?? [], owner: owner), [])
         case .service(let peer, let label):
             return serviceRecords(peer, label: label, owner: owner)
+        case .relay(let peer, _):
+            var answers = [DNSResourceRecord](), additional = [DNSResourceRecord]()
+            for (other, port) in snapshot.relays(of: peer.publicKey) {
+                let target = hostName(Array(other.publicKey.dnsLabel.utf8))
+                answers.append(DNSResourceRecord(name: owner, ttl: ttl, data: .srv(DNSSRV(priority: 0, weight: 0, port: port, target: target))))
+                additional += addressRecords([other.wgIP], owner: target)
+            }
+            return (answers, additional)
         case .instance(let peer, let label):
             var (answers, additional) = serviceRecords(peer, label: label, owner: owner)
             answers.append(DNSResourceRecord(name: owner, ttl: ttl, data: .txt(txt(peer))))

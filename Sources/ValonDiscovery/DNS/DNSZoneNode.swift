@@ -13,6 +13,9 @@ enum DNSZoneNode {
     case endpoint(Peer, label: [UInt8], kind: PeerEndpointKind)
     /// `_wireguard._udp.<name>.<zone>`: SRV to the endpoints.
     case service(Peer, label: [UInt8])
+    /// `_relay._udp.<name>.<zone>`: SRV `0 0 <relay port> <other key label>.<zone>.` for each
+    /// pair the peer is relayed in (docs/ARCHITECTURE.md §10); only for a peer that has one.
+    case relay(Peer, label: [UInt8])
     /// `_wireguard._udp.<zone>`: PTR to every peer's instance (DNS-SD browse, RFC 6763 §4).
     case browse
     /// `<name>._wireguard._udp.<zone>`: SRV and TXT (RFC 6763 §6).
@@ -25,6 +28,7 @@ enum DNSZoneNode {
     case emptyNonTerminal
 
     static let wireguard = Array("_wireguard".utf8)
+    static let relayLabel = Array("_relay".utf8)
     static let udp = Array("_udp".utf8)
     static let valon = Array("_valon".utf8)
     static let tcp = Array("_tcp".utf8)
@@ -70,6 +74,9 @@ enum DNSZoneNode {
         case 3 where equal(labels[0], Self.wireguard) && equal(labels[1], Self.udp):
             guard let found = peer(labels[2]) else { return nil }
             self = .service(found, label: labels[2])
+        case 3 where equal(labels[0], Self.relayLabel) && equal(labels[1], Self.udp):
+            guard let found = peer(labels[2]), !snapshot.relays(of: found.publicKey).isEmpty else { return nil }
+            self = .relay(found, label: labels[2])
         case 3 where equal(labels[1], Self.wireguard) && equal(labels[2], Self.udp):
             guard let found = peer(labels[0]) else { return nil }
             self = .instance(found, label: labels[0])

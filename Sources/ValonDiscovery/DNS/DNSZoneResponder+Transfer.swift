@@ -65,6 +65,7 @@ extension DNSZoneResponder {
         if peer.lanEndpoint != nil { add(.endpoint(peer, label: label, kind: .lan), [DNSZoneNode.lan, label]) }
         if peer.natEndpoint != nil { add(.endpoint(peer, label: label, kind: .nat), [DNSZoneNode.nated, label]) }
         add(.service(peer, label: label), [DNSZoneNode.wireguard, DNSZoneNode.udp, label])
+        if !snapshot.relays(of: peer.publicKey).isEmpty { add(.relay(peer, label: label), [DNSZoneNode.relayLabel, DNSZoneNode.udp, label]) }
         add(.instance(peer, label: label), [label, DNSZoneNode.wireguard, DNSZoneNode.udp])
         return records
     }

@@ -13,19 +13,30 @@ public struct RegistrySnapshot: Sendable {
     public let revision: Int64
     /// Records that could not be read as peers, kept for `/health` and the logs.
     public let problems: [RegistryError]
+    /// The relayed pairs (docs/ARCHITECTURE.md §10), in etcd's order.
+    public let relays: [RelayAllocation]
 
     private let byName: [String: Int]
     private let byAddress: [IPAddress: Int]
     private let byKey: [WireGuardKey: Int]
+    /// Each peer's relayed pairs: the other peer and the port.
+    private let relaysByKey: [WireGuardKey: [(peer: WireGuardKey, port: UInt16)]]
 
     public init(listing: PeerListing) {
-        self.init(peers: listing.peers, revision: listing.revision, problems: listing.problems)
+        self.init(peers: listing.peers, revision: listing.revision, problems: listing.problems, relays: listing.relays)
     }
 
-    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = []) {
+    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = [], relays: [RelayAllocation] = []) {
         self.peers = peers
         self.revision = revision
         self.problems = problems
+        self.relays = relays
+        var relaysByKey = [WireGuardKey: [(peer: WireGuardKey, port: UInt16)]]()
+        for relay in relays {
+            relaysByKey[relay.first, default: []].append((relay.second, relay.port))
+            relaysByKey[relay.second, default: []].append((relay.first, relay.port))
+        }
+        self.relaysByKey = relaysByKey
         var byName = [String: Int](minimumCapacity: peers.count * 2)
         var byAddress = [IPAddress: Int](minimumCapacity: peers.count)
         var byKey = [WireGuardKey: Int](minimumCapacity: peers.count)
@@ -59,6 +70,11 @@ public struct RegistrySnapshot: Sendable {
     /// The peer with this public key.
     public func peer(key: WireGuardKey) -> Peer? {
         byKey[key].map { peers[$0] }
+    }
+
+    /// The pairs `key` is relayed in whose other peer is registered: that peer and the port.
+    public func relays(of key: WireGuardKey) -> [(peer: Peer, port: UInt16)] {
+        (relaysByKey[key] ?? []).compactMap { relay in peer(key: relay.peer).map { ($0, relay.port) } }
     }
 
     /// The zone's SOA serial: the etcd revision, reduced to 32 bits. RFC 1982 serial

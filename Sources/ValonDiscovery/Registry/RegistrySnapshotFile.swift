@@ -11,8 +11,12 @@ import ValonKit
 /// {"format": "valon-registry-snapshot", "version": 1, "prefix": "/valon/",
 ///  "revision": 1234, "saved_at": "2026-12-01T21:00:00Z",
 ///  "peers": [{"pubkey": "…", "alias": "c1", "wg_ip": "100.100.0.11",
-///             "lan_endpoint": "192.168.1.11:51820", "nat_endpoint": "203.0.113.10:51820"}]}
+///             "lan_endpoint": "192.168.1.11:51820", "nat_endpoint": "203.0.113.10:51820"}],
+///  "relays": [{"first": "…", "second": "…", "port": 51821}]}
 /// ```
+///
+/// `relays` (docs/ARCHITECTURE.md §10) may be absent: files written before the relay existed
+/// read as a registry without relayed pairs.
 ///
 /// Reading is strict: a file that is not exactly this shape, whose revision is not
 /// positive, or any of whose peers does not parse, is rejected whole with an error that
@@ -41,6 +45,7 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.prefix == rhs.prefix && lhs.savedAt == rhs.savedAt
             && lhs.snapshot.revision == rhs.snapshot.revision && lhs.snapshot.peers == rhs.snapshot.peers
+            && lhs.snapshot.relays == rhs.snapshot.relays
     }
 
     /// The path of the file in `directory`.
@@ -57,11 +62,19 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
         var revision: Int64
         var savedAt: Date
         var peers: [Entry]
+        /// The relayed pairs; absent in files written before the relay existed.
+        var relays: [RelayEntry]?
 
         enum CodingKeys: String, CodingKey {
-            case format, version, prefix, revision, peers
+            case format, version, prefix, revision, peers, relays
             case savedAt = "saved_at"
         }
+    }
+
+    struct RelayEntry: Codable {
+        var first: String
+        var second: String
+        var port: UInt16
     }
 
     struct Entry: Codable {
@@ -86,7 +99,8 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
             peers: snapshot.peers.map { peer in
                 Entry(pubkey: peer.publicKey.base64, alias: peer.alias, wgIP: peer.wgIP.description,
                       lanEndpoint: peer.lanEndpoint?.description, natEndpoint: peer.natEndpoint?.description)
-            })
+            },
+            relays: snapshot.relays.map { RelayEntry(first: $0.first.base64, second: $0.second.base64, port: $0.port) })
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
@@ -131,7 +145,15 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
             }
             peers.append(peer)
         }
-        snapshot = RegistrySnapshot(peers: peers, revision: document.revision)
+        var relays = [RelayAllocation]()
+        for (index, entry) in (document.relays ?? []).enumerated() {
+            guard let first = try? WireGuardKey(base64: entry.first), let second = try? WireGuardKey(base64: entry.second),
+                  first != second, entry.port > 0 else {
+                throw corrupt("relays[\(index)] is not two different keys and a port")
+            }
+            relays.append(RelayAllocation(between: first, and: second, port: entry.port))
+        }
+        snapshot = RegistrySnapshot(peers: peers, revision: document.revision, relays: relays)
         prefix = document.prefix
         savedAt = document.savedAt
     }

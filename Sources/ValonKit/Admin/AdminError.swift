@@ -34,8 +34,8 @@ public struct AdminError: Error, Sendable, CustomStringConvertible {
             switch self {
             case .failure: "other failure"
             case .usage: "usage error or invalid value (key, alias, address outside the network)"
-            case .conflict: "alias, address or key already registered; network full"
-            case .notFound: "no such peer"
+            case .conflict: "alias, address or key already registered; network full; relay ports exhausted"
+            case .notFound: "no such peer or relay"
             case .etcdUnreachable: "etcd unreachable (every endpoint tried is named)"
             case .interface: "WireGuard interface missing or refused the change"
             case .permissionDenied: "permission denied (file, WireGuard socket or netlink, etcd auth)"

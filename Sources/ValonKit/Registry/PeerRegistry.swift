@@ -44,16 +44,32 @@ public final class PeerRegistry: Sendable {
         self.configuration = configuration
     }
 
-    /// Every peer, read with one range request, and the revision it was read at.
+    /// Every peer and every relayed pair, and the revision they were read at.
     public func list() async throws(RegistryError) -> PeerListing {
-        // One range request without a limit: etcd answers it from one revision, so the
-        // listing is a consistent cut of the registry (never pages, never mixes two states).
-        let response = try await range(.prefix(keys.peers), "list peers")
-        guard !response.more else {
-            throw RegistryError(.etcd, "list peers: etcd returned \(response.kvs.count) of \(response.count) keys (a limit is in force)")
+        var attempt = 0
+        while true {
+            // One range request without a limit: etcd answers it from one revision, so the
+            // listing is a consistent cut of the registry (never pages, never mixes two states).
+            let response = try await range(.prefix(keys.peers), "list peers")
+            guard !response.more else {
+                throw RegistryError(.etcd, "list peers: etcd returned \(response.kvs.count) of \(response.count) keys (a limit is in force)")
+            }
+            // The relays at the same revision, so the listing stays one cut.
+            var relayRequest = EtcdRangeRequest.prefix(keys.relays)
+            relayRequest.revision = response.header.revision
+            let relays: EtcdRangeResponse
+            do {
+                relays = try await range(relayRequest, "list relays")
+            } catch where attempt < 3 && error.code == .etcd {
+                // That revision is gone (compacted; a store without history moved on): read both again.
+                attempt += 1
+                continue
+            }
+            let (peers, problems) = PeerRecords.peers(from: response.kvs, keys: keys)
+            let (allocations, relayProblems) = RelayAllocation.allocations(from: relays.kvs, keys: keys)
+            return PeerListing(peers: peers, revision: response.header.revision, problems: problems + relayProblems,
+                               relays: allocations)
         }
-        let (peers, problems) = PeerRecords.peers(from: response.kvs, keys: keys)
-        return PeerListing(peers: peers, revision: response.header.revision, problems: problems)
     }
 
     /// The peer with this key, or `nil`.

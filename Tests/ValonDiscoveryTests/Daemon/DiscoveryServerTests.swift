@@ -171,7 +171,7 @@ import ValonTestSupport
         var config = bed.config()
         config.bind = [bed.discoveryIP]
         func transfer(_ port: UInt16) async throws -> String {
-            try await bed.run(["dig", "+time=3", "+tries=1", "@\(bed.discoveryIP)", "-p", "\(port)", "valon.test", "AXFR"], in: me)
+            try await bed.run(["dig", "+time=5", "+tries=3", "@\(bed.discoveryIP)", "-p", "\(port)", "valon.test", "AXFR"], in: me)
         }
         try await RunningDiscovery.with(config) { node, _ in
             let port = try #require(node.server.dns.boundPort)

@@ -55,6 +55,14 @@ import ValonTestSupport
             #expect(Self.json(again.body)["port"] as? Int == Int(low) && Self.json(again.body)["created"] as? Bool == false,
                     "the other side gets the same port: \(again.body)")
             try await eventually("the node to open the relay port") { try await Self.udpListening(low) }
+            // The zone publishes the pair under both peers' names (dig as the oracle).
+            let dnsPort = try #require(node.server.dns.boundPort)
+            try await eventually("the zone to publish the pair") {
+                let srv = try await offPool {
+                    try Command.check(["dig", "+short", "+time=3", "+tries=2", "@127.0.0.1", "-p", "\(dnsPort)", "_relay._udp.\(bob.alias).valon.test", "SRV"])
+                }
+                return srv.trimmingCharacters(in: .whitespacesAndNewlines) == "0 0 \(low) \(alice.publicKey.dnsLabel).valon.test."
+            }
 
             // Refusals change nothing.
             let before = try await bed.registryDump()

@@ -18,7 +18,8 @@ struct RegistrySnapshotFileTests {
     }
 
     static let peers = DNSZoneFixture.peers
-    static let file = RegistrySnapshotFile(snapshot: RegistrySnapshot(peers: peers, revision: 4242), prefix: "/valon/",
+    static let relays = [RelayAllocation(between: peers[0].publicKey, and: peers[1].publicKey, port: 51821)]
+    static let file = RegistrySnapshotFile(snapshot: RegistrySnapshot(peers: peers, revision: 4242, relays: relays), prefix: "/valon/",
                                            savedAt: Date(timeIntervalSince1970: 1_764_600_000))
 
     @Test func roundTripThroughTheDisk() throws {
@@ -28,10 +29,20 @@ struct RegistrySnapshotFileTests {
         let loaded = try #require(try RegistrySnapshotFile.load(from: directory))
         #expect(loaded == Self.file)
         #expect(loaded.snapshot.peers == Self.peers)
+        #expect(loaded.snapshot.relays == Self.relays)
         let path = RegistrySnapshotFile.path(in: directory)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == [RegistrySnapshotFile.fileName])
+    }
+
+    /// A file an earlier version wrote has no `relays`: it reads as a registry without relayed pairs.
+    @Test func aFileWithoutRelaysReadsAsNone() throws {
+        let text = Self.good.replacingOccurrences(of: #","relays":[{"first":"\#(Self.relays[0].first.base64)","port":51821,"second":"\#(Self.relays[0].second.base64)"}]"#, with: "")
+        #expect(text != Self.good, "the relays were taken out")
+        let file = try RegistrySnapshotFile(decoding: Array(text.utf8), file: "old.json")
+        #expect(file.snapshot.relays.isEmpty)
+        #expect(file.snapshot.peers == Self.peers)
     }
 
     @Test func noFileIsNil() throws {
@@ -78,6 +89,10 @@ struct RegistrySnapshotFileTests {
                complaint: "lan_endpoint"),
         Damage(what: "a missing field", text: good.replacingOccurrences(of: #""alias":"client01","#, with: ""),
                complaint: #"missing "alias""#),
+        Damage(what: "a relay with a bad key", text: good.replacingOccurrences(of: #""first":"\#(relays[0].first.base64)""#, with: #""first":"AAAA""#),
+               complaint: "relays[0]"),
+        Damage(what: "a relay on port 0", text: good.replacingOccurrences(of: #""port":51821"#, with: #""port":0"#),
+               complaint: "relays[0]"),
     ]
 
     @Test(arguments: damages)
