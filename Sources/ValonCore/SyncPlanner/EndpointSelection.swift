@@ -2,6 +2,9 @@
 /// LAN endpoint or its NAT (public) endpoint. Pure: it reads only its arguments.
 ///
 /// The rules (docs/ARCHITECTURE.md §4):
+/// 0. The relay, when the zone publishes one for the pair (docs/ARCHITECTURE.md §10): the
+///    pair's direct paths failed and both peers switch to it together, so no hysteresis
+///    keeps a direct endpoint instead.
 /// 1. The LAN endpoint, if the peer has one and either its NAT address equals mine (both
 ///    sit behind the same NAT, where hairpinning through the NAT usually fails) or its
 ///    LAN address lies inside one of my directly connected subnets.
@@ -42,10 +45,13 @@ public enum EndpointSelection {
     public struct Candidates: Hashable, Sendable {
         public var lan: Endpoint?
         public var nat: Endpoint?
+        /// The pair's relay on the discovery node (its address and the pair's port).
+        public var relay: Endpoint?
 
-        public init(lan: Endpoint?, nat: Endpoint?) {
+        public init(lan: Endpoint?, nat: Endpoint?, relay: Endpoint? = nil) {
             self.lan = lan
             self.nat = nat
+            self.relay = relay
         }
     }
 
@@ -75,6 +81,8 @@ public enum EndpointSelection {
         case lanOnly = "lan-only"
         /// Hysteresis: a fresh handshake on the current endpoint.
         case keptFreshHandshake = "kept-fresh-handshake"
+        /// Rule 0: the pair is relayed by the discovery node.
+        case relay
         /// No endpoint is known; the peer is configured without one.
         case none
     }
@@ -90,6 +98,7 @@ public enum EndpointSelection {
     /// Applies the rules and the hysteresis.
     public static func choose(local: Local, peer: Candidates, current: Current = .none) -> Choice {
         let preferred = rules(local: local, peer: peer)
+        if preferred.reason == .relay { return preferred }
         let lanPreferred = preferred.reason == .lanSameNAT || preferred.reason == .lanConnectedSubnet
         guard let endpoint = current.endpoint, let age = current.handshakeAge, age < freshHandshake, age >= .zero else {
             return preferred
@@ -101,8 +110,9 @@ public enum EndpointSelection {
         return preferred
     }
 
-    /// The three rules without hysteresis.
+    /// The rules without hysteresis.
     public static func rules(local: Local, peer: Candidates) -> Choice {
+        if let relay = peer.relay { return Choice(endpoint: relay, reason: .relay) }
         if let lan = peer.lan {
             if let mine = local.natAddress, let theirs = peer.nat?.address, mine == theirs {
                 return Choice(endpoint: lan, reason: .lanSameNAT)

@@ -51,6 +51,9 @@ public struct SyncPlan: Hashable, Sendable {
 
     public var isEmpty: Bool { update.isEmptyUpdate }
 
+    /// The keepalive of a relayed peer, at least: both NAT mappings toward the relay stay open.
+    public static let relayKeepalive: UInt16 = 25
+
     /// Counts of each action.
     public func count(_ action: Action) -> Int { entries.lazy.filter { $0.action == action }.count }
 
@@ -61,8 +64,11 @@ public struct SyncPlan: Hashable, Sendable {
     ///   - now: the current time in seconds since the Unix epoch, to age handshakes.
     ///   - onlyPeer: plan for this one peer only (`valon-sync --peer KEY`); other peers
     ///     are neither added, changed nor removed.
+    ///   - relays: the relay endpoint of each peer this client is relayed with (§10); such a
+    ///     peer gets that endpoint and a keepalive of at least 25 s, which keeps both NAT
+    ///     mappings toward the relay open.
     public init(registry peers: [Peer], device: WireGuardDevice, local: EndpointSelection.Local,
-                policy: SyncPolicy, now: Int64, onlyPeer: WireGuardKey? = nil) {
+                policy: SyncPolicy, now: Int64, onlyPeer: WireGuardKey? = nil, relays: [WireGuardKey: Endpoint] = [:]) {
         var present = [WireGuardKey: WireGuardPeer](minimumCapacity: device.peers.count)
         for peer in device.peers { present[peer.publicKey] = peer }
 
@@ -79,12 +85,13 @@ public struct SyncPlan: Hashable, Sendable {
             let age = current?.lastHandshake.map { Duration.seconds(now - $0.seconds) }
             let choice = EndpointSelection.choose(
                 local: local,
-                peer: .init(lan: peer.lanEndpoint, nat: peer.natEndpoint),
+                peer: .init(lan: peer.lanEndpoint, nat: peer.natEndpoint, relay: relays[peer.publicKey]),
                 current: .init(endpoint: current?.endpoint, handshakeAge: age))
             chosen[peer.publicKey] = (peer.alias, choice)
+            let keepalive = choice.reason == .relay ? max(policy.persistentKeepalive ?? 0, Self.relayKeepalive) : policy.persistentKeepalive
             desired.peers.append(WireGuardPeer(
                 publicKey: peer.publicKey, endpoint: choice.endpoint,
-                persistentKeepalive: policy.persistentKeepalive,
+                persistentKeepalive: keepalive,
                 allowedIPs: [IPNetwork.host(peer.wgIP)]))
         }
 

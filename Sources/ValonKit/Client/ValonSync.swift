@@ -191,7 +191,8 @@ public struct ValonSync: Sendable {
         let subnets = run.subnets
         let local = EndpointSelection.Local(natAddress: mine?.natEndpoint?.address, connectedSubnets: subnets)
         let plan = SyncPlan(registry: fetched.zone.peers, device: run.device, local: local, policy: run.policy,
-                            now: environment.now(), onlyPeer: options.onlyPeer)
+                            now: environment.now(), onlyPeer: options.onlyPeer,
+                            relays: relayEndpoints(fetched.zone, ownKey: run.ownKey, device: run.device))
         run.result.record(plan, allPeers: options.dryRun)
         run.result.dnsQueries = reader.queryCount
         if options.dryRun {
@@ -238,6 +239,21 @@ public struct ValonSync: Sendable {
             run.result.report = .failed
             run.result.reportError = error.description
         }
+    }
+
+    /// The relay endpoint of every peer the zone says this client is relayed with
+    /// (docs/ARCHITECTURE.md §10): the discovery node's address, as for the LAN endpoint's
+    /// route, with the pair's port. Empty when the discovery address cannot be resolved.
+    func relayEndpoints(_ zone: RegistryZone, ownKey: WireGuardKey, device: WireGuardDevice) -> [WireGuardKey: Endpoint] {
+        let config = options.config
+        let pairs = zone.relays.filter { $0.involves(ownKey) }
+        guard !pairs.isEmpty, let address = device.peer(config.discoveryPublicKey)?.endpoint?.address
+            ?? config.discoveryEndpoint.address ?? environment.resolve(config.discoveryEndpoint.host) else { return [:] }
+        var endpoints = [WireGuardKey: Endpoint]()
+        for pair in pairs {
+            if let other = pair.other(than: ownKey) { endpoints[other] = Endpoint(address: address, port: pair.port) }
+        }
+        return endpoints
     }
 
     /// The LAN endpoint: the source address toward the discovery node (its endpoint on the

@@ -49,6 +49,8 @@ struct SyncStateMachineTests {
     enum Answer: Sendable {
         case serial(UInt32)
         case zone(serial: UInt32, peers: [Peer])
+        /// A zone that also publishes relayed pairs (docs/ARCHITECTURE.md §10).
+        case relayed(serial: UInt32, peers: [Peer], relays: [RelayAllocation])
         case servfail
     }
 
@@ -80,6 +82,7 @@ struct SyncStateMachineTests {
             state.withLock { $0.fetches += 1 }
             switch next() {
             case .zone(let serial, let peers): return (RegistryZone(peers: peers, serial: serial), .axfr)
+            case .relayed(let serial, let peers, let relays): return (RegistryZone(peers: peers, serial: serial, relays: relays), .axfr)
             case .servfail: throw ClientError(.registry, "cannot transfer the zone valon.internal. from 100.100.0.1:53: answered SERVFAIL")
             default: throw ClientError(.registry, "unexpected transfer")
             }
@@ -269,5 +272,24 @@ struct SyncStateMachineTests {
             #expect(keys.isSuperset(of: Self.others), "every registered peer is on the device")
             #expect(keys.contains(try Self.discovery.publicKey()), "the discovery peer stays")
         }
+    }
+
+    @Test("a pair the zone relays gets the relay endpoint with keepalive 25; when the relay goes, the rules apply again")
+    func relayedPair() async throws {
+        let world = try World()
+        let own = try Self.own.publicKey()
+        let relay = RelayAllocation(between: own, and: Self.others[0], port: 51821)
+        let (first, _) = await world.sync([.serial(10), .relayed(serial: 10, peers: Self.registry(ownLAN: Self.lan), relays: [relay])])
+        let result = try first.get()
+        #expect(result.status == .applied)
+        let relayed = try #require(world.device.device.peer(Self.others[0]))
+        #expect(relayed.endpoint == Endpoint("198.51.100.1:51821"), "the discovery node's address with the pair's port")
+        #expect(relayed.persistentKeepalive == 25)
+        #expect(result.peers.first { $0.pubkey == Self.others[0].base64 }?.reason == .relay)
+        #expect(world.device.device.peer(Self.others[1])?.endpoint == Endpoint("203.0.113.21:40001"), "other pairs stay direct")
+
+        let (second, _) = await world.sync([.serial(11), .zone(serial: 11, peers: Self.registry(ownLAN: Self.lan))])
+        #expect(try second.get().status == .applied)
+        #expect(world.device.device.peer(Self.others[0])?.endpoint == Endpoint("203.0.113.20:40000"), "back to its NAT endpoint")
     }
 }

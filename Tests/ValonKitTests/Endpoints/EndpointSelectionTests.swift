@@ -9,6 +9,7 @@ struct EndpointSelectionTests {
         var subnets: [String]
         var lan: String?
         var nat: String?
+        var relay: String? = nil
         var current: String? = nil
         var handshakeSecondsAgo: Int? = nil
         var expected: String?
@@ -67,12 +68,25 @@ struct EndpointSelectionTests {
         Case(name: "a roamed port on the peer's NAT address is kept, also when its LAN is unknown", myNAT: nil, subnets: [],
              lan: nil, nat: "203.0.113.10:40001", current: "203.0.113.10:51999", handshakeSecondsAgo: 60,
              expected: "203.0.113.10:51999", reason: .keptFreshHandshake),
+        // The relay (rule 0): the pair's direct paths failed and both switched together.
+        Case(name: "a published relay wins over LAN and NAT", myNAT: "203.0.113.10", subnets: ["192.168.1.0/24"],
+             lan: "192.168.1.50:51820", nat: "203.0.113.10:40001", relay: "198.51.100.1:51821",
+             expected: "198.51.100.1:51821", reason: .relay),
+        Case(name: "a relay wins over a fresh handshake on the NAT endpoint", myNAT: "198.51.100.7", subnets: [],
+             lan: nil, nat: "203.0.113.10:40001", relay: "198.51.100.1:51822", current: "203.0.113.10:40001", handshakeSecondsAgo: 10,
+             expected: "198.51.100.1:51822", reason: .relay),
+        Case(name: "a relayed peer with no endpoint of its own is still reached", myNAT: nil, subnets: [],
+             lan: nil, nat: nil, relay: "198.51.100.1:51823", expected: "198.51.100.1:51823", reason: .relay),
+        Case(name: "the relay dropped: the current relay endpoint is not kept, the rules apply", myNAT: "198.51.100.7", subnets: [],
+             lan: nil, nat: "203.0.113.10:40001", current: "198.51.100.1:51821", handshakeSecondsAgo: 10,
+             expected: "203.0.113.10:40001", reason: .nat),
     ]
 
     @Test("rules and hysteresis", arguments: cases)
     func select(_ c: Case) {
         let local = EndpointSelection.Local(natAddress: c.myNAT.flatMap { IPAddress($0) }, connectedSubnets: c.subnets.map { IPNetwork($0)! })
-        let peer = EndpointSelection.Candidates(lan: c.lan.flatMap { Endpoint($0) }, nat: c.nat.flatMap { Endpoint($0) })
+        let peer = EndpointSelection.Candidates(lan: c.lan.flatMap { Endpoint($0) }, nat: c.nat.flatMap { Endpoint($0) },
+                                                relay: c.relay.flatMap { Endpoint($0) })
         let current = EndpointSelection.Current(endpoint: c.current.flatMap { Endpoint($0) }, handshakeAge: c.handshakeSecondsAgo.map { .seconds($0) })
         let choice = EndpointSelection.choose(local: local, peer: peer, current: current)
         #expect(choice.endpoint == c.expected.flatMap { Endpoint($0) })
@@ -82,7 +96,8 @@ struct EndpointSelectionTests {
     @Test("equal input gives equal output: applying the choice and running again changes nothing", arguments: cases)
     func noFlap(_ c: Case) {
         let local = EndpointSelection.Local(natAddress: c.myNAT.flatMap { IPAddress($0) }, connectedSubnets: c.subnets.map { IPNetwork($0)! })
-        let peer = EndpointSelection.Candidates(lan: c.lan.flatMap { Endpoint($0) }, nat: c.nat.flatMap { Endpoint($0) })
+        let peer = EndpointSelection.Candidates(lan: c.lan.flatMap { Endpoint($0) }, nat: c.nat.flatMap { Endpoint($0) },
+                                                relay: c.relay.flatMap { Endpoint($0) })
         let age = c.handshakeSecondsAgo.map { Duration.seconds($0) }
         let first = EndpointSelection.choose(local: local, peer: peer, current: .init(endpoint: c.current.flatMap { Endpoint($0) }, handshakeAge: age))
         // The device now holds the first choice; a second run on the same registry keeps it.
