@@ -1,12 +1,14 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import ValonKit
 
 /// The DDNS API as a service: Hummingbird 2 serving ``DDNSRoutes`` on the configured
-/// address until graceful shutdown.
+/// address until graceful shutdown. Its tasks prefer an event loop of their own
+/// (``EventLoopTaskExecutor``), so a saturated cooperative pool does not hold up an answer.
 public final class DDNSServer: Service, Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Where to listen (`100.100.0.1:8053`); port 0 picks a free port (see ``boundPort``).
@@ -51,8 +53,10 @@ public final class DDNSServer: Service, Sendable {
             onServerRunning: { [self] channel in await serverRunning(channel) },
             logger: logger
         )
+        // On an event loop of its own, not the cooperative pool (EventLoopTaskExecutor).
+        let executor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
         do {
-            try await app.run()
+            try await withTaskExecutorPreference(executor) { try await app.run() }
         } catch {
             guard boundPort == nil else { throw error }
             throw DDNSServerError(.listen, "the DDNS API cannot listen on \(configuration.listen) (ddns_listen)", cause: error)

@@ -124,6 +124,26 @@ import ValonTestSupport
         }
     }
 
+    /// The API's tasks run on an event loop of their own (EventLoopTaskExecutor): an update
+    /// through the tunnel, which reads and writes etcd, is answered while every thread of
+    /// Swift's cooperative pool in this process is held.
+    @Test func anUpdateIsAnsweredWhileTheCooperativePoolIsBlocked() async throws {
+        let bed = try await DiscoveryTestbed.start(clients: 1)
+        defer { bed.shutdown() }
+        try await RunningDiscovery.with(bed.config()) { node, port in
+            let me = bed.clients[0]
+            _ = try await bed.curl(from: me, "GET", "/health", port: port)
+            let body = Self.body(me, endpoint: "192.168.9.9:51820")
+            let command = ["curl", "-sS", "--max-time", "15", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                           "-H", "Content-Type: application/json", "--data-binary", body,
+                           "http://\(bed.discoveryIP):\(port)/api/endpoint"]
+            let device = me.device
+            let status = try await withCooperativePoolBlocked { try device.exec(command) }
+            #expect(status == "200")
+            #expect(try await bed.field("lan_endpoint", of: me.publicKey) == "192.168.9.9:51820")
+        }
+    }
+
     @Test func refusalsChangeNothing() async throws {
         let bed = try await DiscoveryTestbed.start(clients: 2)
         defer { bed.shutdown() }
