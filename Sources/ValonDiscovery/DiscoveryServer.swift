@@ -114,7 +114,8 @@ public final class DiscoveryServer: Sendable {
             "addresses": "\(interface.addresses.map(\.description).joined(separator: ","))",
             "api": "\(config.apiListen)", "etcd": "\(config.etcd.endpoints.joined(separator: ","))",
         ])
-        try await group.run()
+        // Every part's tasks on the node's own event loops, not the process's cooperative pool.
+        try await withTaskExecutorPreference(EventLoopTaskExecutor.nodeTasks) { try await group.run() }
         logger.info("valon-discovery stopped")
     }
 

@@ -1,13 +1,12 @@
 import Hummingbird
 import Logging
 import NIOCore
-import NIOPosix
 import ServiceLifecycle
 import Synchronization
 import ValonKit
 
 /// The DDNS API as a service: Hummingbird 2 serving ``DDNSRoutes`` on the configured
-/// address until graceful shutdown. Its tasks prefer an event loop of their own
+/// address until graceful shutdown. Its tasks prefer the node's own event loops
 /// (``EventLoopTaskExecutor``), so a saturated cooperative pool does not hold up an answer.
 public final class DDNSServer: Service, Sendable {
     public struct Configuration: Sendable, Hashable {
@@ -53,10 +52,9 @@ public final class DDNSServer: Service, Sendable {
             onServerRunning: { [self] channel in await serverRunning(channel) },
             logger: logger
         )
-        // On an event loop of its own, not the cooperative pool (EventLoopTaskExecutor).
-        let executor = EventLoopTaskExecutor(MultiThreadedEventLoopGroup.singleton.next())
+        // On event loops of the node's own, not the cooperative pool (EventLoopTaskExecutor).
         do {
-            try await withTaskExecutorPreference(executor) { try await app.run() }
+            try await withTaskExecutorPreference(EventLoopTaskExecutor.nodeTasks) { try await app.run() }
         } catch {
             guard boundPort == nil else { throw error }
             throw DDNSServerError(.listen, "the DDNS API cannot listen on \(configuration.listen) (ddns_listen)", cause: error)

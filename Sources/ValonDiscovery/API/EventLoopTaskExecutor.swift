@@ -1,18 +1,24 @@
 import NIOCore
+import NIOPosix
 
-/// A task executor (SE-0417) that runs jobs on one NIO event loop. The DDNS API prefers it,
-/// so its handlers keep answering while Swift's cooperative pool (one thread per core) is
-/// held by other work of the process; everything they await that blocks a thread runs on
-/// ``BlockingPool`` anyway, so the loop itself never waits.
+/// A task executor (SE-0417) that runs jobs on the event loops of a group of its own,
+/// one loop after another. The discovery node's tasks prefer it (``DiscoveryServer``,
+/// ``DDNSServer``), so they keep running while Swift's cooperative pool (one thread per
+/// core) is held by other work of the process, such as a test run's blocking helpers;
+/// everything they await that blocks a thread runs on ``BlockingPool``, so no loop waits.
+/// No socket is served from these loops: DNS and the relay have the NIO singleton's.
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    let eventLoop: any EventLoop
+    let group: any EventLoopGroup
 
-    init(_ eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
+    /// The loops every node of the process shares: as many as the cooperative pool has threads.
+    static let nodeTasks = EventLoopTaskExecutor(group: MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount)))
+
+    init(group: any EventLoopGroup) {
+        self.group = group
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        group.next().execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -34,7 +34,7 @@ public struct AdminError: Error, Sendable, CustomStringConvertible {
             switch self {
             case .failure: "other failure"
             case .usage: "usage error or invalid value (key, alias, address outside the network)"
-            case .conflict: "alias, address or key already registered; network full; relay ports exhausted"
+            case .conflict: "alias, address or key taken; network full; no relay port free"
             case .notFound: "no such peer or relay"
             case .etcdUnreachable: "etcd unreachable (every endpoint tried is named)"
             case .interface: "WireGuard interface missing or refused the change"
