@@ -158,6 +158,11 @@ public struct DiscoveryConfig: Hashable, Sendable {
             guard arguments.count == 1 else { throw invalid("expected one value, got \(arguments.count)") }
             return arguments[0]
         }
+        func boolean() throws(ConfigError) -> Bool {
+            let text = try single().lowercased()
+            guard ["true", "false", "yes", "no", "on", "off"].contains(text) else { throw invalid("\"\(text)\" is not true or false") }
+            return ["true", "yes", "on"].contains(text)
+        }
         func duration() throws(ConfigError) -> Duration {
             let text = try single()
             guard let value = ConfigDuration.parse(text), value > .zero else { throw invalid("\"\(text)\" is not a duration like 1s or 500ms") }
@@ -183,9 +188,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
             guard let value = HostPort(text), value.address != nil else { throw invalid("\"\(text)\" is not ip:port") }
             apiListen = value
         case "ddns_bind_device":
-            let text = try single().lowercased()
-            guard ["true", "false", "yes", "no", "on", "off"].contains(text) else { throw invalid("\"\(text)\" is not true or false") }
-            apiBindToDevice = ["true", "yes", "on"].contains(text)
+            apiBindToDevice = try boolean()
         case "ddns_rate_limit":
             let text = try single()
             guard let value = Double(text), value > 0, value.isFinite else { throw invalid("\"\(text)\" is not a positive number") }
@@ -232,9 +235,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
             }
             axfrAllow = networks
         case "relay":
-            let text = try single().lowercased()
-            guard ["true", "false", "yes", "no", "on", "off"].contains(text) else { throw invalid("\"\(text)\" is not true or false") }
-            relayEnabled = ["true", "yes", "on"].contains(text)
+            relayEnabled = try boolean()
         case "relay_ports":
             let text = try single()
             let bounds = text.split(separator: "-", omittingEmptySubsequences: false)

@@ -92,9 +92,15 @@ struct DiscoveryConfigTests {
         forward: 9.9.9.9
         axfr_allow: [100.100.0.0/24, 127.0.0.0/8]
         state_dir: /srv/valon/state
+        relay: off
+        relay_ports: 40000-40099
+        relay_idle_timeout: 2m
         """
         let config = try DiscoveryConfig(parsing: text, file: "discovery.yml")
         #expect(config.stateDirectory == "/srv/valon/state")
+        #expect(!config.relayEnabled && config.relayPorts == 40000...40099 && config.relayIdleTimeout == .seconds(120))
+        let defaults = DiscoveryConfig()
+        #expect(defaults.relayEnabled && defaults.relayPorts == 51821...52820 && defaults.relayIdleTimeout == .seconds(600))
         #expect(DiscoveryConfig().stateDirectory == "/var/lib/valon/discovery")
         #expect(config.etcd.endpoints.count == 2)
         #expect(config.etcd.prefix == "/valon/")
@@ -116,6 +122,11 @@ struct DiscoveryConfigTests {
         ("zone: valon.internal\n\nunknown_option: 1", "unknown_option", 3),
         ("etcd_endpoints: localhost:2379", "etcd_endpoints", 1),
         ("zone: valon.internal\nstate_dir: var/lib/valon", "state_dir", 2),
+        ("relay: maybe", "relay", 1),
+        ("relay_ports: 52820-51821", "relay_ports", 1),
+        ("relay_ports: 0-10", "relay_ports", 1),
+        ("relay_ports: 51821", "relay_ports", 1),
+        ("relay_idle_timeout: soon", "relay_idle_timeout", 1),
     ])
     func yamlErrors(_ text: String, _ key: String, _ line: Int) {
         do {
