@@ -17,7 +17,7 @@ packages=(
   # the kernel-WireGuard VM (scripts/vm)
   qemu-system-x86 busybox-static cpio zstd xz-utils
   # benchmarks
-  dnsperf
+  dnsperf iperf3
   openssl ca-certificates
   # test helpers and benchmark scripts; the venv of the PyPI tools below
   python3 python3-venv util-linux

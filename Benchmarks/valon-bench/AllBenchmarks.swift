@@ -8,4 +8,5 @@ nonisolated(unsafe) let allBenchmarks: [any Benchmark.Type] = [
     DNSServerBenchmark.self,
     DNSResolverBenchmark.self,
     SnapshotFileBenchmark.self,
+    RelayBenchmark.self,
 ]

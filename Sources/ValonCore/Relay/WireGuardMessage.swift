@@ -10,8 +10,10 @@ public enum WireGuardMessageType: UInt8, Sendable, Hashable, CaseIterable, Custo
     case response = 2
     /// Cookie reply, 64 bytes.
     case cookieReply = 3
-    /// Transport data: 16-byte header, then the encrypted packet, padded to 16 bytes, and its
-    /// 16-byte tag (a keepalive is 32 bytes).
+    /// Transport data: 16-byte header, then the encrypted packet and its 16-byte tag (a
+    /// keepalive is 32 bytes). The packet is padded to a multiple of 16 but never past the
+    /// interface's MTU (wireguard-go's `calculatePaddingSize`), so a full-size packet has any
+    /// length: only the minimum is a rule.
     case transportData = 4
 
     public static let initiationSize = 148
@@ -32,8 +34,7 @@ public enum WireGuardMessageType: UInt8, Sendable, Hashable, CaseIterable, Custo
         case .response: return count == responseSize ? type : nil
         case .cookieReply: return count == cookieReplySize ? type : nil
         case .transportData:
-            let payload = count - transportHeaderSize - tagSize
-            return payload >= 0 && payload % 16 == 0 ? type : nil
+            return count >= transportHeaderSize + tagSize ? type : nil
         }
     }
 

@@ -47,6 +47,9 @@ struct RelayPortRootTests {
             (try? await bed.run(["ping", "-c", "1", "-W", "1", "-p", Self.pattern, "\(bob.wgIP)"], in: alice)) != nil
         }
         _ = try await bed.run(["ping", "-c", "5", "-i", "0.2", "-p", Self.pattern, "\(alice.wgIP)"], in: bob)
+        // Packets that fill the tunnel's MTU (1420: 1392 bytes of ICMP data + 28 of headers)
+        // are padded only up to the MTU, so their length is no multiple of 16: still relayed.
+        _ = try await bed.run(["ping", "-c", "3", "-s", "1392", "-M", "do", "-p", Self.pattern, "\(alice.wgIP)"], in: bob)
 
         let bound = try await relay.pair()
         #expect(bound.first.bound == Endpoint(address: alice.underlay, port: alice.port))
@@ -97,7 +100,7 @@ struct RelayPortRootTests {
         let sent = fromRelay.split(separator: "\n").count
         #expect(sent >= 20, "the relay forwarded: \(sent) datagrams")
         let shapes = "(udp[8] = 1 and udp[4:2] = 156) or (udp[8] = 2 and udp[4:2] = 100) or (udp[8] = 3 and udp[4:2] = 72)"
-            + " or (udp[8] = 4 and udp[4:2] >= 40 and (udp[4:2] - 40) % 16 = 0)"
+            + " or (udp[8] = 4 and udp[4:2] >= 40)"
         let notWireGuard = try await offPool {
             try Command.check(["tcpdump", "-r", capture, "-n", "udp src port \(port) and not ((\(shapes)) and udp[9:2] = 0 and udp[11] = 0)"])
         }

@@ -52,7 +52,7 @@ struct RelayPairTests {
         Shape(what: "data carrying 1,424 padded bytes", bytes: data(1424), type: .transportData),
         Shape(what: "initiation one byte short", bytes: Array(handshake(.initiation, to: bob).dropLast()), type: nil),
         Shape(what: "response with a byte more", bytes: handshake(.response, to: bob) + [0], type: nil),
-        Shape(what: "data not padded to 16", bytes: data(5), type: nil),
+        Shape(what: "data of a full-size packet, padded only up to the MTU (1420 + 32 bytes)", bytes: data(1420), type: .transportData),
         Shape(what: "data shorter than a keepalive", bytes: Array(data().prefix(31)), type: nil),
         Shape(what: "reserved bytes not zero", bytes: [4, 0, 1, 0] + [UInt8](repeating: 0, count: 28), type: nil),
         Shape(what: "type 5", bytes: [5, 0, 0, 0] + [UInt8](repeating: 0, count: 28), type: nil),
