@@ -66,7 +66,8 @@ public final class DiscoveryServer: Sendable {
         ))
         store = RegistrySnapshotStore(registry: registry, syncInterval: config.etcdSyncInterval, metrics: metrics,
                                       logger: logger.labelled("registry"), stateDirectory: config.stateDirectory)
-        wireGuardStatus = WireGuardStatus(interface: config.interface)
+        let status = WireGuardStatus(interface: config.interface)
+        wireGuardStatus = status
         let dnsConfiguration: DNSServer.Configuration
         do {
             // AXFR: the configured networks, plus the WireGuard networks unless axfr_allow was set.
@@ -86,7 +87,10 @@ public final class DiscoveryServer: Sendable {
         if let relay { metrics.observeRelays { relay.counters } }
         let handler = DDNSHandler(registry: registry, limiter: TokenBucketLimiter(requestsPerSecond: config.apiRateLimit),
                                   tunnelNetworks: interface.networks,
-                                  relay: relay.map { relay in RelaySettings(ports: config.relayPorts, allocated: { relay.wake() }) },
+                                  relay: relay.map { relay in
+                                      RelaySettings(ports: config.relayPorts, allocated: { relay.wake() },
+                                                    lastHandshake: { status.lastHandshake(of: $0) })
+                                  },
                                   logger: logger.labelled("api"))
         api = DDNSServer(
             configuration: DDNSServer.Configuration(listen: config.apiListen,

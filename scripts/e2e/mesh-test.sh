@@ -121,6 +121,11 @@ check "after the move, c1 -> c2 (now across NATs) uses c2's NAT endpoint" poll 2
 # handshake younger than 180 s, so allow that much and a sync more (bounded polls).
 check "after the move, the mesh settles (every client pings every other, hysteresis bound)" everyone_pings 90
 
+# Every pair here has a working direct path, so none was relayed (valon-sync asks for a relay
+# only when a direct path gets no handshake for 15 s, docs/ARCHITECTURE.md §10).
+check "no pair with a working direct path was relayed (valonctl relay list)" \
+  eval '[[ $(mesh_valonctl relay list 2>&1) == "No relayed pairs." ]]'
+
 # valonctl peer remove: c3 disappears from every client.
 mesh_valonctl peer remove c3 >/dev/null 2>&1
 check "valonctl peer remove c3: c1 drops c3" poll 40 lacks_peer c1 c3

@@ -67,8 +67,11 @@ public struct SyncPlan: Hashable, Sendable {
     ///   - relays: the relay endpoint of each peer this client is relayed with (§10); such a
     ///     peer gets that endpoint and a keepalive of at least 25 s, which keeps both NAT
     ///     mappings toward the relay open.
+    ///   - withoutLAN: peers whose LAN endpoint was tried and failed (``PathVerification``):
+    ///     the rules choose among their other endpoints.
     public init(registry peers: [Peer], device: WireGuardDevice, local: EndpointSelection.Local,
-                policy: SyncPolicy, now: Int64, onlyPeer: WireGuardKey? = nil, relays: [WireGuardKey: Endpoint] = [:]) {
+                policy: SyncPolicy, now: Int64, onlyPeer: WireGuardKey? = nil, relays: [WireGuardKey: Endpoint] = [:],
+                withoutLAN: Set<WireGuardKey> = []) {
         var present = [WireGuardKey: WireGuardPeer](minimumCapacity: device.peers.count)
         for peer in device.peers { present[peer.publicKey] = peer }
 
@@ -85,7 +88,8 @@ public struct SyncPlan: Hashable, Sendable {
             let age = current?.lastHandshake.map { Duration.seconds(now - $0.seconds) }
             let choice = EndpointSelection.choose(
                 local: local,
-                peer: .init(lan: peer.lanEndpoint, nat: peer.natEndpoint, relay: relays[peer.publicKey]),
+                peer: .init(lan: withoutLAN.contains(peer.publicKey) && peer.natEndpoint != nil ? nil : peer.lanEndpoint,
+                            nat: peer.natEndpoint, relay: relays[peer.publicKey]),
                 current: .init(endpoint: current?.endpoint, handshakeAge: age))
             chosen[peer.publicKey] = (peer.alias, choice)
             let keepalive = choice.reason == .relay ? max(policy.persistentKeepalive ?? 0, Self.relayKeepalive) : policy.persistentKeepalive

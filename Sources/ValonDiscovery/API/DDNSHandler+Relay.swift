@@ -1,3 +1,4 @@
+import Foundation
 import ValonKit
 
 /// The relay's side of the API (docs/ARCHITECTURE.md §10).
@@ -6,10 +7,19 @@ public struct RelaySettings: Sendable {
     public var ports: ClosedRange<UInt16>
     /// Called after an allocation, so the relay opens the port at once.
     public var allocated: @Sendable () -> Void
+    /// A peer's latest handshake with the node (seconds since the epoch), if any: a relay is
+    /// given only to two peers that are online, so sleeping laptops hold no ports.
+    public var lastHandshake: @Sendable (WireGuardKey) -> Int64?
+    /// Seconds since the epoch.
+    public var now: @Sendable () -> Int64
 
-    public init(ports: ClosedRange<UInt16>, allocated: @escaping @Sendable () -> Void) {
+    public init(ports: ClosedRange<UInt16>, allocated: @escaping @Sendable () -> Void,
+                lastHandshake: @escaping @Sendable (WireGuardKey) -> Int64? = { _ in nil },
+                now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.ports = ports
         self.allocated = allocated
+        self.lastHandshake = lastHandshake
+        self.now = now
     }
 }
 
@@ -36,6 +46,22 @@ extension DDNSHandler {
             throw DDNSError(registry: error, "look up the peer \(other.base64)")
         }
         guard let peer else { throw DDNSError(.unknownKey, "no peer is registered with the key \(other.base64)") }
+        let existing: RelayAllocation?
+        do {
+            existing = try await registry.relay(between: me.publicKey, and: other)
+        } catch {
+            throw DDNSError(registry: error, "read the relay of \(me.alias) and \(peer.alias)")
+        }
+        if existing == nil {
+            // Only two peers the node hears from get a port: an offline peer is no NAT problem.
+            let now = relay.now()
+            for candidate in [me, peer] {
+                let heard = relay.lastHandshake(candidate.publicKey)
+                guard let heard, now - heard < EndpointSelection.freshHandshakeSeconds else {
+                    throw DDNSError(.conflict, "\(candidate.alias) is offline (\(heard.map { "no handshake with the discovery node for \(now - $0) s" } ?? "no handshake with the discovery node")); a relay is given only to two peers that are online")
+                }
+            }
+        }
         let outcome: (allocation: RelayAllocation, created: Bool)
         do {
             outcome = try await registry.allocateRelay(between: me.publicKey, and: other, ports: relay.ports)

@@ -39,7 +39,7 @@ public final class EndpointLearner: Service, Sendable {
         let device: WireGuardDevice
         do {
             device = try await wireGuard.device()
-            status.recordRead(peers: device.peers.count)
+            status.recordRead(device)
         } catch {
             status.recordFailure(error)
             logger.warning("cannot read the WireGuard interface", metadata: ["error": "\(error)"])

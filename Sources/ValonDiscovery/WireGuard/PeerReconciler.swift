@@ -66,7 +66,7 @@ public final class PeerReconciler: Service, Sendable {
                 try await wireGuard.apply(update)
                 record(update)
             }
-            status.recordRead(peers: device.peers.count)
+            status.recordRead(device)
             return update
         } catch {
             status.recordFailure(error)

@@ -19,6 +19,8 @@ public final class WireGuardStatus: Sendable {
     }
 
     private let state: Mutex<Reading>
+    /// Each peer's latest handshake with the interface (seconds since the epoch), at the last read.
+    private let handshakes = Mutex<[WireGuardKey: Int64]>([:])
 
     public init(interface: String) {
         state = Mutex(Reading(interface: interface, peers: 0))
@@ -32,6 +34,19 @@ public final class WireGuardStatus: Sendable {
             $0.lastRead = instant
             $0.error = nil
         }
+    }
+
+    /// A successful read of the whole device: its peer count and every peer's latest handshake.
+    func recordRead(_ device: WireGuardDevice, at instant: ContinuousClock.Instant = .now) {
+        recordRead(peers: device.peers.count, at: instant)
+        var latest = [WireGuardKey: Int64](minimumCapacity: device.peers.count)
+        for peer in device.peers { if let handshake = peer.lastHandshake, handshake.seconds > 0 { latest[peer.publicKey] = handshake.seconds } }
+        handshakes.withLock { $0 = latest }
+    }
+
+    /// The peer's latest handshake with the node's interface, when the last read saw one.
+    public func lastHandshake(of key: WireGuardKey) -> Int64? {
+        handshakes.withLock { $0[key] }
     }
 
     func recordFailure(_ error: WireGuardError) {

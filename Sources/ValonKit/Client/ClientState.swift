@@ -33,6 +33,8 @@ public struct ClientState: Codable, Hashable, Sendable {
     public var userspace: Userspace?
     /// `true` when valon-bootstrap created the interface (so `--down` may delete it).
     public var createdInterface: Bool?
+    /// Each peer's direct path as verified so far (docs/ARCHITECTURE.md §10), by base64 key.
+    public var paths: [String: PathVerification.Path]?
 
     public init() {}
 

@@ -18,6 +18,8 @@ public struct DDNSClient: Sendable {
     public struct Reply: Hashable, Sendable, Codable {
         public var success: Bool
         public var message: String?
+        /// `POST /api/relay`: the pair's relay port.
+        public var port: UInt16?
     }
 
     /// Reports `lanEndpoint` as the LAN endpoint of the peer `publicKey`; `alias`, when
@@ -27,6 +29,15 @@ public struct DDNSClient: Sendable {
         var body: [String: String] = ["pubkey": publicKey.base64, "lan_endpoint": lanEndpoint.description]
         if let alias { body["alias"] = alias }
         return try await call("POST", "/api/endpoint", body)
+    }
+
+    /// Asks the discovery node to relay the pair of `publicKey` and `peer` (docs/ARCHITECTURE.md
+    /// §10) and returns the pair's port; the zone then publishes it to both peers.
+    public func requestRelay(publicKey: WireGuardKey, peer: WireGuardKey) async throws(DDNSClientError) -> UInt16 {
+        let request = "POST \(baseURL)/api/relay"
+        let reply = try await call("POST", "/api/relay", ["pubkey": publicKey.base64, "peer": peer.base64])
+        guard let port = reply.port else { throw DDNSClientError(.badResponse, request: request, status: 200, message: "no port in the answer") }
+        return port
     }
 
     /// Clears the LAN endpoint of the peer `publicKey`.

@@ -26,6 +26,8 @@ public protocol RegistrySource: Sendable {
 public protocol EndpointReporting: Sendable {
     /// Reports `lanEndpoint` as the LAN endpoint of `publicKey`; throws when it was not accepted.
     func report(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError)
+    /// Asks the discovery node to relay `publicKey` and `peer` (`POST /api/relay`); returns the port.
+    func requestRelay(publicKey: WireGuardKey, peer: WireGuardKey) async throws(DDNSClientError) -> UInt16
 }
 
 extension LocalNetwork: LocalNetworkReading {}
@@ -51,6 +53,9 @@ public struct SyncEnvironment: Sendable {
     public var resolve: @Sendable (_ host: String) -> IPAddress?
     /// Seconds since the epoch, for handshake ages.
     public var now: @Sendable () -> Int64
+    /// Sends one datagram to a peer's WireGuard address, so that WireGuard starts a handshake
+    /// on a path under verification (docs/ARCHITECTURE.md §10).
+    public var provoke: @Sendable (_ address: IPAddress) -> Void
 
     public init(
         backend: @escaping @Sendable (String) -> any WireGuardBackend,
@@ -58,8 +63,10 @@ public struct SyncEnvironment: Sendable {
         registry: @escaping @Sendable (Endpoint, DNSName, Duration) -> any RegistrySource,
         reporter: @escaping @Sendable (String) -> any EndpointReporting,
         resolve: @escaping @Sendable (String) -> IPAddress?,
-        now: @escaping @Sendable () -> Int64
+        now: @escaping @Sendable () -> Int64,
+        provoke: @escaping @Sendable (IPAddress) -> Void = { _ in }
     ) {
+        self.provoke = provoke
         self.backend = backend
         self.network = network
         self.registry = registry
@@ -75,6 +82,7 @@ public struct SyncEnvironment: Sendable {
         registry: { RegistryReader(server: $0, zone: $1, timeout: $2) },
         reporter: { DDNSClient(baseURL: $0) },
         resolve: { try? HostResolution.addresses(of: $0).first },
-        now: { Int64(Date().timeIntervalSince1970) }
+        now: { Int64(Date().timeIntervalSince1970) },
+        provoke: { HandshakeProbe.send(to: $0) }
     )
 }

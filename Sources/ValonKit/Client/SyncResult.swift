@@ -58,9 +58,21 @@ public struct SyncResult: Codable, Hashable, Sendable {
     public var unchanged = 0
     public var excluded = 0
     public var peers: [PeerLine] = []
+    /// Relays asked for in this run (docs/ARCHITECTURE.md §10): the peer, and the port or why not.
+    public var relayRequests: [RelayRequestLine] = []
+    /// Each peer's path as verified so far: `direct since …`, `direct failed at …`, `relay (port …)`.
+    public var paths: [String: String] = [:]
+
+    /// One relay request: the peer's key, the port given, or the error.
+    public struct RelayRequestLine: Codable, Hashable, Sendable {
+        public var pubkey: String
+        public var port: UInt16?
+        public var error: String?
+    }
 
     enum CodingKeys: String, CodingKey {
-        case interface, status, serial, method, report, added, updated, removed, unchanged, excluded, peers
+        case interface, status, serial, method, report, added, updated, removed, unchanged, excluded, peers, paths
+        case relayRequests = "relay_requests"
         case dnsQueries = "dns_queries"
         case lanEndpoint = "lan_endpoint"
         case reportError = "report_error"
@@ -79,6 +91,9 @@ public struct SyncResult: Codable, Hashable, Sendable {
         text += ", \(dnsQueries) DNS \(dnsQueries == 1 ? "query" : "queries")"
         if let lanEndpoint { text += ", LAN endpoint \(lanEndpoint) (report \(report.rawValue))" }
         if endpointsRefreshed > 0 { text += ", \(endpointsRefreshed) endpoints set again after the host moved" }
+        let relayed = paths.values.filter { $0.hasPrefix("relay") }.count
+        if relayed > 0 { text += ", \(relayed) relayed" }
+        if !relayRequests.isEmpty { text += ", \(relayRequests.count) relay \(relayRequests.count == 1 ? "request" : "requests")" }
         return text
     }
 }

@@ -69,7 +69,13 @@ public struct ValonSync: Sendable {
         var run = try await blocking { () throws(ClientError) in try self.readDevice() }
         await publishEndpoint(&run)
         let reader = try makeReader()
-        guard let serial = try await checkSerial(&run, reader: reader) else { return run.result }
+        guard let serial = try await checkSerial(&run, reader: reader) else {
+            // Nothing new in the registry, but a path set earlier may have failed since.
+            if try await verifyPaths(&run, observations: knownPaths(run)) {
+                try run.state.save(directory: options.stateDirectory, interface: options.config.interface)
+            }
+            return run.result
+        }
         return try await fetchAndApply(&run, reader: reader, serial: serial)
     }
 
@@ -192,7 +198,8 @@ public struct ValonSync: Sendable {
         let local = EndpointSelection.Local(natAddress: mine?.natEndpoint?.address, connectedSubnets: subnets)
         let plan = SyncPlan(registry: fetched.zone.peers, device: run.device, local: local, policy: run.policy,
                             now: environment.now(), onlyPeer: options.onlyPeer,
-                            relays: relayEndpoints(fetched.zone, ownKey: run.ownKey, device: run.device))
+                            relays: relayEndpoints(fetched.zone, ownKey: run.ownKey, device: run.device),
+                            withoutLAN: lanFailed(run.state, zone: fetched.zone))
         run.result.record(plan, allPeers: options.dryRun)
         run.result.dnsQueries = reader.queryCount
         if options.dryRun {
@@ -210,6 +217,18 @@ public struct ValonSync: Sendable {
             }
             run.result.status = .applied
         }
+        // Step 4: judge each direct path; ask for relays where they failed (§10).
+        var byKey = [WireGuardKey: Peer]()
+        for peer in fetched.zone.peers { byKey[peer.publicKey] = peer }
+        var observations = [WireGuardKey: PathVerification.Observation]()
+        for entry in plan.entries where entry.action != .remove {
+            guard let peer = byKey[entry.publicKey] else { continue }
+            observations[entry.publicKey] = PathVerification.Observation(
+                lan: peer.lanEndpoint, nat: peer.natEndpoint, endpoint: entry.endpoint,
+                lastHandshake: run.device.peer(entry.publicKey)?.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
+                relayPort: fetched.zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP)
+        }
+        _ = try await verifyPaths(&run, observations: observations)
         if options.onlyPeer == nil {
             var after = run.device
             after.peers = plan.desired.peers
@@ -219,6 +238,79 @@ public struct ValonSync: Sendable {
         }
         try run.state.save(directory: options.stateDirectory, interface: interface)
         return run.result
+    }
+
+    /// The peers whose LAN endpoint failed (``PathVerification``) for the record they have now.
+    func lanFailed(_ state: ClientState, zone: RegistryZone) -> Set<WireGuardKey> {
+        guard let paths = state.paths else { return [] }
+        var keys = Set<WireGuardKey>()
+        for peer in zone.peers {
+            guard let path = paths[peer.publicKey.base64], path.lanFailed == true,
+                  path.lan == peer.lanEndpoint?.description, path.nat == peer.natEndpoint?.description else { continue }
+            keys.insert(peer.publicKey)
+        }
+        return keys
+    }
+
+    /// The most relays one run asks for: a registry full of unreachable peers costs the
+    /// discovery node a bounded number of requests a run.
+    static let relayRequestsPerRun = 8
+    /// The most peers one run sends a handshake-provoking datagram.
+    static let provokedPerRun = 256
+
+    /// Judges each observed peer's path (``PathVerification``), sends a datagram to the ones
+    /// waiting for their first handshake, asks the discovery node to relay the ones that
+    /// failed (at most ``relayRequestsPerRun``), and keeps the paths in the state. Returns
+    /// whether the kept paths changed. Not in a dry run or for one peer.
+    func verifyPaths(_ run: inout Run, observations: [WireGuardKey: PathVerification.Observation]) async throws(ClientError) -> Bool {
+        guard !options.dryRun, options.onlyPeer == nil else { return false }
+        let now = environment.now()
+        var paths = [String: PathVerification.Path]()
+        var requests = 0, provoked = 0
+        for (key, observed) in observations.sorted(by: { $0.key.base64 < $1.key.base64 }) {
+            var verdict = PathVerification.judge(run.state.paths?[key.base64], observed: observed, now: now)
+            if verdict.provoke, provoked < Self.provokedPerRun, let address = observed.wgIP {
+                provoked += 1
+                environment.provoke(address)
+            }
+            if verdict.requestRelay {
+                if requests < Self.relayRequestsPerRun {
+                    requests += 1
+                    do {
+                        let port = try await environment.reporter(options.config.discoveryAPI).requestRelay(publicKey: run.ownKey, peer: key)
+                        run.result.relayRequests.append(.init(pubkey: key.base64, port: port, error: nil))
+                    } catch {
+                        run.result.relayRequests.append(.init(pubkey: key.base64, port: nil, error: error.description))
+                    }
+                } else {
+                    // Over this run's budget: asked on a later run.
+                    verdict.path.relayRequestedAt = run.state.paths?[key.base64]?.relayRequestedAt
+                }
+            }
+            paths[key.base64] = verdict.path
+            run.result.paths[key.base64] = verdict.path.summary
+        }
+        let changed = paths != (run.state.paths ?? [:])
+        // A LAN endpoint that just failed changes the next plan: no serial short cut for it.
+        if paths.contains(where: { $0.value.lanFailed == true && run.state.paths?[$0.key]?.lanFailed != true }) {
+            run.state.applied = nil
+        }
+        run.state.paths = paths
+        return changed
+    }
+
+    /// The paths the state keeps, observed on the device as it is now (a run that found the
+    /// registry unchanged: the peers' records and relays are as the last fetch left them).
+    func knownPaths(_ run: Run) -> [WireGuardKey: PathVerification.Observation] {
+        var observations = [WireGuardKey: PathVerification.Observation]()
+        for (text, path) in run.state.paths ?? [:] {
+            guard let key = try? WireGuardKey(base64: text), let peer = run.device.peer(key) else { continue }
+            observations[key] = PathVerification.Observation(
+                lan: path.lan.flatMap { Endpoint($0) }, nat: path.nat.flatMap { Endpoint($0) }, endpoint: peer.endpoint,
+                lastHandshake: peer.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
+                relayPort: path.relayPort, wgIP: path.wgIP.flatMap { IPAddress($0) })
+        }
+        return observations
     }
 
     /// Runs blocking device, netlink and file work on ``BlockingPool``.

@@ -91,9 +91,16 @@ struct SyncStateMachineTests {
 
     final class Reporter: EndpointReporting, Sendable {
         private let sent = Mutex<[String]>([])
+        private let relays = Mutex<[WireGuardKey]>([])
         var reports: [String] { sent.withLock { $0 } }
+        /// The peers a relay was asked for, in order.
+        var relayRequests: [WireGuardKey] { relays.withLock { $0 } }
         func report(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError) {
             sent.withLock { $0.append(lanEndpoint.description) }
+        }
+        func requestRelay(publicKey: WireGuardKey, peer: WireGuardKey) async throws(DDNSClientError) -> UInt16 {
+            relays.withLock { $0.append(peer) }
+            return 51821
         }
     }
 
@@ -138,6 +145,10 @@ struct SyncStateMachineTests {
         let device = MemoryDevice(SyncStateMachineTests.device())
         let reporter = Reporter()
         var source = SyncStateMachineTests.here
+        /// The clock of the runs, seconds since the epoch.
+        let clock = Locked<Int64>(1_764_600_000)
+        /// The WireGuard addresses a handshake was provoked at.
+        let provoked = Locked<[IPAddress]>([])
 
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("valon-sm-\(UUID().uuidString.prefix(8))").path
@@ -148,10 +159,11 @@ struct SyncStateMachineTests {
         func sync(_ answers: [Answer], dryRun: Bool = false) async -> (Result<SyncResult, ClientError>, ScriptedRegistry) {
             let registry = ScriptedRegistry(answers)
             let network = Network(source: source)
-            let (device, reporter) = (device, reporter)
+            let (device, reporter, clock, provoked) = (device, reporter, clock, provoked)
             let environment = SyncEnvironment(
                 backend: { _ in device }, network: { () throws(ClientError) in network },
-                registry: { _, _, _ in registry }, reporter: { _ in reporter }, resolve: { _ in nil }, now: { 1_764_600_000 })
+                registry: { _, _, _ in registry }, reporter: { _ in reporter }, resolve: { _ in nil }, now: { clock.value },
+                provoke: { address in provoked.withLock { $0.append(address) } })
             var options = ValonSync.Options(config: SyncStateMachineTests.config)
             options.stateDirectory = directory
             options.dryRun = dryRun
@@ -291,5 +303,74 @@ struct SyncStateMachineTests {
         let (second, _) = await world.sync([.serial(11), .zone(serial: 11, peers: Self.registry(ownLAN: Self.lan))])
         #expect(try second.get().status == .applied)
         #expect(world.device.device.peer(Self.others[0])?.endpoint == Endpoint("203.0.113.20:40000"), "back to its NAT endpoint")
+    }
+
+    @Test("a direct path without a handshake for 15 s asks for a relay, once a minute; one that handshakes does not")
+    func failedDirectPathAsksForARelay() async throws {
+        let world = try World()
+        let start = world.clock.value
+        let zone: [Answer] = [.serial(10), .zone(serial: 10, peers: Self.registry(ownLAN: Self.lan))]
+        let (first, _) = await world.sync(zone)
+        #expect(try first.get().status == .applied)
+        #expect(world.reporter.relayRequests.isEmpty)
+        #expect(Set(world.provoked.value) == Set((0..<3).map { IPAddress("100.100.0.\(20 + $0)")! }),
+                "every new path is nudged toward a handshake")
+
+        // p0 answers; p1 and p2 stay silent.
+        world.device.handshake(with: Self.others[0], at: start + 2)
+        world.clock.value = start + 10
+        let (early, _) = await world.sync([.serial(10)])
+        #expect(try early.get().status == .upToDate)
+        #expect(world.reporter.relayRequests.isEmpty, "15 s have not passed")
+
+        world.clock.value = start + 16
+        let (late, _) = await world.sync([.serial(10)])
+        let result = try late.get()
+        #expect(Set(world.reporter.relayRequests) == [Self.others[1], Self.others[2]])
+        #expect(result.relayRequests.map(\.port) == [51821, 51821])
+        #expect(result.paths[Self.others[0].base64]?.hasPrefix("direct since") == true)
+        #expect(result.paths[Self.others[1].base64]?.hasPrefix("direct failed") == true)
+        let state = try ClientState.load(directory: world.directory, interface: "wgtest")
+        #expect(state.paths?[Self.others[1].base64]?.failedAt == start + 16, "the verdict is kept in the state file")
+
+        world.clock.value = start + 40
+        _ = await world.sync([.serial(10)])
+        #expect(world.reporter.relayRequests.count == 2, "not asked again within a minute")
+        world.clock.value = start + 80
+        _ = await world.sync([.serial(10)])
+        #expect(world.reporter.relayRequests.count == 4, "asked again after a minute")
+    }
+
+    @Test("a dry run judges nothing and asks for nothing")
+    func dryRunAsksForNoRelay() async throws {
+        let world = try World()
+        world.clock.value += 100
+        let (result, _) = await world.sync([.serial(10), .zone(serial: 10, peers: Self.registry(ownLAN: Self.lan))], dryRun: true)
+        #expect(try result.get().status == .planned)
+        #expect(world.reporter.relayRequests.isEmpty && world.provoked.value.isEmpty)
+    }
+
+    @Test("a LAN endpoint without a handshake gives way to the NAT endpoint; only when that fails too is a relay asked")
+    func failedLANTriesNATFirst() async throws {
+        let world = try World()
+        let start = world.clock.value
+        // p0 has a LAN endpoint in my subnet, so rule 1 picks it.
+        var peers = Self.registry(ownLAN: Self.lan)
+        peers[0].lanEndpoint = Endpoint("192.168.1.77:51820")
+        let zone: [Answer] = [.serial(10), .zone(serial: 10, peers: peers)]
+        _ = await world.sync(zone)
+        #expect(world.device.device.peer(Self.others[0])?.endpoint == Endpoint("192.168.1.77:51820"))
+        world.clock.value = start + 16
+        let (lanFailed, _) = await world.sync([.serial(10), .zone(serial: 10, peers: peers)])
+        #expect(try lanFailed.get().status == .upToDate)
+        #expect(!world.reporter.relayRequests.contains(Self.others[0]), "the NAT endpoint is tried before a relay")
+        // The failure cancels the serial short cut: the next run plans again, without the LAN endpoint.
+        world.clock.value = start + 17
+        let (planned, _) = await world.sync(zone)
+        #expect(try planned.get().peers.first { $0.pubkey == Self.others[0].base64 }?.reason == .nat)
+        #expect(world.device.device.peer(Self.others[0])?.endpoint == Endpoint("203.0.113.20:40000"))
+        world.clock.value = start + 33
+        _ = await world.sync([.serial(10)])
+        #expect(world.reporter.relayRequests.contains(Self.others[0]), "the NAT endpoint failed as well: a relay")
     }
 }
