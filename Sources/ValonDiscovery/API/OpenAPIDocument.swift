@@ -324,7 +324,7 @@ enum OpenAPIDocument {
             }
           },
           "409": {
-            "description": "Other writers kept taking the ports; try again.",
+            "description": "One of the two peers has had no handshake with the discovery node for 180 s (offline peers get no port), or other writers kept taking the ports; try again later.",
             "content": {
               "application/json": {
                 "schema": {

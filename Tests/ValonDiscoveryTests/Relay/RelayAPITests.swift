@@ -65,6 +65,8 @@ import ValonTestSupport
             }
 
             // Refusals change nothing.
+            let sleeper = try WireGuardKey.generatePrivate().publicKey()
+            _ = try await bed.registry.add(key: sleeper, alias: "sleeper")
             let before = try await bed.registryDump()
             let stranger = try WireGuardKey.generatePrivate().publicKey()
             let cases: [(String, String, Int)] = [
@@ -75,6 +77,7 @@ import ValonTestSupport
                 ("a peer that is not a key", Self.body(alice.publicKey, "bob"), 400),
                 ("malformed JSON", #"{"pubkey": "#, 400),
                 ("no peer field", #"{"pubkey":"\#(alice.publicKey.base64)"}"#, 400),
+                ("a peer the node has never heard from (offline)", Self.body(alice.publicKey, sleeper.base64), 409),
             ]
             for (what, body, status) in cases {
                 let answer = try await bed.curl(from: alice, "POST", "/api/relay", port: port, body: body)
