@@ -2,8 +2,12 @@
 /// (docs/ARCHITECTURE.md §10). Pure: it reads only its arguments.
 ///
 /// A direct endpoint (LAN or NAT, as ``EndpointSelection`` chose it) counts as working only
-/// once a handshake at or after the moment it was set arrives. A handshake from before that
-/// moment can be an old session on the previous path, so it does not count. When none
+/// once the peer is heard on it: a handshake at or after the moment it was set, or bytes
+/// received since then (a session that was up keeps running across an endpoint change, and
+/// the datagram that provokes a handshake draws a keepalive or an ICMP answer back). A
+/// handshake from before that moment can be an old session on the previous path, so it does
+/// not count. A path once working is judged again when its session has died (no handshake
+/// for ``sessionLifetime``: WireGuard rejects a session after 180 s). When nothing
 /// arrives within ``window`` (15 s: three of WireGuard's handshake attempts, which it makes
 /// every 5 s, REKEY_TIMEOUT), that candidate has failed. A failed LAN endpoint gives way to
 /// the NAT endpoint (``Path/lanFailed``, which the next plan honours); a failed NAT endpoint
@@ -16,6 +20,12 @@
 public enum PathVerification {
     /// How long a direct endpoint may go without a fresh handshake before it counts as failed.
     public static let window: Int64 = 15
+    /// A handshake older than this means the session is gone (REJECT_AFTER_TIME 180 s, plus
+    /// the window): a working path is judged afresh.
+    public static let sessionLifetime: Int64 = 180 + window
+    /// How long a failed LAN endpoint stays out of the plans before it is tried again.
+    public static let lanRetry: Int64 = 600
+
     /// How long after a relay request the next may be sent; it doubles with each request,
     /// up to ``relayRetryLimit``.
     public static let relayRetry: Int64 = 60
@@ -33,10 +43,13 @@ public enum PathVerification {
         public var relayPort: UInt16?
         /// The peer's WireGuard address, where a datagram provokes a handshake.
         public var wgIP: IPAddress?
+        /// Bytes received from the peer so far (the device's counter).
+        public var rxBytes: UInt64?
 
         public init(lan: Endpoint?, nat: Endpoint?, endpoint: Endpoint?, lastHandshake: Int64?, relayPort: UInt16?,
-                    wgIP: IPAddress? = nil) {
+                    wgIP: IPAddress? = nil, rxBytes: UInt64? = nil) {
             self.wgIP = wgIP
+            self.rxBytes = rxBytes
             self.lan = lan
             self.nat = nat
             self.endpoint = endpoint
@@ -61,15 +74,27 @@ public enum PathVerification {
         public var relayPort: UInt16?
         /// The peer's WireGuard address.
         public var wgIP: String?
-        /// The LAN endpoint was tried and got no handshake: plans use the NAT endpoint.
-        public var lanFailed: Bool?
+        /// When the LAN endpoint was tried and not heard on: plans use the NAT endpoint for
+        /// ``PathVerification/lanRetry``.
+        public var lanFailedAt: Int64?
+        /// The peer's received-bytes counter when `since` began.
+        public var rxAtSince: UInt64?
+        /// The path was heard on since `since`.
+        public var working: Bool?
+
+        /// Whether plans leave the LAN endpoint out at `now`.
+        public func lanFailed(at now: Int64) -> Bool {
+            lanFailedAt.map { now - $0 < PathVerification.lanRetry } ?? false
+        }
         /// Relay requests sent so far for this record.
         public var relayRequests: Int?
 
         enum CodingKeys: String, CodingKey {
             case lan, nat, endpoint, since
             case wgIP = "wg_ip"
-            case lanFailed = "lan_failed"
+            case lanFailedAt = "lan_failed_at"
+            case rxAtSince = "rx_at_since"
+            case working
             case relayRequests = "relay_requests"
             case failedAt = "failed_at"
             case relayRequestedAt = "relay_requested_at"
@@ -98,10 +123,11 @@ public enum PathVerification {
     public static func judge(_ previous: Path?, observed: Observation, now: Int64) -> Verdict {
         let lan = observed.lan?.description, nat = observed.nat?.description
         let endpoint = observed.endpoint?.description
-        var path = previous ?? Path(lan: lan, nat: nat, endpoint: endpoint, since: now)
+        func fresh() -> Path { Path(lan: lan, nat: nat, endpoint: endpoint, since: now, rxAtSince: observed.rxBytes) }
+        var path = previous ?? fresh()
         if path.lan != lan || path.nat != nat {
             // The record changed: try direct again from now.
-            path = Path(lan: lan, nat: nat, endpoint: endpoint, since: now)
+            path = fresh()
         }
         if let address = observed.wgIP { path.wgIP = address.description }
         if let port = observed.relayPort {
@@ -109,25 +135,54 @@ public enum PathVerification {
             path.endpoint = endpoint
             return Verdict(path: path, requestRelay: false, provoke: false)
         }
-        if path.relayPort != nil || path.endpoint != endpoint {
-            // A new endpoint on the device (or the relay gone): its clock starts now.
+        let heard = observed.lastHandshake.map { $0 >= path.since } == true
+            || (observed.rxBytes.map { rx in path.rxAtSince.map { rx > $0 } ?? false } ?? false)
+        if path.relayPort != nil || (path.endpoint != endpoint && !(path.working == true && heard)) {
+            // A new endpoint on the device (or the relay gone): its clock starts now. (An
+            // endpoint WireGuard roamed to on a live session is no new attempt.)
             path.relayPort = nil
-            path.endpoint = endpoint
             path.since = now
+            path.rxAtSince = observed.rxBytes
             path.failedAt = nil
+            path.working = nil
         }
+        path.endpoint = endpoint
         guard endpoint != nil else { return Verdict(path: path, requestRelay: false, provoke: false) }
-        if let handshake = observed.lastHandshake, handshake >= path.since {
+        let heardNow = observed.lastHandshake.map { $0 >= path.since } == true
+            || (observed.rxBytes.map { rx in path.rxAtSince.map { rx > $0 } ?? false } ?? false)
+        if heardNow {
+            if path.working == true, let handshake = observed.lastHandshake, now - handshake > sessionLifetime {
+                // The session died since: judge the path afresh.
+                path.since = now
+                path.rxAtSince = observed.rxBytes
+                path.working = nil
+                return Verdict(path: path, requestRelay: false, provoke: true)
+            }
+            path.working = true
             path.failedAt = nil
             path.relayRequestedAt = nil
             path.relayRequests = nil
+            // Later bytes are measured from here, so a session that dies shows.
+            path.rxAtSince = observed.rxBytes ?? path.rxAtSince
+            if let handshake = observed.lastHandshake, handshake > path.since { path.since = handshake }
             return Verdict(path: path, requestRelay: false, provoke: false)
         }
-        guard now - path.since >= window else { return Verdict(path: path, requestRelay: false, provoke: true) }
-        if path.lanFailed != true, path.endpoint != nil, path.endpoint == path.lan, path.nat != nil {
-            // The LAN endpoint failed; the NAT endpoint comes next, on its own clock.
-            path.lanFailed = true
+        if path.working == true {
+            // Heard before, silent since the last look.
+            if let handshake = observed.lastHandshake, now - handshake <= sessionLifetime {
+                return Verdict(path: path, requestRelay: false, provoke: false)
+            }
             path.since = now
+            path.rxAtSince = observed.rxBytes
+            path.working = nil
+            return Verdict(path: path, requestRelay: false, provoke: true)
+        }
+        guard now - path.since >= window else { return Verdict(path: path, requestRelay: false, provoke: true) }
+        if !path.lanFailed(at: now), path.endpoint != nil, path.endpoint == path.lan, path.nat != nil {
+            // The LAN endpoint failed; the NAT endpoint comes next, on its own clock.
+            path.lanFailedAt = now
+            path.since = now
+            path.rxAtSince = observed.rxBytes
             return Verdict(path: path, requestRelay: false, provoke: false)
         }
         path.failedAt = path.failedAt ?? now

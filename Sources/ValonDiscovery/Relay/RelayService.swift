@@ -42,6 +42,9 @@ public final class RelayService: Service, Sendable {
     let group: any EventLoopGroup
     let logger: Logger
     private let open = Mutex<[RelayAllocation: Open]>([:])
+    /// Failed binds per allocation; after ``bindAttempts`` the allocation is dropped.
+    private let bindFailures = Mutex<[RelayAllocation: Int]>([:])
+    static let bindAttempts = 3
     private let wakeUp: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
 
@@ -81,7 +84,7 @@ public final class RelayService: Service, Sendable {
     public func run() async throws {
         // One loop applies every refresh, so two never open the same port; a ticker and
         // ``wake()`` both feed it, and a burst of wakes coalesces into one refresh.
-        let ticker = Task { [wakeUp, refreshInterval] in
+        let ticker = Task(executorPreference: EventLoopTaskExecutor.nodeTasks) { [wakeUp, refreshInterval] in
             while !Task.isCancelled {
                 wakeUp.yield()
                 try? await Task.sleep(for: refreshInterval)
@@ -110,8 +113,12 @@ public final class RelayService: Service, Sendable {
             logger.warning("cannot read the relay allocations", metadata: ["error": "\(error)"])
             return
         }
-        let wanted = Set(allocations.filter { ports.contains($0.port) })
         let now = ContinuousClock.now
+        // An allocation outside the range (the range changed) is dropped, so its pair asks again.
+        for allocation in allocations where !ports.contains(allocation.port) {
+            await drop(allocation, because: "port \(allocation.port) is outside relay_ports \(ports.lowerBound)-\(ports.upperBound)")
+        }
+        let wanted = Set(allocations.filter { ports.contains($0.port) })
 
         // Close what is no longer allocated.
         let gone = open.withLock { entries in
@@ -125,7 +132,9 @@ public final class RelayService: Service, Sendable {
 
         for allocation in wanted {
             guard let first = snapshot.peer(key: allocation.first), let second = snapshot.peer(key: allocation.second) else {
-                continue  // a peer is gone; its removal deletes the allocation
+                // A peer is gone (its removal raced the allocation): nobody needs the port.
+                await drop(allocation, because: "a peer of the pair is no longer registered")
+                continue
             }
             let endpoints = [first.publicKey: [first.lanEndpoint, first.natEndpoint],
                              second.publicKey: [second.lanEndpoint, second.natEndpoint]]
@@ -150,7 +159,14 @@ public final class RelayService: Service, Sendable {
                 open.withLock { $0[allocation] = Open(port: port, endpoints: endpoints, openedAt: now, lastActivity: now, lastForwarded: 0) }
                 logger.info("relay open", metadata: ["port": "\(allocation.port)", "first": "\(first.alias)", "second": "\(second.alias)"])
             } catch {
-                logger.warning("cannot open the relay port", metadata: ["port": "\(allocation.port)", "error": "\(error)"])
+                let failures = bindFailures.withLock { $0[allocation, default: 0] += 1; return $0[allocation]! }
+                logger.warning("cannot open the relay port", metadata: ["port": "\(allocation.port)", "error": "\(error)",
+                                                                       "attempt": "\(failures)"])
+                if failures >= Self.bindAttempts {
+                    // The port is taken by something else: give the pair another one.
+                    await drop(allocation, because: "the port cannot be bound (\(error))")
+                    bindFailures.withLock { _ = $0.removeValue(forKey: allocation) }
+                }
             }
         }
     }
@@ -162,7 +178,7 @@ public final class RelayService: Service, Sendable {
 
     private func drop(_ allocation: RelayAllocation, because reason: String) async {
         do {
-            try await registry.removeRelay(between: allocation.first, and: allocation.second)
+            try await registry.removeRelay(between: allocation.first, and: allocation.second, port: allocation.port)
             logger.info("relay allocation dropped", metadata: ["port": "\(allocation.port)", "reason": "\(reason)"])
         } catch {
             logger.warning("cannot drop the relay allocation", metadata: ["port": "\(allocation.port)", "error": "\(error)"])

@@ -217,7 +217,14 @@ public struct ValonSync: Sendable {
             }
             run.result.status = .applied
         }
-        // Step 4: judge each direct path; ask for relays where they failed (§10).
+        if options.onlyPeer == nil {
+            var after = run.device
+            after.peers = plan.desired.peers
+            run.state.applied = ClientState.Applied(
+                serial: fetched.serial,
+                fingerprint: SyncFingerprint.of(device: after, policy: run.policy, connectedSubnets: subnets))
+        }
+        // Step 9b (after `applied`, which a LAN failure clears): judge each direct path; ask for relays where they failed (§10).
         var byKey = [WireGuardKey: Peer]()
         for peer in fetched.zone.peers { byKey[peer.publicKey] = peer }
         var observations = [WireGuardKey: PathVerification.Observation]()
@@ -226,16 +233,10 @@ public struct ValonSync: Sendable {
             observations[entry.publicKey] = PathVerification.Observation(
                 lan: peer.lanEndpoint, nat: peer.natEndpoint, endpoint: entry.endpoint,
                 lastHandshake: run.device.peer(entry.publicKey)?.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
-                relayPort: fetched.zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP)
+                relayPort: fetched.zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP,
+                rxBytes: run.device.peer(entry.publicKey)?.rxBytes)
         }
         _ = try await verifyPaths(&run, observations: observations)
-        if options.onlyPeer == nil {
-            var after = run.device
-            after.peers = plan.desired.peers
-            run.state.applied = ClientState.Applied(
-                serial: fetched.serial,
-                fingerprint: SyncFingerprint.of(device: after, policy: run.policy, connectedSubnets: subnets))
-        }
         try run.state.save(directory: options.stateDirectory, interface: interface)
         return run.result
     }
@@ -243,9 +244,10 @@ public struct ValonSync: Sendable {
     /// The peers whose LAN endpoint failed (``PathVerification``) for the record they have now.
     func lanFailed(_ state: ClientState, zone: RegistryZone) -> Set<WireGuardKey> {
         guard let paths = state.paths else { return [] }
+        let now = environment.now()
         var keys = Set<WireGuardKey>()
         for peer in zone.peers {
-            guard let path = paths[peer.publicKey.base64], path.lanFailed == true,
+            guard let path = paths[peer.publicKey.base64], path.lanFailed(at: now),
                   path.lan == peer.lanEndpoint?.description, path.nat == peer.natEndpoint?.description else { continue }
             keys.insert(peer.publicKey)
         }
@@ -285,6 +287,7 @@ public struct ValonSync: Sendable {
                 } else {
                     // Over this run's budget: asked on a later run.
                     verdict.path.relayRequestedAt = run.state.paths?[key.base64]?.relayRequestedAt
+                    verdict.path.relayRequests = run.state.paths?[key.base64]?.relayRequests
                 }
             }
             paths[key.base64] = verdict.path
@@ -292,7 +295,7 @@ public struct ValonSync: Sendable {
         }
         let changed = paths != (run.state.paths ?? [:])
         // A LAN endpoint that just failed changes the next plan: no serial short cut for it.
-        if paths.contains(where: { $0.value.lanFailed == true && run.state.paths?[$0.key]?.lanFailed != true }) {
+        if paths.contains(where: { $0.value.lanFailedAt != nil && $0.value.lanFailedAt != run.state.paths?[$0.key]?.lanFailedAt }) {
             run.state.applied = nil
         }
         run.state.paths = paths
@@ -308,7 +311,7 @@ public struct ValonSync: Sendable {
             observations[key] = PathVerification.Observation(
                 lan: path.lan.flatMap { Endpoint($0) }, nat: path.nat.flatMap { Endpoint($0) }, endpoint: peer.endpoint,
                 lastHandshake: peer.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
-                relayPort: path.relayPort, wgIP: path.wgIP.flatMap { IPAddress($0) })
+                relayPort: path.relayPort, wgIP: path.wgIP.flatMap { IPAddress($0) }, rxBytes: peer.rxBytes)
         }
         return observations
     }

@@ -60,14 +60,16 @@ extension PeerRegistry {
 
     /// Removes the relay of the pair `a`–`b` and its port's claim in one transaction;
     /// returns what was removed, `nil` when the pair had none. A claim that names another
-    /// pair is left alone.
+    /// pair is left alone. With `port`, only an allocation on that port is removed (a drop
+    /// decided on an old look never deletes a newer allocation).
     @discardableResult
-    public func removeRelay(between a: WireGuardKey, and b: WireGuardKey) async throws(RegistryError) -> RelayAllocation? {
+    public func removeRelay(between a: WireGuardKey, and b: WireGuardKey, port: UInt16? = nil) async throws(RegistryError) -> RelayAllocation? {
         let pairKey = keys.relay(a, b)
         for attempt in 0..<Self.attempts {
             if attempt > 0 { await Self.backOff(attempt) }
             let response = try await range(EtcdRangeRequest(key: pairKey), "read relay")
             guard let kv = response.kvs.first else { return nil }
+            if let port, kv.valueString != String(port) { return nil }
             let operations = try await relayDeletions([kv])
             let done = try await txn(EtcdTxnRequest(compare: operations.compare, success: operations.deletes),
                                      "remove relay \(String(pairKey.dropFirst(keys.relays.count)))")

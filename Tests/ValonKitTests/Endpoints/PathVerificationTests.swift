@@ -14,6 +14,8 @@ struct PathVerificationTests {
         var endpoint: Endpoint? = PathVerificationTests.nat
         var nat: Endpoint? = PathVerificationTests.nat
         var handshake: Int64? = nil
+        var rx: UInt64? = nil
+        var lan: Endpoint? = nil
         var relayPort: UInt16? = nil
         var requestRelay = false
         var provoke = false
@@ -61,6 +63,30 @@ struct PathVerificationTests {
             Step(at: 1030, endpoint: moved, nat: moved, provoke: true),
             Step(at: 1036, endpoint: moved, nat: moved, requestRelay: true, failed: true),
         ]),
+        Script(what: "a session that was up keeps running across an endpoint change: bytes received count", steps: [
+            Step(at: 1000, handshake: 900, rx: 5000, provoke: true),
+            Step(at: 1008, handshake: 900, rx: 5092),
+            Step(at: 1100, handshake: 990, rx: 9000),
+        ]),
+        Script(what: "WireGuard roaming the endpoint on a live session is no new attempt", steps: [
+            Step(at: 1000, provoke: true),
+            Step(at: 1002, handshake: 1001, rx: 100),
+            Step(at: 1050, endpoint: Endpoint("203.0.113.20:41234")!, handshake: 1001, rx: 400),
+            Step(at: 1080, endpoint: Endpoint("203.0.113.20:41234")!, handshake: 1001, rx: 400),
+        ]),
+        Script(what: "a working path whose session died is judged afresh, and can fail", steps: [
+            Step(at: 1000, provoke: true),
+            Step(at: 1002, handshake: 1001, rx: 100),
+            Step(at: 1100, handshake: 1001, rx: 100),
+            Step(at: 1300, handshake: 1001, rx: 100, provoke: true),
+            Step(at: 1316, handshake: 1001, rx: 100, requestRelay: true, failed: true),
+        ]),
+        Script(what: "a LAN endpoint not heard on gives way to NAT first; the NAT endpoint then gets its own 15 s", steps: [
+            Step(at: 1000, endpoint: Endpoint("192.168.1.77:51820")!, lan: Endpoint("192.168.1.77:51820")!, provoke: true),
+            Step(at: 1015, endpoint: Endpoint("192.168.1.77:51820")!, lan: Endpoint("192.168.1.77:51820")!),
+            Step(at: 1016, lan: Endpoint("192.168.1.77:51820")!, provoke: true),
+            Step(at: 1031, lan: Endpoint("192.168.1.77:51820")!, requestRelay: true, failed: true),
+        ]),
         Script(what: "a peer with no endpoint is not judged", steps: [
             Step(at: 1000, endpoint: nil, nat: nil),
             Step(at: 1100, endpoint: nil, nat: nil),
@@ -71,14 +97,24 @@ struct PathVerificationTests {
     func story(_ script: Script) {
         var path: PathVerification.Path?
         for (index, step) in script.steps.enumerated() {
-            let verdict = PathVerification.judge(path, observed: .init(lan: nil, nat: step.nat, endpoint: step.endpoint,
-                                                                     lastHandshake: step.handshake, relayPort: step.relayPort),
+            let verdict = PathVerification.judge(path, observed: .init(lan: step.lan, nat: step.nat, endpoint: step.endpoint,
+                                                                     lastHandshake: step.handshake, relayPort: step.relayPort,
+                                                                     rxBytes: step.rx),
                                                  now: step.at)
             #expect(verdict.requestRelay == step.requestRelay, "run \(index + 1) at \(step.at): relay request")
             #expect(verdict.provoke == step.provoke, "run \(index + 1) at \(step.at): provoke")
             #expect((verdict.path.failedAt != nil) == step.failed, "run \(index + 1) at \(step.at): failed")
             path = verdict.path
         }
+    }
+
+    @Test("a failed LAN endpoint is left out for ten minutes, then tried again")
+    func lanRetry() {
+        let lan = Endpoint("192.168.1.77:51820")!
+        var path = PathVerification.judge(nil, observed: .init(lan: lan, nat: Self.nat, endpoint: lan, lastHandshake: nil, relayPort: nil), now: 1000).path
+        path = PathVerification.judge(path, observed: .init(lan: lan, nat: Self.nat, endpoint: lan, lastHandshake: nil, relayPort: nil), now: 1015).path
+        #expect(path.lanFailed(at: 1015) && path.lanFailed(at: 1614))
+        #expect(!path.lanFailed(at: 1615))
     }
 
     @Test("the same observation twice gives the same verdict: no flapping")
