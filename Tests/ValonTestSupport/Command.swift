@@ -57,12 +57,29 @@ public struct Command {
         }.start()
         let outData = out.read.readDataToEndOfFile()
         group.wait()
-        process.waitUntilExit()
         return Result(
-            status: process.terminationStatus,
+            status: Self.reap(process),
             stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData.value, as: UTF8.self)
         )
+    }
+
+    /// Waits for `process` with `waitpid` on its own PID and returns its exit status (or the
+    /// signal that ended it). Foundation's `waitUntilExit()` on Linux can miss a child's exit
+    /// and spin its run loop forever over the zombie: a CI run hung 13 minutes that way on
+    /// `nsd-checkconf`. When Foundation has reaped the child first, its own status is used.
+    static func reap(_ process: Process) -> Int32 {
+        let pid = process.processIdentifier
+        var raw: Int32 = 0
+        var waited: pid_t
+        repeat { waited = waitpid(pid, &raw, 0) } while waited == -1 && errno == EINTR
+        guard waited == pid else {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        // <sys/wait.h>: WIFEXITED is (status & 0x7f) == 0, WEXITSTATUS is (status >> 8) & 0xff,
+        // WTERMSIG is status & 0x7f.
+        return raw & 0x7f == 0 ? (raw >> 8) & 0xff : raw & 0x7f
     }
 
     /// Runs the command and throws ``Failure`` unless it exits 0; returns its stdout.

@@ -118,7 +118,7 @@ public final class EtcdCluster: @unchecked Sendable {
         }
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        _ = Command.reap(process)
     }
 
     /// Sends a signal to a running member by its PID (SIGSTOP to freeze it, SIGCONT to thaw it).

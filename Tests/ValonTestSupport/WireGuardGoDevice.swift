@@ -67,10 +67,21 @@ public final class WireGuardGoDevice: @unchecked Sendable {
     /// namespace it created and any socket left behind.
     public func stop() {
         if process.isRunning {
+            let pid = process.processIdentifier
             process.terminate()
-            for _ in 0..<250 where process.isRunning { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            // kill(pid, 0) sees the process itself, whether or not Foundation noticed its exit.
+            var status: Int32 = 0
+            var reaped = false
+            for _ in 0..<250 {
+                let waited = waitpid(pid, &status, WNOHANG)
+                if waited == pid { reaped = true; break }
+                if waited == -1 { break }  // Foundation reaped it
+                usleep(20_000)
+            }
+            if !reaped {
+                if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+                _ = Command.reap(process)
+            }
         }
         try? FileManager.default.removeItem(atPath: backend.socketPath(for: name))
         if ownsNamespace, let namespace { _ = try? Command.run(["ip", "netns", "del", namespace]) }
