@@ -52,7 +52,7 @@ final class DNSLiveServer: @unchecked Sendable {
         configuration.forwardTimeout = forwardTimeout
         server = DNSServer(configuration: configuration, store: store, metrics: metrics, logger: logger)
         let store = store, server = server
-        tasks = [Task { try await store.run() }, Task { try await server.run() }]
+        tasks = [Task(executorPreference: EventLoopTaskExecutor.nodeTasks) { try await store.run() }, Task(executorPreference: EventLoopTaskExecutor.nodeTasks) { try await server.run() }]
         do {
             port = try await server.waitUntilBound()
         } catch {

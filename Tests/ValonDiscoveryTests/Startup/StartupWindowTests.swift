@@ -42,14 +42,14 @@ struct StartupWindowProcessTests {
         /// Starts the DNS server alone and returns its port.
         mutating func serve() async throws -> UInt16 {
             let server = server
-            tasks.append(Task { try await server.run() })
+            tasks.append(Task(executorPreference: EventLoopTaskExecutor.nodeTasks) { try await server.run() })
             return try await server.waitUntilBound()
         }
 
         /// Starts following etcd.
         mutating func follow() {
             let store = store
-            tasks.append(Task { try await store.run() })
+            tasks.append(Task(executorPreference: EventLoopTaskExecutor.nodeTasks) { try await store.run() })
         }
 
         func stop() async {
