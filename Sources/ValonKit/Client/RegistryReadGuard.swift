@@ -31,7 +31,7 @@ public enum RegistryReadGuard {
     }
 
     /// The error for `problem`, naming the server and the zone.
-    public static func error(_ problem: Problem, server: String, zone: String, retried: Bool = false) -> ClientError {
+    public static func error(_ problem: Problem, server: String, zone: String, tries: Int = 1) -> ClientError {
         let untouched = "the interface is left as it is"
         switch problem {
         case .serialZero:
@@ -39,7 +39,7 @@ public enum RegistryReadGuard {
         case .missingSOA:
             return ClientError(.registry, "the transfer of \(zone) from \(server) has no SOA; \(untouched)")
         case .serialChanged(let asked, let transferred):
-            let again = retried ? " again after a second try" : ""
+            let again = tries > 1 ? " again after \(tries) tries" : ""
             return ClientError(.registry, "\(server) answered serial \(asked) for \(zone) but transferred serial \(transferred)\(again); \(untouched)")
         }
     }
@@ -57,6 +57,9 @@ public enum RegistryReadGuard {
     /// transfer's serial differs, asks the serial and fetches once more; a second mismatch,
     /// a serial 0 or a missing SOA throws. `askSerial` and `fetch` are the DNS reads (a
     /// ``RegistryReader`` in valon-sync; tables in the tests).
+    /// How many transfers one read makes at most while the serial keeps moving.
+    public static let tries = 3
+
     public static func fetch(
         after serial: UInt32,
         server: String,
@@ -65,18 +68,21 @@ public enum RegistryReadGuard {
         fetch: () async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method)
     ) async throws(ClientError) -> Read {
         var asked = serial
-        for attempt in 1...2 {
+        for attempt in 1...tries {
             if let problem = check(serial: asked) { throw error(problem, server: server, zone: zone) }
             let fetched = try await fetch()
             switch check(asked: asked, transferred: fetched.zone.serial) {
             case nil:
                 return Read(serial: asked, zone: fetched.zone, method: fetched.method, attempts: attempt)
-            case .serialChanged where attempt == 1:
+            case .serialChanged where attempt < tries:
+                // The registry changed under the read (a write landing between the SOA and the
+                // transfer): ask again after a short pause, which lets a burst of writes settle.
+                if attempt > 1 { try? await Task.sleep(for: .milliseconds(250 * (attempt - 1))) }
                 asked = try await askSerial()
             case let problem?:
-                throw error(problem, server: server, zone: zone, retried: attempt > 1)
+                throw error(problem, server: server, zone: zone, tries: attempt)
             }
         }
-        preconditionFailure("the loop returns or throws on its second pass")
+        preconditionFailure("the loop returns or throws on its last pass")
     }
 }
