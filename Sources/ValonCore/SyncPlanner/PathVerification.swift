@@ -135,9 +135,12 @@ public enum PathVerification {
             path.endpoint = endpoint
             return Verdict(path: path, requestRelay: false, provoke: false)
         }
-        let heard = observed.lastHandshake.map { $0 >= path.since } == true
-            || (observed.rxBytes.map { rx in path.rxAtSince.map { rx > $0 } ?? false } ?? false)
-        if path.relayPort != nil || (path.endpoint != endpoint && !(path.working == true && heard)) {
+        /// Heard on `path` since its clock started: a handshake since then, or bytes received.
+        func heard(on path: Path) -> Bool {
+            observed.lastHandshake.map { $0 >= path.since } == true
+                || (observed.rxBytes.map { rx in path.rxAtSince.map { rx > $0 } ?? false } ?? false)
+        }
+        if path.relayPort != nil || (path.endpoint != endpoint && !(path.working == true && heard(on: path))) {
             // A new endpoint on the device (or the relay gone): its clock starts now. (An
             // endpoint WireGuard roamed to on a live session is no new attempt.)
             path.relayPort = nil
@@ -148,9 +151,7 @@ public enum PathVerification {
         }
         path.endpoint = endpoint
         guard endpoint != nil else { return Verdict(path: path, requestRelay: false, provoke: false) }
-        let heardNow = observed.lastHandshake.map { $0 >= path.since } == true
-            || (observed.rxBytes.map { rx in path.rxAtSince.map { rx > $0 } ?? false } ?? false)
-        if heardNow {
+        if heard(on: path) {
             if path.working == true, let handshake = observed.lastHandshake, now - handshake > sessionLifetime {
                 // The session died since: judge the path afresh.
                 path.since = now
