@@ -82,6 +82,23 @@ public enum PathVerification {
         /// The path was heard on since `since`.
         public var working: Bool?
 
+        public init(lan: String?, nat: String?, endpoint: String?, since: Int64, failedAt: Int64? = nil,
+                    relayRequestedAt: Int64? = nil, relayPort: UInt16? = nil, wgIP: String? = nil,
+                    lanFailedAt: Int64? = nil, rxAtSince: UInt64? = nil, working: Bool? = nil, relayRequests: Int? = nil) {
+            self.lan = lan
+            self.nat = nat
+            self.endpoint = endpoint
+            self.since = since
+            self.failedAt = failedAt
+            self.relayRequestedAt = relayRequestedAt
+            self.relayPort = relayPort
+            self.wgIP = wgIP
+            self.lanFailedAt = lanFailedAt
+            self.rxAtSince = rxAtSince
+            self.working = working
+            self.relayRequests = relayRequests
+        }
+
         /// Whether plans leave the LAN endpoint out at `now`.
         public func lanFailed(at now: Int64) -> Bool {
             lanFailedAt.map { now - $0 < PathVerification.lanRetry } ?? false
@@ -101,11 +118,30 @@ public enum PathVerification {
             case relayPort = "relay_port"
         }
 
-        /// `lan`, `nat` or `relay`, and why, for `--json` and logs.
+        /// The kind of path the device uses now: `relay`, `lan`, `nat`, or `none` (no endpoint).
+        public var kind: String {
+            if relayPort != nil { return "relay" }
+            guard let endpoint else { return "none" }
+            return endpoint == lan ? "lan" : endpoint == nat ? "nat" : "direct"
+        }
+
+        /// The path and why, for `--json`, `--dry-run` and logs: the kind first (`lan`, `nat`,
+        /// `relay`, `none`), then the endpoint tried, whether its handshake was seen, and when.
+        /// For example `nat 203.0.113.20:51820: handshake seen, since 1767225600`, or
+        /// `relay 203.0.113.1:51822 (port 51822): direct failed at 1767225615; lan failed at 1767225600`.
         public var summary: String {
-            if let relayPort { return "relay (port \(relayPort)): the direct path failed" + (failedAt.map { " at \($0)" } ?? "") }
-            if let failedAt { return "direct failed at \(failedAt): no handshake since \(since); relay asked" }
-            return "direct since \(since)"
+            let lanNote = lanFailedAt.map { "; lan failed at \($0)" } ?? ""
+            let head = "\(kind) \(endpoint ?? "-")"
+            if let relayPort {
+                return "\(head) (port \(relayPort)): direct failed" + (failedAt.map { " at \($0)" } ?? "") + lanNote
+            }
+            guard endpoint != nil else { return "none: no endpoint to try" + lanNote }
+            if working == true { return "\(head): handshake seen, since \(since)" + lanNote }
+            if let failedAt {
+                return "\(head): no handshake since \(since), failed at \(failedAt)"
+                    + (relayRequestedAt.map { "; relay asked at \($0)" } ?? "") + lanNote
+            }
+            return "\(head): waiting for a handshake since \(since)" + lanNote
         }
     }
 

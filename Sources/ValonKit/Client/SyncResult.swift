@@ -60,7 +60,8 @@ public struct SyncResult: Codable, Hashable, Sendable {
     public var peers: [PeerLine] = []
     /// Relays asked for in this run (docs/ARCHITECTURE.md §10): the peer, and the port or why not.
     public var relayRequests: [RelayRequestLine] = []
-    /// Each peer's path as verified so far: `direct since …`, `direct failed at …`, `relay (port …)`.
+    /// Each peer's path as verified so far (``PathVerification/Path/summary``): `lan …`, `nat …`,
+    /// `relay …` or `none …`, with the endpoint tried, whether its handshake was seen, and when.
     public var paths: [String: String] = [:]
 
     /// One relay request: the peer's key, the port given, or the error.
@@ -108,6 +109,14 @@ extension SyncResult {
             }
             lines.append(pad(peer.action.rawValue, 11) + pad(peer.pubkey, 46) + pad(peer.alias ?? "-", 17)
                          + pad(peer.endpoint ?? "-", 30) + (peer.reason?.rawValue ?? "-"))
+        }
+        if !paths.isEmpty {
+            lines.append("")
+            lines.append("PATH (docs/ARCHITECTURE.md §10)")
+            let alias = Dictionary(peers.map { ($0.pubkey, $0.alias ?? "-") }, uniquingKeysWith: { first, _ in first })
+            for (key, path) in paths.sorted(by: { $0.key < $1.key }) {
+                lines.append("\(key)  \(alias[key] ?? "-"): \(path)")
+            }
         }
         return lines.joined(separator: "\n")
     }

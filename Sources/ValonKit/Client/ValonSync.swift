@@ -204,6 +204,7 @@ public struct ValonSync: Sendable {
         run.result.dnsQueries = reader.queryCount
         if options.dryRun {
             run.result.status = .planned
+            _ = try await verifyPaths(&run, observations: observations(plan, zone: fetched.zone, run: run))
             return run.result
         }
         if !plan.isEmpty {
@@ -225,20 +226,25 @@ public struct ValonSync: Sendable {
                 fingerprint: SyncFingerprint.of(device: after, policy: run.policy, connectedSubnets: subnets))
         }
         // Step 9b (after `applied`, which a LAN failure clears): judge each direct path; ask for relays where they failed (§10).
+        _ = try await verifyPaths(&run, observations: observations(plan, zone: fetched.zone, run: run))
+        try run.state.save(directory: options.stateDirectory, interface: interface)
+        return run.result
+    }
+
+    /// What the registry and the device say of each peer the plan keeps, for ``verifyPaths``.
+    func observations(_ plan: SyncPlan, zone: RegistryZone, run: Run) -> [WireGuardKey: PathVerification.Observation] {
         var byKey = [WireGuardKey: Peer]()
-        for peer in fetched.zone.peers { byKey[peer.publicKey] = peer }
+        for peer in zone.peers { byKey[peer.publicKey] = peer }
         var observations = [WireGuardKey: PathVerification.Observation]()
         for entry in plan.entries where entry.action != .remove {
             guard let peer = byKey[entry.publicKey] else { continue }
             observations[entry.publicKey] = PathVerification.Observation(
                 lan: peer.lanEndpoint, nat: peer.natEndpoint, endpoint: entry.endpoint,
                 lastHandshake: run.device.peer(entry.publicKey)?.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
-                relayPort: fetched.zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP,
+                relayPort: zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP,
                 rxBytes: run.device.peer(entry.publicKey)?.rxBytes)
         }
-        _ = try await verifyPaths(&run, observations: observations)
-        try run.state.save(directory: options.stateDirectory, interface: interface)
-        return run.result
+        return observations
     }
 
     /// The peers whose LAN endpoint failed (``PathVerification``) for the record they have now.
@@ -263,10 +269,18 @@ public struct ValonSync: Sendable {
     /// Judges each observed peer's path (``PathVerification``), sends a datagram to the ones
     /// waiting for their first handshake, asks the discovery node to relay the ones that
     /// failed (at most ``relayRequestsPerRun``), and keeps the paths in the state. Returns
-    /// whether the kept paths changed. Not in a dry run or for one peer.
+    /// whether the kept paths changed. A dry run only reports the verdicts; a run for one
+    /// peer does nothing here.
     func verifyPaths(_ run: inout Run, observations: [WireGuardKey: PathVerification.Observation]) async throws(ClientError) -> Bool {
-        guard !options.dryRun, options.onlyPeer == nil else { return false }
+        guard options.onlyPeer == nil else { return false }
         let now = environment.now()
+        if options.dryRun {
+            // The verdicts as they would be, for the plan's reader; nothing sent, nothing kept.
+            for (key, observed) in observations {
+                run.result.paths[key.base64] = PathVerification.judge(run.state.paths?[key.base64], observed: observed, now: now).path.summary
+            }
+            return false
+        }
         var paths = [String: PathVerification.Path]()
         var requests = 0, provoked = 0
         for (key, observed) in observations.sorted(by: { $0.key.base64 < $1.key.base64 }) {

@@ -329,8 +329,8 @@ struct SyncStateMachineTests {
         let result = try late.get()
         #expect(Set(world.reporter.relayRequests) == [Self.others[1], Self.others[2]])
         #expect(result.relayRequests.map(\.port) == [51821, 51821])
-        #expect(result.paths[Self.others[0].base64]?.hasPrefix("direct since") == true)
-        #expect(result.paths[Self.others[1].base64]?.hasPrefix("direct failed") == true)
+        #expect(result.paths[Self.others[0].base64]?.contains(": handshake seen, since ") == true)
+        #expect(result.paths[Self.others[1].base64]?.contains(": no handshake since \(start), failed at \(start + 16); relay asked at \(start + 16)") == true)
         let state = try ClientState.load(directory: world.directory, interface: "wgtest")
         #expect(state.paths?[Self.others[1].base64]?.failedAt == start + 16, "the verdict is kept in the state file")
 
@@ -342,13 +342,18 @@ struct SyncStateMachineTests {
         #expect(world.reporter.relayRequests.count == 4, "asked again after a minute")
     }
 
-    @Test("a dry run judges nothing and asks for nothing")
+    @Test("a dry run shows each path's verdict but keeps nothing, sends nothing and asks for nothing")
     func dryRunAsksForNoRelay() async throws {
         let world = try World()
         world.clock.value += 100
         let (result, _) = await world.sync([.serial(10), .zone(serial: 10, peers: Self.registry(ownLAN: Self.lan))], dryRun: true)
-        #expect(try result.get().status == .planned)
+        let planned = try result.get()
+        #expect(planned.status == .planned)
         #expect(world.reporter.relayRequests.isEmpty && world.provoked.value.isEmpty)
+        #expect(planned.paths.count == Self.others.count)
+        #expect(planned.paths.values.allSatisfy { $0.contains(": waiting for a handshake since \(world.clock.value)") })
+        #expect(planned.planText.contains("PATH (docs/ARCHITECTURE.md §10)"))
+        #expect(try ClientState.load(directory: world.directory, interface: "wgtest").paths == nil, "a dry run keeps no path")
     }
 
     @Test("a LAN endpoint without a handshake gives way to the NAT endpoint; only when that fails too is a relay asked")

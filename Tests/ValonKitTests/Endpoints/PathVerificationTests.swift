@@ -124,4 +124,23 @@ struct PathVerificationTests {
         let second = PathVerification.judge(first.path, observed: observed, now: 1000)
         #expect(first == second)
     }
+    static let summaries: [(String, PathVerification.Path, String)] = [
+        ("waiting", .init(lan: nil, nat: "203.0.113.20:40000", endpoint: "203.0.113.20:40000", since: 100),
+         "nat 203.0.113.20:40000: waiting for a handshake since 100"),
+        ("heard on the LAN", .init(lan: "192.168.1.5:51820", nat: "203.0.113.20:40000", endpoint: "192.168.1.5:51820", since: 100, working: true),
+         "lan 192.168.1.5:51820: handshake seen, since 100"),
+        ("NAT after a failed LAN endpoint", .init(lan: "192.168.1.5:51820", nat: "203.0.113.20:40000", endpoint: "203.0.113.20:40000",
+                                                  since: 115, lanFailedAt: 115, working: true),
+         "nat 203.0.113.20:40000: handshake seen, since 115; lan failed at 115"),
+        ("failed, relay asked", .init(lan: nil, nat: "203.0.113.20:40000", endpoint: "203.0.113.20:40000", since: 100, failedAt: 115, relayRequestedAt: 115),
+         "nat 203.0.113.20:40000: no handshake since 100, failed at 115; relay asked at 115"),
+        ("relayed", .init(lan: nil, nat: "203.0.113.20:40000", endpoint: "198.51.100.1:51821", since: 100, failedAt: 115, relayPort: 51821),
+         "relay 198.51.100.1:51821 (port 51821): direct failed at 115"),
+        ("no endpoint", .init(lan: nil, nat: nil, endpoint: nil, since: 100), "none: no endpoint to try"),
+    ]
+
+    @Test("the summary names the kind, the endpoint, whether a handshake was seen, and when", arguments: summaries)
+    func summary(what: String, path: PathVerification.Path, text: String) {
+        #expect(path.summary == text, "\(what)")
+    }
 }
