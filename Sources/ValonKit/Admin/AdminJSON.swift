@@ -60,9 +60,19 @@ public struct PeerJSON: Codable, Sendable, Hashable {
     public var natEndpoint: String?
     /// `nil` when the interface is missing or does not have the peer.
     public var interface: InterfaceState?
+    /// The peers this one is relayed with through the discovery node (docs/ARCHITECTURE.md §10).
+    public var relayedWith: [RelayPartner]
+
+    /// One relayed pair of the peer: the other side and the pair's relay port.
+    public struct RelayPartner: Codable, Sendable, Hashable {
+        public var alias: String
+        public var pubkey: String
+        public var port: UInt16
+    }
 
     enum CodingKeys: String, CodingKey {
-        case alias, pubkey, wgIP = "wg_ip", lanEndpoint = "lan_endpoint", natEndpoint = "nat_endpoint", interface
+        case alias, pubkey, wgIP = "wg_ip", lanEndpoint = "lan_endpoint", natEndpoint = "nat_endpoint", interface,
+             relayedWith = "relayed_with"
     }
 
     public init(_ view: PeerView) {
@@ -75,6 +85,7 @@ public struct PeerJSON: Codable, Sendable, Hashable {
             InterfaceState(endpoint: $0.endpoint?.description, allowedIPs: $0.allowedIPs.map(\.description),
                            lastHandshake: $0.lastHandshake?.seconds, rxBytes: $0.rxBytes, txBytes: $0.txBytes)
         }
+        relayedWith = view.relays.map { RelayPartner(alias: $0.alias, pubkey: $0.publicKey.base64, port: $0.port) }
     }
 
     /// Encodes `nil` optionals as `null`, so every key is always present.
@@ -86,6 +97,7 @@ public struct PeerJSON: Codable, Sendable, Hashable {
         try container.encode(lanEndpoint, forKey: .lanEndpoint)
         try container.encode(natEndpoint, forKey: .natEndpoint)
         try container.encode(interface, forKey: .interface)
+        try container.encode(relayedWith, forKey: .relayedWith)
     }
 }
 

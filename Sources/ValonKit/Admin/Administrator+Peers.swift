@@ -1,13 +1,39 @@
 /// One peer as `peer list` and `peer show` present it: the registry's record and, when
 /// the discovery interface has the peer, what the interface knows of it.
 public struct PeerView: Sendable, Hashable {
+    /// A peer this one is relayed with (docs/ARCHITECTURE.md §10): its alias (the base64 key
+    /// when it has no record) and the relay port of the pair.
+    public struct RelayPartner: Sendable, Hashable {
+        public var alias: String
+        public var publicKey: WireGuardKey
+        public var port: UInt16
+
+        public init(alias: String, publicKey: WireGuardKey, port: UInt16) {
+            self.alias = alias
+            self.publicKey = publicKey
+            self.port = port
+        }
+    }
+
     public var peer: Peer
     /// The interface's entry for the peer; `nil` when the interface is missing or lacks it.
     public var interfacePeer: WireGuardPeer?
+    /// The pairs of this peer that go through the discovery node's relay, in port order.
+    public var relays: [RelayPartner]
 
-    public init(peer: Peer, interfacePeer: WireGuardPeer?) {
+    public init(peer: Peer, interfacePeer: WireGuardPeer?, relays: [RelayPartner] = []) {
         self.peer = peer
         self.interfacePeer = interfacePeer
+        self.relays = relays
+    }
+
+    /// The relay partners of `key` among `allocations`, named by the peers of `peers`.
+    public static func relayPartners(of key: WireGuardKey, in allocations: [RelayAllocation], peers: [Peer]) -> [RelayPartner] {
+        allocations.filter { $0.involves(key) }.sorted { $0.port < $1.port }.compactMap { relay in
+            guard let other = relay.other(than: key) else { return nil }
+            let alias = peers.first { $0.publicKey == other }?.alias ?? other.base64
+            return RelayPartner(alias: alias, publicKey: other, port: relay.port)
+        }
     }
 }
 
@@ -30,7 +56,10 @@ extension Administrator {
     public func listPeers() async throws(AdminError) -> (peers: [PeerView], interface: WireGuardDevice?, problems: [String]) {
         let listing = try await registryCall { () async throws(RegistryError) in try await registry.list() }
         let device = try readInterface()
-        let views = listing.peers.map { PeerView(peer: $0, interfacePeer: device?.peer($0.publicKey)) }
+        let views = listing.peers.map {
+            PeerView(peer: $0, interfacePeer: device?.peer($0.publicKey),
+                     relays: PeerView.relayPartners(of: $0.publicKey, in: listing.relays, peers: listing.peers))
+        }
         return (views, device, listing.problems.map(\.message))
     }
 
@@ -41,8 +70,10 @@ extension Administrator {
         guard let peer = found else {
             throw AdminError(.notFound, "no peer with alias or key \"\(name)\"")
         }
+        let listing = try await registryCall { () async throws(RegistryError) in try await registry.list() }
         let device = try readInterface()
-        return (PeerView(peer: peer, interfacePeer: device?.peer(peer.publicKey)), device != nil)
+        let relays = PeerView.relayPartners(of: peer.publicKey, in: listing.relays, peers: listing.peers)
+        return (PeerView(peer: peer, interfacePeer: device?.peer(peer.publicKey), relays: relays), device != nil)
     }
 
     /// `peer remove`: deletes every key of the peer in one etcd transaction, then takes

@@ -90,7 +90,14 @@ extension Administrator {
         var check = StatusReport.EtcdCheck(ok: reachable > 0 && leader != nil, endpoints: endpoints, reachable: reachable,
                                            leader: leader.map { String($0, radix: 16) }, revision: revision)
         if check.ok {
-            check.registeredPeers = try? await registry.list().peers.count
+            if let listing = try? await registry.list() {
+                check.registeredPeers = listing.peers.count
+                var alias = [WireGuardKey: String]()
+                for peer in listing.peers { alias[peer.publicKey] = peer.alias }
+                check.relayedPairs = listing.relays.sorted { $0.port < $1.port }.map {
+                    "\(alias[$0.first] ?? $0.first.base64)–\(alias[$0.second] ?? $0.second.base64) on port \($0.port)"
+                }
+            }
         }
         return check
     }

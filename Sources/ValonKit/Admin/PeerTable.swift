@@ -1,7 +1,9 @@
 /// The text forms of peers: `peer list`'s table and `peer show`'s fields. Pure; `now`
 /// (Unix seconds) is passed in so handshake ages are testable.
 public enum PeerTable {
-    public static let headers = ["ALIAS", "PUBKEY", "WG IP", "LAN", "NAT", "LAST HANDSHAKE"]
+    /// RELAYED WITH is last, so that scripts reading the first five columns with `awk` (the
+    /// original's columns) still find them where they were.
+    public static let headers = ["ALIAS", "PUBKEY", "WG IP", "LAN", "NAT", "LAST HANDSHAKE", "RELAYED WITH"]
 
     /// A table with one row per peer, columns padded to their widest cell.
     /// `interfacePresent` tells "never" (interface without a handshake) from "-" (no interface).
@@ -9,7 +11,8 @@ public enum PeerTable {
         let rows = [headers] + views.map { view in
             [view.peer.alias, view.peer.publicKey.base64, view.peer.wgIP.description,
              view.peer.lanEndpoint?.description ?? "-", view.peer.natEndpoint?.description ?? "-",
-             handshake(view.interfacePeer, interfacePresent: interfacePresent, now: now)]
+             handshake(view.interfacePeer, interfacePresent: interfacePresent, now: now),
+             relayed(view.relays)]
         }
         var widths = [Int](repeating: 0, count: headers.count)
         for row in rows {
@@ -32,6 +35,7 @@ public enum PeerTable {
             ("LAN endpoint", view.peer.lanEndpoint?.description ?? "-"),
             ("NAT endpoint", view.peer.natEndpoint?.description ?? "-"),
         ]
+        lines.append(("relayed with", view.relays.isEmpty ? "-" : view.relays.map { "\($0.alias) (port \($0.port))" }.joined(separator: ", ")))
         if let entry = view.interfacePeer {
             lines.append(("\(interfaceName) endpoint", entry.endpoint?.description ?? "-"))
             lines.append(("\(interfaceName) allowed IPs", entry.allowedIPs.map(\.description).joined(separator: ", ")))
@@ -42,6 +46,11 @@ public enum PeerTable {
         }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { "\($0.0):" + String(repeating: " ", count: width - $0.0.count + 1) + $0.1 }.joined(separator: "\n") + "\n"
+    }
+
+    /// `"-"` for a peer with no relayed pair, else `alias:port` per pair, comma-separated.
+    public static func relayed(_ relays: [PeerView.RelayPartner]) -> String {
+        relays.isEmpty ? "-" : relays.map { "\($0.alias):\($0.port)" }.joined(separator: ",")
     }
 
     /// `"-"` without an interface entry, `"never"` without a handshake, else its age.

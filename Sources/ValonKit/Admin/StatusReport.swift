@@ -45,9 +45,12 @@ public struct StatusReport: Codable, Sendable, Hashable {
         public var revision: Int64?
         /// Registered peers, when the registry could be read.
         public var registeredPeers: Int?
+        /// The pairs relayed through the discovery node (docs/ARCHITECTURE.md §10), as
+        /// `alias–alias on port P` in port order, when the registry could be read.
+        public var relayedPairs: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case ok, endpoints, reachable, leader, revision, registeredPeers = "registered_peers"
+            case ok, endpoints, reachable, leader, revision, registeredPeers = "registered_peers", relayedPairs = "relayed_pairs"
         }
     }
 

@@ -30,6 +30,10 @@ public enum StatusText {
         if etcd.reachable > 0 { lines.append("  leader:   \(etcd.leader ?? "none")") }
         if let revision = etcd.revision { lines.append("  revision: \(revision)") }
         if let peers = etcd.registeredPeers { lines.append("  registered peers: \(peers)") }
+        if let pairs = etcd.relayedPairs {
+            lines.append("  relayed pairs: \(pairs.isEmpty ? "none" : String(pairs.count))")
+            for pair in pairs { lines.append("    \(pair)") }
+        }
 
         let ddns = report.ddns
         lines.append("DDNS API \(ddns.url): \(mark(ddns.ok))\(ddns.status.map { " (HTTP \($0))" } ?? "")\(ddns.ok ? "" : ddns.error.map { ": \($0)" } ?? "")")

@@ -71,12 +71,38 @@ struct AdminPureTests {
         peer.lanEndpoint = Endpoint("192.168.1.50:51820")
         let seen = WireGuardPeer(publicKey: key, lastHandshake: .init(seconds: 1000))
         #expect(PeerTable.render([PeerView(peer: peer, interfacePeer: seen)], interfacePresent: true, now: 1065) == """
-            ALIAS  PUBKEY                                        WG IP        LAN                 NAT  LAST HANDSHAKE
-            a      xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=  100.100.0.2  192.168.1.50:51820  -    1m 5s ago
+            ALIAS  PUBKEY                                        WG IP        LAN                 NAT  LAST HANDSHAKE  RELAYED WITH
+            a      xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=  100.100.0.2  192.168.1.50:51820  -    1m 5s ago       -
 
             """)
         #expect(PeerTable.handshake(WireGuardPeer(publicKey: key), interfacePresent: true, now: 0) == "never")
         #expect(PeerTable.handshake(nil, interfacePresent: false, now: 0) == "-")
+    }
+
+    @Test("relay partners: each pair of the peer, named by alias (by key when the other has no record), in port order")
+    func relayPartners() throws {
+        let a = try WireGuardKey(base64: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=")
+        let b = try WireGuardKey(base64: "HC1EsKuifafR/AQXo1+bdqrhTi2sUl9gq0wFoYneFH0=")
+        let c = try WireGuardKey(base64: "igC8c+ZB0KR6mlAZpvqtQe8ihTQPVL9YHXWlhSc2bUQ=")
+        let gone = try WireGuardKey(base64: "ihPeaT932Q03JFaYgJIHyk4kazNSTr5rkU7rd5W1lQU=")
+        let peers = [Peer(publicKey: a, alias: "a", wgIP: IPAddress("100.100.0.2")!),
+                     Peer(publicKey: b, alias: "b", wgIP: IPAddress("100.100.0.3")!),
+                     Peer(publicKey: c, alias: "c", wgIP: IPAddress("100.100.0.4")!)]
+        let relays = [RelayAllocation(between: a, and: c, port: 51830), RelayAllocation(between: b, and: a, port: 51821),
+                      RelayAllocation(between: gone, and: a, port: 51825), RelayAllocation(between: b, and: c, port: 51822)]
+        let partners = PeerView.relayPartners(of: a, in: relays, peers: peers)
+        #expect(partners == [.init(alias: "b", publicKey: b, port: 51821), .init(alias: gone.base64, publicKey: gone, port: 51825),
+                             .init(alias: "c", publicKey: c, port: 51830)])
+        #expect(PeerTable.relayed(partners) == "b:51821,\(gone.base64):51825,c:51830")
+        #expect(PeerView.relayPartners(of: b, in: [], peers: peers).isEmpty)
+        #expect(PeerTable.relayed([]) == "-")
+        let view = PeerView(peer: peers[0], interfacePeer: nil, relays: Array(partners.prefix(1)))
+        #expect(PeerTable.details(view, interfaceName: "wg0", interfacePresent: true, now: 0).contains("relayed with: b (port 51821)\n"))
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(PeerJSON(view))) as? [String: Any]
+        let relayed = json?["relayed_with"] as? [[String: Any]]
+        #expect(relayed?.count == 1)
+        #expect(relayed?.first?["alias"] as? String == "b" && relayed?.first?["pubkey"] as? String == b.base64
+                && relayed?.first?["port"] as? Int == 51821)
     }
 
     static let registryCases: [(RegistryError, Int32)] = [
