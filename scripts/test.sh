@@ -6,7 +6,8 @@
 #   2. the DNS decoder under libFuzzer (scripts/fuzz-dns.sh);
 #   3. the live DNS server under random and mutated packets (scripts/fuzz-dns-server.sh);
 #   4. the netlink tests in a qemu VM against the kernel's WireGuard module (scripts/vm/);
-#   5. the end-to-end mesh test: NAT routers, discovery node, three clients (scripts/e2e/).
+#   5. the end-to-end mesh test: NAT routers, discovery node, three clients (scripts/e2e/);
+#   6. the NAT matrix: cone and symmetric NATs, a carrier NAT, relayed pairs (scripts/e2e/nat-matrix.sh).
 # Needs root (network namespaces, WireGuard, apt). Ends with "N passed, N failed".
 #
 #   scripts/test.sh                 everything (as root)
@@ -56,6 +57,7 @@ step "fuzz: live DNS server" scripts/fuzz-dns-server.sh "${FUZZ_SECONDS:-30}"
 step "kernel WireGuard in a VM" scripts/vm/run-netlink-tests.sh --no-build
 step "deployment units (systemd-analyze verify)" scripts/deployments-check.sh
 step "end-to-end mesh" scripts/e2e/mesh-test.sh
+step "NAT matrix (cone, symmetric, carrier NAT; relayed pairs)" scripts/e2e/nat-matrix.sh
 
 echo
 for name in "${failures[@]}"; do echo "failed: $name"; done

@@ -13,8 +13,21 @@
 # peer's first probe leaves an unreplied conntrack entry on the far router that forces
 # a new source port for the reply, and hole punching never succeeds.
 #
+# Each NAT router is "cone" (MASQUERADE: the mapping keeps the source port where it can and
+# is the same toward every destination) or "symmetric" (MASQUERADE --random: every new
+# destination gets a new random port, as carrier-grade NAT, many corporate firewalls and
+# mobile networks do): TOPO_NAT1 / TOPO_NAT2, default cone. With TOPO_CARRIER=N, NAT router
+# N's WAN is not on the internet but on a carrier network, 100.64.N.0/24, behind a carrier
+# NAT ${P}cgn (symmetric, WAN 203.0.113.30): a home NAT behind a carrier-grade NAT.
+#
+#   ${P}cgn wan 203.0.113.30, lan 100.64.N.1/24  ──  ${P}natN wan 100.64.N.2/24
+#
 # Usage (sourced):  topo_up PREFIX    topo_down PREFIX    topo_move_client PREFIX CLIENT NAT
 # PREFIX is 2-4 characters; namespaces are named PREFIX + role.
+
+: "${TOPO_NAT1:=cone}"
+: "${TOPO_NAT2:=cone}"
+: "${TOPO_CARRIER:=}"
 
 topo_ns() { echo "$1$2"; }
 
@@ -43,29 +56,58 @@ topo_up() {
   ip -n "$inet" link add ix type bridge
   ip -n "$inet" link set ix up
   topo_link "$inet" idisc "$disc" wan
-  topo_link "$inet" inat1 "$nat1" wan
-  topo_link "$inet" inat2 "$nat2" wan
-  for port in idisc inat1 inat2; do ip -n "$inet" link set "$port" master ix; done
+  ip -n "$inet" link set idisc master ix
   ip -n "$disc" addr add 203.0.113.1/24 dev wan
-  ip -n "$nat1" addr add 203.0.113.10/24 dev wan
-  ip -n "$nat2" addr add 203.0.113.20/24 dev wan
-
-  # Each NAT router: a LAN bridge, masquerading, and a drop of NEW inbound on the WAN.
   local n
   for n in 1 2; do
     local nat=${p}nat$n
+    if [[ $TOPO_CARRIER == "$n" ]]; then
+      # The carrier NAT: its LAN is the carrier network, the home router's WAN sits on it.
+      local cgn=${p}cgn
+      ip netns add "$cgn"
+      ip -n "$cgn" link set lo up
+      topo_link "$inet" icgn "$cgn" wan
+      ip -n "$inet" link set icgn master ix
+      ip -n "$cgn" addr add 203.0.113.30/24 dev wan
+      topo_link "$cgn" lan "$nat" wan
+      ip -n "$cgn" addr add "100.64.$n.1/24" dev lan
+      ip -n "$nat" addr add "100.64.$n.2/24" dev wan
+      ip -n "$nat" route add default via "100.64.$n.1"
+      topo_nat "$cgn" symmetric
+    else
+      topo_link "$inet" "inat$n" "$nat" wan
+      ip -n "$inet" link set "inat$n" master ix
+      ip -n "$nat" addr add "203.0.113.${n}0/24" dev wan
+    fi
+  done
+
+  # Each NAT router: a LAN bridge, masquerading, and a drop of NEW inbound on the WAN.
+  for n in 1 2; do
+    local nat=${p}nat$n mode_var=TOPO_NAT$n
     ip -n "$nat" link add lan type bridge
     ip -n "$nat" link set lan up
     ip -n "$nat" addr add "192.168.$n.1/24" dev lan
-    ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1
-    ip netns exec "$nat" iptables -t nat -A POSTROUTING -o wan -j MASQUERADE
-    ip netns exec "$nat" iptables -A INPUT -i wan -m conntrack --ctstate NEW -j DROP
-    ip netns exec "$nat" iptables -A FORWARD -i wan -m conntrack --ctstate NEW -j DROP
+    topo_nat "$nat" "${!mode_var}"
   done
 
   topo_attach "$p" c1 1 11
   topo_attach "$p" c2 1 12
   topo_attach "$p" c3 2 13
+}
+
+# topo_nat NAMESPACE cone|symmetric: masquerade everything leaving on "wan", and drop NEW
+# connections arriving there (a home router's default).
+topo_nat() {
+  local random=()
+  case $2 in
+    cone) ;;
+    symmetric) random=(--random) ;;
+    *) echo "topo_nat: NAT mode \"$2\" is neither cone nor symmetric" >&2; return 1 ;;
+  esac
+  ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$1" iptables -t nat -A POSTROUTING -o wan -j MASQUERADE "${random[@]}"
+  ip netns exec "$1" iptables -A INPUT -i wan -m conntrack --ctstate NEW -j DROP
+  ip netns exec "$1" iptables -A FORWARD -i wan -m conntrack --ctstate NEW -j DROP
 }
 
 # topo_attach PREFIX CLIENT NAT HOST: plug a client into NAT router NAT's LAN as 192.168.NAT.HOST.
@@ -86,7 +128,7 @@ topo_move_client() {
 
 topo_down() {
   local p=$1 ns
-  for ns in "${p}c1" "${p}c2" "${p}c3" "${p}nat1" "${p}nat2" "${p}disc" "${p}inet"; do
+  for ns in "${p}c1" "${p}c2" "${p}c3" "${p}nat1" "${p}nat2" "${p}cgn" "${p}disc" "${p}inet"; do
     ip netns del "$ns" 2>/dev/null || true
   done
 }

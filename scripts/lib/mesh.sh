@@ -183,10 +183,13 @@ mesh_client_up() {
   mesh_sync_start "$c"
 }
 
+# mesh_sync_start CLIENT: valon-sync --follow in the background (with $MESH_SYNC_FLAGS, e.g.
+# --json for one JSON object per sync in CLIENT/sync.log).
 mesh_sync_start() {
   local c=$1 dir="$MESH_DIR/$1"
+  # shellcheck disable=SC2086 # MESH_SYNC_FLAGS is a list of flags
   ip netns exec "$(mesh_ns "$c")" "$MESH_BIN/valon-sync" --config "$dir/client.conf" --state-dir "$dir/state" \
-    --follow --interval "$MESH_FOLLOW_INTERVAL" >>"$dir/sync.log" 2>&1 &
+    --follow --interval "$MESH_FOLLOW_INTERVAL" ${MESH_SYNC_FLAGS:-} >>"$dir/sync.log" 2>&1 &
   echo $! >"$dir/sync.pid"
   mesh_remember $!
 }
@@ -197,7 +200,7 @@ mesh_up() {
   mkdir -p "$MESH_DIR"
   chmod 700 "$MESH_DIR"
   : >"$MESH_DIR/pids"
-  mesh_log "topology: namespaces ${MESH_PREFIX}{inet,disc,nat1,nat2,c1,c2,c3}"
+  mesh_log "topology: namespaces ${MESH_PREFIX}{inet,disc,nat1,nat2,c1,c2,c3}${TOPO_CARRIER:+ and ${MESH_PREFIX}cgn}; NAT 1 $TOPO_NAT1, NAT 2 $TOPO_NAT2${TOPO_CARRIER:+, NAT $TOPO_CARRIER behind a carrier NAT}"
   topo_up "$MESH_PREFIX"
   mesh_log "etcd: $MESH_ETCD_MEMBERS member(s) in $(mesh_ns disc)"
   mesh_etcd_start || return 1
@@ -230,10 +233,12 @@ mesh_peer_field() {
     $1 == k { if (f == "endpoint") print $3; else if (f == "allowed") print $4; else if (f == "handshake") print $5 }'
 }
 
-# mesh_endpoint_kind ENDPOINT: LAN (a private 192.168 address) or NAT (a router's WAN address).
+# mesh_endpoint_kind ENDPOINT: LAN (a private 192.168 address), RELAY (a port of the discovery
+# node's relay) or NAT (a router's WAN address).
 mesh_endpoint_kind() {
   case $1 in
     192.168.*) echo LAN ;;
+    "${MESH_DISC_ENDPOINT%:*}":*) [[ $1 == "$MESH_DISC_ENDPOINT" ]] && echo DISCOVERY || echo RELAY ;;
     203.0.113.*) echo NAT ;;
     "" | "(none)") echo none ;;
     *) echo other ;;
@@ -288,7 +293,7 @@ mesh_down() {
   fi
   # Whatever still runs inside this run's namespaces (wireguard-go that valon-bootstrap
   # started) was started by this run.
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${MESH_PREFIX}\(inet\|disc\|nat1\|nat2\|c[0-9]\+\)$"); do
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${MESH_PREFIX}\(inet\|disc\|nat1\|nat2\|cgn\|c[0-9]\+\)$"); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   done
   sleep 0.3
