@@ -31,6 +31,9 @@ public final class DiscoveryServer: Sendable {
     public let reconciler: PeerReconciler
     /// The relay (docs/ARCHITECTURE.md §10); `nil` with `relay: false`.
     public let relay: RelayService?
+    /// The node's own registration (docs/ARCHITECTURE.md §11); `nil` when the interface has
+    /// no key or no address yet.
+    public let registration: DiscoveryRegistration?
     let logger: Logger
     private let group = Mutex<ServiceGroup?>(nil)
 
@@ -98,7 +101,19 @@ public final class DiscoveryServer: Sendable {
             handler: handler, store: store, wireGuard: wireGuardStatus, metrics: metrics, logger: logger.labelled("api"))
         learner = EndpointLearner(interface: config.interface, backend: backend, store: store, status: wireGuardStatus,
                                   metrics: metrics, pollInterval: config.wireGuardPollInterval,
-                                  logger: logger.labelled("learner"))
+                                  nodeKey: interface.publicKey, logger: logger.labelled("learner"))
+        if let key = interface.publicKey, let address = interface.addresses.first(where: { $0.address.isIPv4 })?.address
+            ?? interface.addresses.first?.address {
+            let relayText = config.relayEnabled
+                ? config.advertiseEndpoint.map { "\($0.host):\(config.relayPorts.lowerBound)-\(config.relayPorts.upperBound)" } : nil
+            registration = DiscoveryRegistration(
+                registry: registry,
+                node: DiscoveryNode(publicKey: key, wgIP: address, endpoint: config.advertiseEndpoint?.description, relay: relayText),
+                ttl: config.discoveryLeaseTTL, logger: logger.labelled("registration"))
+        } else {
+            registration = nil
+            logger.warning("the WireGuard interface has no key or no address: this node does not register itself (§11)")
+        }
         reconciler = PeerReconciler(interface: config.interface, backend: backend, store: store, status: wireGuardStatus,
                                     metrics: metrics, recheckInterval: config.etcdSyncInterval,
                                     logger: logger.labelled("reconciler"))
@@ -130,7 +145,9 @@ public final class DiscoveryServer: Sendable {
     }
 
     /// In start order; a graceful shutdown stops them in reverse.
-    var services: [any Service] { [store, dns, reconciler, learner] + (relay.map { [$0] } ?? []) + [api] }
+    var services: [any Service] {
+        [store, dns, reconciler, learner] + (relay.map { [$0] } ?? []) + (registration.map { [$0] } ?? []) + [api]
+    }
 
     /// The seed's network, for an interface without addresses.
     static let seedNetwork = IPNetwork("100.100.0.0/24")!

@@ -20,6 +20,7 @@ struct Valonctl: AsyncParsableCommand {
               valonctl peer remove client01
               valonctl peer export peers.json
               valonctl relay list                                  pairs relayed by the discovery nodes
+              valonctl discovery list                              every discovery node, its lease, DNS and API
               valonctl status
               wg_key=$(valonctl genkey); echo "$wg_key" | valonctl pubkey
 
@@ -45,7 +46,7 @@ struct Valonctl: AsyncParsableCommand {
             Shell completion: valonctl --generate-completion-script bash|zsh|fish
             """,
         version: "1.0.0",
-        subcommands: [Peer.self, Relay.self, Status.self, Genkey.self, Pubkey.self])
+        subcommands: [Peer.self, Relay.self, Discovery.self, Status.self, Genkey.self, Pubkey.self])
 
     /// Parses and runs like ArgumentParser's `main()`, but exits with valonctl's own
     /// statuses: 2 for a usage error, and each ``AdminError`` class's status.

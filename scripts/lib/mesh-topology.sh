@@ -28,6 +28,8 @@
 : "${TOPO_NAT1:=cone}"
 : "${TOPO_NAT2:=cone}"
 : "${TOPO_CARRIER:=}"
+# TOPO_SECOND_DISCOVERY=1: a namespace ${P}disc2 at 203.0.113.2 for a second discovery node.
+: "${TOPO_SECOND_DISCOVERY:=}"
 
 topo_ns() { echo "$1$2"; }
 
@@ -58,6 +60,14 @@ topo_up() {
   topo_link "$inet" idisc "$disc" wan
   ip -n "$inet" link set idisc master ix
   ip -n "$disc" addr add 203.0.113.1/24 dev wan
+  if [[ -n $TOPO_SECOND_DISCOVERY ]]; then
+    # A second discovery node on the internet (docs/ARCHITECTURE.md §11).
+    ip netns add "${p}disc2"
+    ip -n "${p}disc2" link set lo up
+    topo_link "$inet" idisc2 "${p}disc2" wan
+    ip -n "$inet" link set idisc2 master ix
+    ip -n "${p}disc2" addr add 203.0.113.2/24 dev wan
+  fi
   local n
   for n in 1 2; do
     local nat=${p}nat$n
@@ -128,7 +138,7 @@ topo_move_client() {
 
 topo_down() {
   local p=$1 ns
-  for ns in "${p}c1" "${p}c2" "${p}c3" "${p}nat1" "${p}nat2" "${p}cgn" "${p}disc" "${p}inet"; do
+  for ns in "${p}c1" "${p}c2" "${p}c3" "${p}nat1" "${p}nat2" "${p}cgn" "${p}disc2" "${p}disc" "${p}inet"; do
     ip netns del "$ns" 2>/dev/null || true
   done
 }

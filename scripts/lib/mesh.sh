@@ -28,6 +28,10 @@ MESH_DIR=${MESH_DIR:-/tmp/valon-mesh-$MESH_PREFIX}
 MESH_ZONE=valon.internal
 MESH_DISC_IP=100.100.0.1
 MESH_DISC_ENDPOINT=203.0.113.1:51820
+# Where etcd's members listen: the discovery node's loopback, or (MESH_ETCD_HOST=203.0.113.1)
+# its WAN address, so that a second discovery node on the test internet reaches them too.
+: "${MESH_ETCD_HOST:=127.0.0.1}"
+: "${MESH_LEASE_TTL:=10s}"
 
 mesh_log() { printf '%s\n' "$*" >&2; }
 mesh_ns() { echo "${MESH_PREFIX}$1"; }
@@ -41,14 +45,14 @@ mesh_remember() { echo "$1" >>"$MESH_DIR/pids"; }
 
 mesh_etcd_endpoints() {
   local i out=""
-  for ((i = 0; i < MESH_ETCD_MEMBERS; i++)); do out+="${out:+,}http://127.0.0.1:$((2379 + 100 * i))"; done
+  for ((i = 0; i < MESH_ETCD_MEMBERS; i++)); do out+="${out:+,}http://$MESH_ETCD_HOST:$((2379 + 100 * i))"; done
   echo "$out"
 }
 
 # mesh_etcd_start: MESH_ETCD_MEMBERS members on the discovery node's loopback.
 mesh_etcd_start() {
   local i cluster=""
-  for ((i = 0; i < MESH_ETCD_MEMBERS; i++)); do cluster+="${cluster:+,}m$i=http://127.0.0.1:$((2380 + 100 * i))"; done
+  for ((i = 0; i < MESH_ETCD_MEMBERS; i++)); do cluster+="${cluster:+,}m$i=http://$MESH_ETCD_HOST:$((2380 + 100 * i))"; done
   for ((i = 0; i < MESH_ETCD_MEMBERS; i++)); do mesh_etcd_member_start "$i" "$cluster"; done
   local tries
   for ((tries = 0; tries < 100; tries++)); do
@@ -67,8 +71,8 @@ mesh_etcd_member_start() {
   # `ip netns exec` directly (not mesh_in): a backgrounded function is a subshell, and $!
   # must be the program's own PID (ip netns exec execs it) so that a kill stops it.
   ip netns exec "$(mesh_ns disc)" etcd --name "m$i" --data-dir "$MESH_DIR/etcd-$i" \
-    --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \
-    --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --listen-client-urls "http://$MESH_ETCD_HOST:$client" --advertise-client-urls "http://$MESH_ETCD_HOST:$client" \
+    --listen-peer-urls "http://$MESH_ETCD_HOST:$peer" --initial-advertise-peer-urls "http://$MESH_ETCD_HOST:$peer" \
     --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "valon-$MESH_PREFIX" \
     >>"$MESH_DIR/etcd-$i.log" 2>&1 &
   echo $! >"$MESH_DIR/etcd-$i.pid"
@@ -127,6 +131,8 @@ port: 53
 cache: 1
 axfr_allow: [100.100.0.0/24, 127.0.0.0/8]
 state_dir: $MESH_DIR/discovery-state
+advertise_endpoint: $MESH_DISC_ENDPOINT
+discovery_lease_ttl: $MESH_LEASE_TTL
 EOF
 }
 
@@ -293,12 +299,12 @@ mesh_down() {
   fi
   # Whatever still runs inside this run's namespaces (wireguard-go that valon-bootstrap
   # started) was started by this run.
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${MESH_PREFIX}\(inet\|disc\|nat1\|nat2\|cgn\|c[0-9]\+\)$"); do
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${MESH_PREFIX}\(inet\|disc\|disc2\|nat1\|nat2\|cgn\|c[0-9]\+\)$"); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   done
   sleep 0.3
   topo_down "$MESH_PREFIX"
-  rm -f "/var/run/wireguard/$(mesh_disc_if).sock"
+  rm -f "/var/run/wireguard/$(mesh_disc_if).sock" "/var/run/wireguard/$(mesh_disc_if)2.sock"
   for c in $MESH_CLIENTS c4 c5; do rm -f "/var/run/wireguard/$(mesh_client_if "$c").sock"; done
   rm -rf "$MESH_DIR"
   [[ ${1:-} == quiet ]] || mesh_log "cleaned up: namespaces ${MESH_PREFIX}*, processes, sockets, $MESH_DIR"

@@ -32,6 +32,33 @@ public struct ClientConfig: Hashable, Sendable {
     public var allowedIPs: [IPNetwork]
     /// `PRIVATE_KEY_FILE`: the private key file (default `/etc/wireguard/<WG_INTERFACE>.key`).
     public var privateKeyFile: String
+    /// `DISCOVERY_FALLBACKS`: more discovery nodes (docs/ARCHITECTURE.md §11), comma-separated
+    /// `pubkey@host:port@wg_ip`; used when the configured node does not answer (optional).
+    public var discoveryFallbacks: [DiscoveryFallback] = []
+
+    /// One `DISCOVERY_FALLBACKS` entry: a discovery node's key, WireGuard endpoint and address.
+    public struct DiscoveryFallback: Sendable, Hashable {
+        public var publicKey: WireGuardKey
+        public var endpoint: HostPort
+        public var wgIP: IPAddress
+
+        public init(publicKey: WireGuardKey, endpoint: HostPort, wgIP: IPAddress) {
+            self.publicKey = publicKey
+            self.endpoint = endpoint
+            self.wgIP = wgIP
+        }
+
+        /// Parses `pubkey@host:port@wg_ip`; `nil` names nothing, so callers say which part failed.
+        public init?(_ text: some StringProtocol) {
+            let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 3, let key = try? WireGuardKey(base64: String(parts[0]).trimmingSpaces()),
+                  let endpoint = HostPort(parts[1]), endpoint.port > 0, let address = IPAddress(String(parts[2]).trimmingSpaces())
+            else { return nil }
+            self.init(publicKey: key, endpoint: endpoint, wgIP: address)
+        }
+
+        public var description: String { "\(publicKey.base64)@\(endpoint)@\(wgIP)" }
+    }
 
     /// Where ``load(path:environment:)`` looks when no path is given, in order: the file
     /// named by `$VALON_CONFIG`, then these.
@@ -41,6 +68,7 @@ public struct ClientConfig: Hashable, Sendable {
     public static let keys = [
         "WG_INTERFACE", "DISCOVERY_PUBKEY", "DISCOVERY_ENDPOINT", "DISCOVERY_ALLOWED_IPS", "DISCOVERY_DNS",
         "DISCOVERY_API", "DNS_ZONE", "OWN_WG_IP", "OWN_ALIAS", "WG_PORT", "ALLOWED_IPS", "PRIVATE_KEY_FILE",
+        "DISCOVERY_FALLBACKS",
     ]
 
     /// Parses a file's text, then applies `VALON_*` overrides from `environment`.
@@ -133,6 +161,14 @@ public struct ClientConfig: Hashable, Sendable {
             dnsZone = trimmed.lowercased()
         }
         ownAlias = optional("OWN_ALIAS")
+        if let fallbacks = optional("DISCOVERY_FALLBACKS") {
+            for entry in fallbacks.split(separator: ",") where !entry.allSatisfy({ $0 == " " }) {
+                guard let fallback = DiscoveryFallback(entry) else {
+                    throw error("DISCOVERY_FALLBACKS", "\"\(entry.prefix(160))\" is not pubkey@host:port@wg_ip")
+                }
+                discoveryFallbacks.append(fallback)
+            }
+        }
         if let port = optional("WG_PORT") {
             guard let parsed = UInt16(port), parsed != 0 else { throw error("WG_PORT", "\"\(port)\" is not a port (1-65535)") }
             listenPort = parsed
@@ -161,6 +197,7 @@ public struct ClientConfig: Hashable, Sendable {
         add("WG_PORT", String(listenPort))
         add("ALLOWED_IPS", allowedIPs.map(\.description).joined(separator: ","))
         add("PRIVATE_KEY_FILE", privateKeyFile)
+        if !discoveryFallbacks.isEmpty { add("DISCOVERY_FALLBACKS", discoveryFallbacks.map(\.description).joined(separator: ",")) }
         return lines.joined(separator: "\n") + "\n"
     }
 }

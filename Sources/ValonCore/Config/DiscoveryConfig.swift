@@ -58,6 +58,14 @@ public struct DiscoveryConfig: Hashable, Sendable {
     public var relayPorts: ClosedRange<UInt16> = 51821...52820
     /// How long an allocated relay may forward nothing before it is reclaimed.
     public var relayIdleTimeout: Duration = .seconds(600)
+    /// `advertise_endpoint`: `host:port` where clients reach this node's WireGuard interface,
+    /// published in the node's registration (docs/ARCHITECTURE.md §11) so that clients can
+    /// fail over to it; `nil` registers the node without one (clients then reach it only as
+    /// their configured node).
+    public var advertiseEndpoint: HostPort?
+    /// `discovery_lease_ttl`: the TTL of the etcd lease the node's registration hangs on; a
+    /// node that dies leaves the zone this long after its last renewal (default 10 s).
+    public var discoveryLeaseTTL: Duration = .seconds(10)
 
     /// The state directory of a packaged node.
     public static let defaultStateDirectory = "/var/lib/valon/discovery"
@@ -67,7 +75,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
     static let yamlKeys: Set<String> = [
         "zone", "etcd_endpoints", "etcd", "wg_interface", "ddns_listen", "ddns_bind_device", "wg_poll_interval",
         "etcd_sync_interval", "bind", "port", "cache", "forward", "axfr_allow", "ddns_rate_limit",
-        "state_dir", "relay", "relay_ports", "relay_idle_timeout",
+        "state_dir", "relay", "relay_ports", "relay_idle_timeout", "advertise_endpoint", "discovery_lease_ttl",
     ]
 
     /// Parses the YAML form.
@@ -139,7 +147,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
     static let corefileValonOptions: Set<String> = [
         "etcd_endpoints", "wg_interface", "ddns_listen", "ddns_bind_device", "wg_poll_interval", "etcd_sync_interval",
         "axfr_allow", "ddns_rate_limit",
-        "state_dir", "relay", "relay_ports", "relay_idle_timeout",
+        "state_dir", "relay", "relay_ports", "relay_idle_timeout", "advertise_endpoint", "discovery_lease_ttl",
     ]
 
     private mutating func applyForward(_ directive: Corefile.Directive, file: String) throws(ConfigError) {
@@ -245,6 +253,14 @@ public struct DiscoveryConfig: Hashable, Sendable {
             relayPorts = low...high
         case "relay_idle_timeout":
             relayIdleTimeout = try duration()
+        case "advertise_endpoint":
+            let text = try single()
+            guard let endpoint = HostPort(text), endpoint.port > 0 else { throw invalid("\"\(text)\" is not host:port") }
+            advertiseEndpoint = endpoint
+        case "discovery_lease_ttl":
+            let ttl = try duration()
+            guard ttl >= .seconds(2) else { throw invalid("a lease of less than 2 s cannot be renewed in time") }
+            discoveryLeaseTTL = ttl
         case "state_dir":
             let path = try single()
             guard path.hasPrefix("/"), !path.utf8.contains(0) else { throw invalid("\"\(path)\" is not an absolute path") }

@@ -11,15 +11,25 @@ public struct Peer: Sendable, Hashable {
     public var lanEndpoint: Endpoint?
     /// Where the discovery node sees the peer's packets come from (after NAT).
     public var natEndpoint: Endpoint?
+    /// What the discovery nodes found out about the peer's NAT (docs/ARCHITECTURE.md §11):
+    /// `symmetric` makes its NAT endpoint useless to other peers, so they go to the relay.
+    public var natKind: NATKind?
 
     public init(publicKey: WireGuardKey, alias: String, wgIP: IPAddress,
-                lanEndpoint: Endpoint? = nil, natEndpoint: Endpoint? = nil) {
+                lanEndpoint: Endpoint? = nil, natEndpoint: Endpoint? = nil, natKind: NATKind? = nil) {
         self.publicKey = publicKey
         self.alias = alias
         self.wgIP = wgIP
         self.lanEndpoint = lanEndpoint
         self.natEndpoint = natEndpoint
+        self.natKind = natKind
     }
+}
+
+/// A peer's NAT as the discovery nodes found it (`nat_kind`, docs/ARCHITECTURE.md §11).
+public enum NATKind: String, Sendable, Hashable, Codable {
+    /// Endpoint-dependent mapping: a new port for every destination (RFC 4787 §4.1).
+    case symmetric
 }
 
 /// Which of a peer's two endpoints.
@@ -38,8 +48,12 @@ public struct PeerListing: Sendable, Hashable {
     public var problems: [RegistryError]
     /// The relayed pairs (docs/ARCHITECTURE.md §10), read at the same revision.
     public var relays: [RelayAllocation]
+    /// The discovery nodes registered at that revision (docs/ARCHITECTURE.md §11).
+    public var discoveryNodes: [DiscoveryNode] = []
 
-    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = [], relays: [RelayAllocation] = []) {
+    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = [], relays: [RelayAllocation] = [],
+                discoveryNodes: [DiscoveryNode] = []) {
+        self.discoveryNodes = discoveryNodes
         self.peers = peers
         self.revision = revision
         self.problems = problems

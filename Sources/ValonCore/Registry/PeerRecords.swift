@@ -80,6 +80,14 @@ public enum PeerRecords {
             case .nat: peer.natEndpoint = endpoint
             }
         }
+        if let kind = fields.value(.natKind), !kind.isEmpty {
+            if let known = NATKind(rawValue: kind) {
+                peer.natKind = known
+            } else {
+                problems.append(RegistryError(.invalidRecord, "peer \(alias) (\(fields.keyText)): nat_kind \"\(kind.prefix(32))\" is not symmetric",
+                                              holder: fields.keyText))
+            }
+        }
         return peer
     }
 

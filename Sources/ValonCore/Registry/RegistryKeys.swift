@@ -6,6 +6,7 @@
 /// <prefix>ips/<wg ip>       → base64 key   (the claim that makes allocation atomic)
 /// <prefix>relays/<base64 key A>/<base64 key B> → port    (keys sorted; a relayed pair)
 /// <prefix>relay-ports/<port>                   → <key A>/<key B>   (the port's claim)
+/// <prefix>discovery/<base64 key>/wg_ip | endpoint | relay   (a discovery node, leased; §11)
 /// ```
 /// A base64 key is always 44 characters and may hold `/` and `+`, so a peer key is read
 /// as the peers prefix, then exactly 44 characters, then `/` and the field name: it is
@@ -23,6 +24,22 @@ public struct RegistryKeys: Sendable, Hashable {
     public var ips: String { prefix + "ips/" }
     public var relays: String { prefix + "relays/" }
     public var relayPorts: String { prefix + "relay-ports/" }
+    public var discovery: String { prefix + "discovery/" }
+
+    /// `<prefix>discovery/<base64>/`: every key of one discovery node.
+    public func discoveryNode(_ key: WireGuardKey) -> String { discovery + key.base64 + "/" }
+
+    /// One field of one discovery node.
+    public func field(_ field: DiscoveryNode.Field, ofNode key: WireGuardKey) -> String { discoveryNode(key) + field.rawValue }
+
+    /// Splits `<prefix>discovery/<44 characters>/<field>` into the key text and the field.
+    public func parseDiscoveryKey(_ etcdKey: [UInt8]) -> (key: String, field: String)? {
+        let head = Array(discovery.utf8)
+        guard etcdKey.count > head.count + 45, etcdKey.starts(with: head),
+              etcdKey[head.count + 44] == UInt8(ascii: "/") else { return nil }
+        return (String(decoding: etcdKey[head.count..<head.count + 44], as: UTF8.self),
+                String(decoding: etcdKey[(head.count + 45)...], as: UTF8.self))
+    }
 
     /// `<prefix>peers/<base64>/`: every key of one peer.
     public func peer(_ key: WireGuardKey) -> String { peers + key.base64 + "/" }
@@ -80,6 +97,12 @@ public enum PeerField: String, Sendable, Hashable, CaseIterable {
     case legacyLANEndpoint = "endpoints/lan"
     /// The original's name for the NAT endpoint.
     case legacyNATEndpoint = "endpoints/nated"
+    /// Who learned `nat_endpoint`, and from which handshake: `<unix time> <node's base64 key>`
+    /// (docs/ARCHITECTURE.md §11). Written with the endpoint, in the same transaction.
+    case natSeen = "nat_seen"
+    /// `symmetric` when two discovery nodes saw the peer at one address on different ports
+    /// (an endpoint-dependent NAT, docs/ARCHITECTURE.md §11); absent otherwise.
+    case natKind = "nat_kind"
 
     /// The documented field for an endpoint kind, and the original's name for it.
     public static func fields(for kind: PeerEndpointKind) -> (current: PeerField, legacy: PeerField) {

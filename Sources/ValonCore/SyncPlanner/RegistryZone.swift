@@ -18,9 +18,12 @@ public struct RegistryZone: Hashable, Sendable {
     /// The relayed pairs (`_relay._udp.<name>.<zone>` SRV, docs/ARCHITECTURE.md §10) between
     /// peers of the zone.
     public var relays: [RelayAllocation]
+    /// The discovery nodes (`_discovery._udp.<zone>` TXT, docs/ARCHITECTURE.md §11), in key order.
+    public var discoveryNodes: [DiscoveryNode]
 
     public init(peers: [Peer], serial: UInt32?, unresolvedTargets: [DNSName] = [], problems: [String] = [],
-                relays: [RelayAllocation] = []) {
+                relays: [RelayAllocation] = [], discoveryNodes: [DiscoveryNode] = []) {
+        self.discoveryNodes = discoveryNodes
         self.peers = peers
         self.serial = serial
         self.unresolvedTargets = unresolvedTargets
@@ -48,6 +51,8 @@ public struct RegistryZone: Hashable, Sendable {
         var services = [DNSName: [DNSSRV]]()
         var instances = [(name: DNSName, text: [[UInt8]])]()
         var relayRecords = [(owner: String, srv: DNSSRV)]()
+        let discoveryService = try? zone.prepending("_udp").prepending("_discovery")
+        var nodeTexts = [[[UInt8]]]()
         for record in records {
             switch record.data {
             case .soa(let soa) where record.name == zone && serial == nil:
@@ -60,6 +65,8 @@ public struct RegistryZone: Hashable, Sendable {
                 relayRecords.append((String(decoding: record.name.labels[2], as: UTF8.self).lowercased(), srv))
             case .srv(let srv):
                 services[record.name, default: []].append(srv)
+            case .txt(let strings) where record.name == discoveryService:
+                nodeTexts.append(strings)
             case .txt(let strings) where record.name.parent == service && record.name.labelCount > 0:
                 instances.append((record.name, strings))
             default:
@@ -84,7 +91,8 @@ public struct RegistryZone: Hashable, Sendable {
                 problems.append("\(instance.name): no valid wg_ip= in its TXT record and no address record")
                 continue
             }
-            var peer = Peer(publicKey: key, alias: fields["alias"] ?? label, wgIP: wgIP)
+            var peer = Peer(publicKey: key, alias: fields["alias"] ?? label, wgIP: wgIP,
+                            natKind: fields["nat"].flatMap { NATKind(rawValue: $0) })
             var srvRecords = services[instance.name] ?? []
             if let hostName, let host = try? hostName.prepending("_udp").prepending("_wireguard") {
                 srvRecords += services[host] ?? []
@@ -124,9 +132,23 @@ public struct RegistryZone: Hashable, Sendable {
             }
             relays.insert(RelayAllocation(between: ownerKey, and: otherKey, port: srv.port))
         }
+        // The discovery nodes: one TXT each, `pub=`, `wg_ip=` and, for a node clients can fail
+        // over to, `endpoint=host:port`.
+        var nodes = [WireGuardKey: DiscoveryNode]()
+        for text in nodeTexts {
+            let fields = Self.textFields(text)
+            guard let key = fields["pub"].flatMap({ try? WireGuardKey(base64: $0) }),
+                  let address = fields["wg_ip"].flatMap({ IPAddress($0) }) else {
+                problems.append("_discovery._udp.\(zone): a TXT record without a valid pub= and wg_ip=")
+                continue
+            }
+            let endpoint = fields["endpoint"].flatMap { HostPort($0) }.map(\.description)
+            nodes[key] = DiscoveryNode(publicKey: key, wgIP: address, endpoint: endpoint, relay: fields["relay"])
+        }
         self.init(peers: byKey.values.sorted { $0.publicKey.base64 < $1.publicKey.base64 },
                   serial: serial, unresolvedTargets: unresolved, problems: problems,
-                  relays: relays.sorted { ($0.first.base64, $0.second.base64) < ($1.first.base64, $1.second.base64) })
+                  relays: relays.sorted { ($0.first.base64, $0.second.base64) < ($1.first.base64, $1.second.base64) },
+                  discoveryNodes: nodes.values.sorted { $0.publicKey.base64 < $1.publicKey.base64 })
     }
 
     /// Whether `name` is `_relay._udp.<name>.<zone>`.

@@ -8,6 +8,9 @@ public struct SyncPolicy: Hashable, Sendable {
     public var discoveryPublicKey: WireGuardKey
     /// The VALON networks (`ALLOWED_IPS`).
     public var networks: [IPNetwork]
+    /// The other discovery nodes (learned from the zone, or `DISCOVERY_FALLBACKS`,
+    /// docs/ARCHITECTURE.md §11): their peers are ``DiscoveryPeers``', never the mesh's.
+    public var otherDiscoveryKeys: Set<WireGuardKey> = []
     /// The keepalive given to every mesh peer, so NAT mappings stay open (25 s, as the
     /// discovery peer's in the seed's configuration); `nil` for none.
     public var persistentKeepalive: UInt16?
@@ -34,14 +37,14 @@ public struct SyncPolicy: Hashable, Sendable {
     /// not the own key, and with allowed IPs that all lie inside the VALON networks (a
     /// peer with none is left alone: nothing says it is VALON's).
     public func manages(_ peer: WireGuardPeer) -> Bool {
-        peer.publicKey != discoveryPublicKey && peer.publicKey != ownPublicKey
+        peer.publicKey != discoveryPublicKey && peer.publicKey != ownPublicKey && !otherDiscoveryKeys.contains(peer.publicKey)
             && !peer.allowedIPs.isEmpty && peer.allowedIPs.allSatisfy { isInside($0) }
     }
 
     /// Why a registry peer is not put on the device, or `nil` when it is.
     public func exclusion(of peer: Peer) -> SyncPlan.Exclusion? {
         if peer.publicKey == ownPublicKey { return .ownKey }
-        if peer.publicKey == discoveryPublicKey { return .discoveryPeer }
+        if peer.publicKey == discoveryPublicKey || otherDiscoveryKeys.contains(peer.publicKey) { return .discoveryPeer }
         if !isInside(peer.wgIP) { return .outsideNetwork }
         return nil
     }

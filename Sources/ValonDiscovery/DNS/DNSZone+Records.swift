@@ -11,9 +11,21 @@ extension DNSZone {
         case .apex:
             return ([soa(serial: snapshot.serial, owner: owner),
                      DNSResourceRecord(name: owner, ttl: ttl, data: .ns(serverName))],
-                    addressRecords(discoveryAddresses, owner: serverName))
+                    addressRecords(discoveryAddresses(snapshot), owner: serverName))
         case .discovery:
-            return (addressRecords(discoveryAddresses, owner: owner), [])
+            return (addressRecords(discoveryAddresses(snapshot), owner: owner), [])
+        case .discoveryNodes:
+            var answers = [DNSResourceRecord](), additional = [DNSResourceRecord]()
+            for node in snapshot.discoveryNodes {
+                let (srv, targetAddress) = discoveryService(node, owner: owner)
+                answers += srv
+                answers.append(DNSResourceRecord(name: owner, ttl: ttl, data: .txt(txt(node))))
+                additional += targetAddress
+            }
+            return (answers, additional)
+        case .discoveryHost(let node):
+            let address = node.endpoint.flatMap { HostPort($0)?.address }
+            return (addressRecords(address.map { [$0] } ?? [], owner: owner), [])
         case .peer(let peer, _):
             return (addressRecords([peer.wgIP], owner: owner), [])
         case .endpoint(let peer, _, let kind):
@@ -50,6 +62,47 @@ extension DNSZone {
         }
     }
 
+    /// `discovery.<zone>`'s addresses: this node's own, and every registered node's
+    /// WireGuard address (docs/ARCHITECTURE.md §11), in address order without repeats.
+    func discoveryAddresses(_ snapshot: RegistrySnapshot) -> [IPAddress] {
+        guard !snapshot.discoveryNodes.isEmpty else { return discoveryAddresses }
+        var seen = Set<IPAddress>(), addresses = [IPAddress]()
+        for address in discoveryAddresses + snapshot.discoveryNodes.map(\.wgIP) where seen.insert(address).inserted {
+            addresses.append(address)
+        }
+        return addresses.sorted { $0.description < $1.description }
+    }
+
+    /// A node's `_discovery._udp` SRV, `0 0 <port> <target>`, and the target's address: the
+    /// target is `<key label>.discovery.<zone>.` (A/AAAA of the endpoint's address) or the
+    /// endpoint's host name. None for a node without an endpoint.
+    func discoveryService(_ node: DiscoveryNode, owner: DNSName) -> (srv: [DNSResourceRecord], additional: [DNSResourceRecord]) {
+        guard let endpoint = node.endpoint.flatMap({ HostPort($0) }) else { return ([], []) }
+        let target: DNSName, additional: [DNSResourceRecord]
+        if let address = endpoint.address {
+            guard let host = try? DNSName(labels: [Array(node.publicKey.dnsLabel.utf8), DNSZoneNode.discoveryLabel] + name.labels)
+            else { return ([], []) }
+            (target, additional) = (host, addressRecords([address], owner: host))
+        } else {
+            guard let host = try? DNSName(endpoint.host) else { return ([], []) }
+            (target, additional) = (host, [])
+        }
+        return ([DNSResourceRecord(name: owner, ttl: ttl, data: .srv(DNSSRV(priority: 0, weight: 0, port: endpoint.port, target: target)))],
+                additional)
+    }
+
+    /// `_discovery._udp.<zone>`.
+    var discoveryServiceName: DNSName {
+        (try? DNSName(labels: [DNSZoneNode.discoveryService, DNSZoneNode.udp] + name.labels)) ?? name
+    }
+
+    /// A node's TXT strings: `txtvers=1 pub=<base64> wg_ip=<ip>`, then `endpoint=` and
+    /// `relay=` when it has them.
+    func txt(_ node: DiscoveryNode) -> [[UInt8]] {
+        (["txtvers=1", "pub=\(node.publicKey.base64)", "wg_ip=\(node.wgIP)"]
+            + (node.endpoint.map { ["endpoint=\($0)"] } ?? []) + (node.relay.map { ["relay=\($0)"] } ?? [])).map { Array($0.utf8) }
+    }
+
     /// `<label>.<zone>`, a peer's own name (its A/AAAA is the WireGuard address).
     func hostName(_ label: [UInt8]) -> DNSName {
         (try? DNSName(labels: [label] + name.labels)) ?? name
@@ -82,8 +135,10 @@ extension DNSZone {
         (try? DNSName(labels: [label, DNSZoneNode.wireguard, DNSZoneNode.udp] + name.labels)) ?? name
     }
 
-    /// The DNS-SD TXT strings (RFC 6763 §6.4): `txtvers=1 pub=<base64> wg_ip=<ip> alias=<alias>`.
+    /// The DNS-SD TXT strings (RFC 6763 §6.4): `txtvers=1 pub=<base64> wg_ip=<ip> alias=<alias>`,
+    /// and `nat=symmetric` for a peer two discovery nodes saw behind a symmetric NAT (§11).
     func txt(_ peer: Peer) -> [[UInt8]] {
-        ["txtvers=1", "pub=\(peer.publicKey.base64)", "wg_ip=\(peer.wgIP)", "alias=\(peer.alias)"].map { Array($0.utf8) }
+        (["txtvers=1", "pub=\(peer.publicKey.base64)", "wg_ip=\(peer.wgIP)", "alias=\(peer.alias)"]
+            + (peer.natKind.map { ["nat=\($0.rawValue)"] } ?? [])).map { Array($0.utf8) }
     }
 }

@@ -5,8 +5,13 @@ import ValonKit
 enum DNSZoneNode {
     /// `<zone>`: SOA, NS.
     case apex
-    /// `discovery.<zone>`: A/AAAA.
+    /// `discovery.<zone>`: A/AAAA of every discovery node (docs/ARCHITECTURE.md §11).
     case discovery
+    /// `_discovery._udp.<zone>`: one SRV and one TXT (`pub=`, `wg_ip=`, `endpoint=`) per
+    /// registered discovery node.
+    case discoveryNodes
+    /// `<key label>.discovery.<zone>`: A/AAAA of a node's public WireGuard address (its SRV target).
+    case discoveryHost(DiscoveryNode)
     /// `<name>.<zone>`: A/AAAA of the WireGuard address.
     case peer(Peer, label: [UInt8])
     /// `lan.<name>.<zone>`, `nated.<name>.<zone>`: A/AAAA of an endpoint's address.
@@ -35,6 +40,7 @@ enum DNSZoneNode {
     static let lan = Array("lan".utf8)
     static let nated = Array("nated".utf8)
     static let discoveryLabel = Array("discovery".utf8)
+    static let discoveryService = Array("_discovery".utf8)
 
     /// The node for the labels below the apex (most specific first), or `nil` when the
     /// name does not exist in the zone.
@@ -51,7 +57,10 @@ enum DNSZoneNode {
             self = .apex
         case 1 where equal(labels[0], Self.discoveryLabel):
             self = .discovery
-        case 1 where equal(labels[0], Self.udp) || equal(labels[0], Self.tcp):
+        case 1 where equal(labels[0], Self.udp):
+            guard !snapshot.peers.isEmpty || !snapshot.discoveryNodes.isEmpty else { return nil }
+            self = .emptyNonTerminal
+        case 1 where equal(labels[0], Self.tcp):
             guard !snapshot.peers.isEmpty else { return nil }
             self = .emptyNonTerminal
         case 1:
@@ -60,6 +69,14 @@ enum DNSZoneNode {
         case 2 where equal(labels[0], Self.wireguard) && equal(labels[1], Self.udp):
             guard !snapshot.peers.isEmpty else { return nil }
             self = .browse
+        case 2 where equal(labels[0], Self.discoveryService) && equal(labels[1], Self.udp):
+            guard !snapshot.discoveryNodes.isEmpty else { return nil }
+            self = .discoveryNodes
+        case 2 where equal(labels[1], Self.discoveryLabel):
+            let label = String(decoding: labels[0], as: UTF8.self).lowercased()
+            guard let node = snapshot.discoveryNodes.first(where: { $0.publicKey.dnsLabel == label }),
+                  node.endpoint.flatMap({ HostPort($0)?.address }) != nil else { return nil }
+            self = .discoveryHost(node)
         case 2 where equal(labels[0], Self.valon) && equal(labels[1], Self.tcp):
             guard !snapshot.peers.isEmpty else { return nil }
             self = .listing

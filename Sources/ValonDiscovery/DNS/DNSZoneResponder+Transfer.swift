@@ -30,7 +30,15 @@ extension DNSZoneResponder {
     func apexRecords(snapshot: RegistrySnapshot) -> [DNSResourceRecord] {
         var records = [zone.soa(serial: snapshot.serial)]
         records += zone.records(at: .apex, owner: zone.name, snapshot: snapshot).answers.filter { $0.type != .soa }
-        records += zone.addressRecords(zone.discoveryAddresses, owner: zone.serverName)
+        records += zone.addressRecords(zone.discoveryAddresses(snapshot), owner: zone.serverName)
+        // The discovery nodes (§11): their SRV and TXT, and the SRV targets' addresses.
+        let service = zone.discoveryServiceName
+        for node in snapshot.discoveryNodes {
+            let (srv, additional) = zone.discoveryService(node, owner: service)
+            records += srv
+            records.append(DNSResourceRecord(name: service, ttl: zone.ttl, data: .txt(zone.txt(node))))
+            records += additional
+        }
         return records
     }
 

@@ -15,6 +15,8 @@ public struct RegistrySnapshot: Sendable {
     public let problems: [RegistryError]
     /// The relayed pairs (docs/ARCHITECTURE.md §10), in etcd's order.
     public let relays: [RelayAllocation]
+    /// The registered discovery nodes (docs/ARCHITECTURE.md §11), in key order.
+    public let discoveryNodes: [DiscoveryNode]
 
     private let byName: [String: Int]
     private let byAddress: [IPAddress: Int]
@@ -23,10 +25,13 @@ public struct RegistrySnapshot: Sendable {
     private let relaysByKey: [WireGuardKey: [(peer: WireGuardKey, port: UInt16)]]
 
     public init(listing: PeerListing) {
-        self.init(peers: listing.peers, revision: listing.revision, problems: listing.problems, relays: listing.relays)
+        self.init(peers: listing.peers, revision: listing.revision, problems: listing.problems, relays: listing.relays,
+                  discoveryNodes: listing.discoveryNodes)
     }
 
-    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = [], relays: [RelayAllocation] = []) {
+    public init(peers: [Peer], revision: Int64, problems: [RegistryError] = [], relays: [RelayAllocation] = [],
+                discoveryNodes: [DiscoveryNode] = []) {
+        self.discoveryNodes = discoveryNodes
         self.peers = peers
         self.revision = revision
         self.problems = problems

@@ -64,9 +64,12 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
         var peers: [Entry]
         /// The relayed pairs; absent in files written before the relay existed.
         var relays: [RelayEntry]?
+        /// The discovery nodes; absent in files written before several nodes existed.
+        var discoveryNodes: [DiscoveryNode]?
 
         enum CodingKeys: String, CodingKey {
             case format, version, prefix, revision, peers, relays
+            case discoveryNodes = "discovery_nodes"
             case savedAt = "saved_at"
         }
     }
@@ -83,9 +86,11 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
         var wgIP: String
         var lanEndpoint: String?
         var natEndpoint: String?
+        var natKind: String?
 
         enum CodingKeys: String, CodingKey {
             case pubkey, alias
+            case natKind = "nat_kind"
             case wgIP = "wg_ip"
             case lanEndpoint = "lan_endpoint"
             case natEndpoint = "nat_endpoint"
@@ -98,9 +103,11 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
             format: Self.format, version: Self.version, prefix: prefix, revision: snapshot.revision, savedAt: savedAt,
             peers: snapshot.peers.map { peer in
                 Entry(pubkey: peer.publicKey.base64, alias: peer.alias, wgIP: peer.wgIP.description,
-                      lanEndpoint: peer.lanEndpoint?.description, natEndpoint: peer.natEndpoint?.description)
+                      lanEndpoint: peer.lanEndpoint?.description, natEndpoint: peer.natEndpoint?.description,
+                      natKind: peer.natKind?.rawValue)
             },
-            relays: snapshot.relays.map { RelayEntry(first: $0.first.base64, second: $0.second.base64, port: $0.port) })
+            relays: snapshot.relays.map { RelayEntry(first: $0.first.base64, second: $0.second.base64, port: $0.port) },
+            discoveryNodes: snapshot.discoveryNodes)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
@@ -143,6 +150,10 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
                 guard let endpoint = Endpoint(text) else { throw bad("nat_endpoint", text) }
                 peer.natEndpoint = endpoint
             }
+            if let text = entry.natKind {
+                guard let kind = NATKind(rawValue: text) else { throw bad("nat_kind", text) }
+                peer.natKind = kind
+            }
             peers.append(peer)
         }
         var relays = [RelayAllocation]()
@@ -153,7 +164,8 @@ public struct RegistrySnapshotFile: Sendable, Equatable {
             }
             relays.append(RelayAllocation(between: first, and: second, port: entry.port))
         }
-        snapshot = RegistrySnapshot(peers: peers, revision: document.revision, relays: relays)
+        snapshot = RegistrySnapshot(peers: peers, revision: document.revision, relays: relays,
+                                    discoveryNodes: document.discoveryNodes ?? [])
         prefix = document.prefix
         savedAt = document.savedAt
     }

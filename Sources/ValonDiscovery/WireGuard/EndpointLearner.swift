@@ -6,17 +6,23 @@ import ValonKit
 /// that differs from the registry as that peer's `nat_endpoint` (docs/ARCHITECTURE.md §6): the address
 /// the peer's packets really arrive from, after any NAT. Only registered peers are
 /// written, each with compare-and-swap and only on change, and only once this run has read
-/// the registry from etcd.
+/// the registry from etcd. With several discovery nodes on one registry the write follows
+/// ``LearnedEndpointRule`` (§11): `nat_seen` records which node learned the endpoint from
+/// which handshake, so two nodes never flap a value, and two nodes hearing one peer on two
+/// ports of one address mark it `nat_kind: symmetric`.
 public final class EndpointLearner: Service, Sendable {
     let wireGuard: BlockingWireGuard
     let store: RegistrySnapshotStore
     let status: WireGuardStatus
     let metrics: DiscoveryMetrics
     let pollInterval: Duration
+    /// This node's own public key, the `nat_seen` writer; `nil` until the interface has one.
+    let nodeKey: WireGuardKey?
     let logger: Logger
 
     public init(interface: String, backend: any WireGuardBackend, store: RegistrySnapshotStore, status: WireGuardStatus,
-                metrics: DiscoveryMetrics, pollInterval: Duration, logger: Logger) {
+                metrics: DiscoveryMetrics, pollInterval: Duration, nodeKey: WireGuardKey? = nil, logger: Logger) {
+        self.nodeKey = nodeKey
         wireGuard = BlockingWireGuard(backend: backend, interface: interface)
         self.store = store
         self.status = status
@@ -50,7 +56,19 @@ public final class EndpointLearner: Service, Sendable {
         guard let snapshot = store.live else { return }
         for change in Self.changes(device: device, snapshot: snapshot, pending: &pending) {
             do {
-                if try await store.registry.setEndpoint(.nat, to: change.endpoint, of: change.key) {
+                if let nodeKey {
+                    let decision = try await store.registry.learnNATEndpoint(change.endpoint, of: change.key,
+                                                                             handshake: change.handshake, node: nodeKey)
+                    if decision.endpoint != nil {
+                        metrics.recordLearnedEndpoint()
+                        logger.info("NAT endpoint learned", metadata: ["alias": "\(change.alias)", "endpoint": "\(change.endpoint)"])
+                    }
+                    if let kind = decision.kind {
+                        logger.notice(kind == nil ? "NAT no longer marked symmetric: another node sees the same port"
+                                                  : "symmetric NAT: another discovery node hears this peer on another port of the same address",
+                                      metadata: ["alias": "\(change.alias)", "endpoint": "\(change.endpoint)"])
+                    }
+                } else if try await store.registry.setEndpoint(.nat, to: change.endpoint, of: change.key) {
                     metrics.recordLearnedEndpoint()
                     logger.info("NAT endpoint learned", metadata: ["alias": "\(change.alias)", "endpoint": "\(change.endpoint)"])
                 }
@@ -67,6 +85,8 @@ public final class EndpointLearner: Service, Sendable {
         var key: WireGuardKey
         var alias: String
         var endpoint: Endpoint
+        /// The peer's latest handshake with this node, Unix seconds.
+        var handshake: Int64? = nil
     }
 
     /// Endpoints already written for a peer, and not yet seen in a snapshot.
@@ -74,8 +94,9 @@ public final class EndpointLearner: Service, Sendable {
         var written: [WireGuardKey: Endpoint] = [:]
     }
 
-    /// The NAT endpoints to write: each registered peer whose observed endpoint differs
-    /// from its registered `nat_endpoint` and from what was just written for it. Pure.
+    /// The NAT endpoints to look at: each registered peer whose observed endpoint differs
+    /// from its registered `nat_endpoint` (or that is marked `nat_kind`, which a second node's
+    /// matching look clears) and from what was just looked at for it. Pure.
     static func changes(device: WireGuardDevice, snapshot: RegistrySnapshot, pending: inout PendingWrites) -> [Change] {
         var changes: [Change] = []
         for observed in device.peers {
@@ -83,12 +104,13 @@ public final class EndpointLearner: Service, Sendable {
                 pending.written[observed.publicKey] = nil
                 continue
             }
-            if peer.natEndpoint == endpoint {
+            if peer.natEndpoint == endpoint && peer.natKind == nil {
                 pending.written[observed.publicKey] = nil
                 continue
             }
             if pending.written[observed.publicKey] == endpoint { continue }
-            changes.append(Change(key: observed.publicKey, alias: peer.alias, endpoint: endpoint))
+            changes.append(Change(key: observed.publicKey, alias: peer.alias, endpoint: endpoint,
+                                  handshake: observed.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil }))
         }
         let present = Set(device.peers.map(\.publicKey))
         pending.written = pending.written.filter { present.contains($0.key) }

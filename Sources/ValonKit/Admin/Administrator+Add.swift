@@ -64,8 +64,12 @@ extension Administrator {
         } else {
             note = "interface \(interfaceName) does not exist; valon-discovery adds the peer from the registry once it is up"
         }
+        // The other discovery nodes go into the client's DISCOVERY_FALLBACKS (§11); a registry
+        // that cannot list them now costs the client only its fallbacks.
+        let nodes = (try? await registry.discoveryNodes().nodes) ?? []
         return PeerAddition(peer: peer, allocated: address == nil,
-                            setup: ClientSetup(peer: peer, discoveryPublicKey: discoveryKey, configuration: configuration),
+                            setup: ClientSetup(peer: peer, discoveryPublicKey: discoveryKey, configuration: configuration,
+                                               otherNodes: nodes),
                             interfaceUpdated: updated, interfaceNote: note)
     }
 

@@ -13,7 +13,8 @@ extension Administrator {
 
     /// Asks the discovery DNS server for `discovery.<zone>` (A or AAAA, as the discovery
     /// address is) with the stub resolver: ok when the answer holds the discovery address.
-    func checkDNS(server: Endpoint) async -> StatusReport.DNSCheck {
+    func checkDNS(server: Endpoint, expecting expected: IPAddress? = nil) async -> StatusReport.DNSCheck {
+        let expected = expected ?? configuration.discoveryIP
         let name = "discovery.\(configuration.dnsZone)"
         var check = StatusReport.DNSCheck(server: server.description, name: name, ok: false, addresses: [])
         var resolverConfiguration = DNSResolver.Configuration(server: server)
@@ -21,7 +22,7 @@ extension Administrator {
         resolverConfiguration.attempts = 2
         do {
             let reply = try await DNSResolver(configuration: resolverConfiguration)
-                .query(DNSName(name), configuration.discoveryIP.isIPv4 ? .a : .aaaa)
+                .query(DNSName(name), expected.isIPv4 ? .a : .aaaa)
             check.addresses = reply.answers.compactMap { record in
                 switch record.data {
                 case .a(let address): "\(address)"
@@ -29,12 +30,12 @@ extension Administrator {
                 default: nil
                 }
             }
-            if check.addresses.contains(configuration.discoveryIP.description) {
+            if check.addresses.contains(expected.description) {
                 check.ok = true
             } else if check.addresses.isEmpty {
                 check.error = "no address in the answer (\(reply.responseCode))"
             } else {
-                check.error = "answered \(check.addresses.joined(separator: ", ")), not the discovery address \(configuration.discoveryIP)"
+                check.error = "answered \(check.addresses.joined(separator: ", ")), not the discovery address \(expected)"
             }
         } catch {
             check.error = error.description

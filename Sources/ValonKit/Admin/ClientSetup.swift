@@ -8,6 +8,9 @@ public struct ClientSetup: Sendable, Hashable {
     public var peer: Peer
     public var discoveryPublicKey: WireGuardKey
     public var configuration: ValonctlConfig
+    /// The other discovery nodes of the registry (docs/ARCHITECTURE.md §11), written as
+    /// `DISCOVERY_FALLBACKS` (those with an endpoint).
+    public var otherNodes: [DiscoveryNode]
 
     /// What the client writes in place of its private key.
     public static let privateKeyPlaceholder = "<INSERT_YOUR_PRIVATE_KEY_HERE>"
@@ -16,7 +19,8 @@ public struct ClientSetup: Sendable, Hashable {
     /// Keeps the client's NAT mapping to the discovery node open.
     public static let persistentKeepalive = 25
 
-    public init(peer: Peer, discoveryPublicKey: WireGuardKey, configuration: ValonctlConfig) {
+    public init(peer: Peer, discoveryPublicKey: WireGuardKey, configuration: ValonctlConfig, otherNodes: [DiscoveryNode] = []) {
+        self.otherNodes = otherNodes.filter { $0.publicKey != discoveryPublicKey }
         self.peer = peer
         self.discoveryPublicKey = discoveryPublicKey
         self.configuration = configuration
@@ -61,7 +65,7 @@ public struct ClientSetup: Sendable, Hashable {
             OWN_WG_IP=\(peer.wgIP)
             OWN_ALIAS=\(peer.alias)
             ALLOWED_IPS=\(configuration.network)
-            """
+            """ + (fallbacks.isEmpty ? "" : "\nDISCOVERY_FALLBACKS=\(fallbacks)")
         // Every value above was validated when valonctl.yml and the peer were read.
         do {
             return try ClientConfig(parsing: text, file: "valonctl peer add")
@@ -69,6 +73,9 @@ public struct ClientSetup: Sendable, Hashable {
             preconditionFailure("client.conf built from a valid configuration does not parse: \(error)")
         }
     }
+
+    /// `DISCOVERY_FALLBACKS`' value: `pubkey@host:port@wg_ip` of each other node, comma-separated.
+    var fallbacks: String { otherNodes.compactMap(\.fallbackEntry).joined(separator: ",") }
 
     /// Where the client keeps the wg-quick configuration.
     public var wgQuickPath: String { "/etc/wireguard/\(configuration.interface).conf" }

@@ -35,6 +35,12 @@ public struct ClientState: Codable, Hashable, Sendable {
     public var createdInterface: Bool?
     /// Each peer's direct path as verified so far (docs/ARCHITECTURE.md §10), by base64 key.
     public var paths: [String: PathVerification.Path]?
+    /// The discovery nodes the zone published at the last read (docs/ARCHITECTURE.md §11):
+    /// kept as WireGuard peers while they stay in the zone, and tried when the configured
+    /// node does not answer.
+    public var discoveryNodes: [DiscoveryNode]?
+    /// The base64 key of the discovery node that answered the last run; tried first.
+    public var activeDiscovery: String?
 
     public init() {}
 

@@ -99,8 +99,10 @@ public struct ValonBootstrap: Sendable {
         let backend = environment.sync.backend(interface)
         let discoveryEndpoint = try resolveDiscoveryEndpoint()
         try configureDevice(backend, privateKey: privateKey, discoveryEndpoint: discoveryEndpoint, &changes)
+        let others = otherDiscoveryNodes(state, ownKey: publicKey)
+        try configureOtherNodes(backend, others, ownKey: publicKey, &changes)
         try configureRoutes(links, &changes)
-        let age = try await waitForHandshake(backend, endpoint: discoveryEndpoint)
+        let age = try await waitForHandshake(backend, endpoint: discoveryEndpoint, others: others)
 
         var outcome = Outcome(interface: interface, publicKey: publicKey.base64, changes: changes, backend: backendName,
                               userspacePID: state.userspace?.pid, handshakeAgeSeconds: age)
@@ -262,12 +264,51 @@ public struct ValonBootstrap: Sendable {
         }
     }
 
-    /// Waits until the discovery peer has a fresh handshake (``EndpointSelection/freshHandshake``); nudges WireGuard
-    /// with a DNS query through the tunnel every second meanwhile. Returns its age.
-    private func waitForHandshake(_ backend: any WireGuardBackend, endpoint: Endpoint) async throws(ClientError) -> Int64 {
+    /// The discovery nodes beside the configured one (docs/ARCHITECTURE.md §11): the
+    /// `DISCOVERY_FALLBACKS` entries and the nodes the last sync learned from the zone.
+    func otherDiscoveryNodes(_ state: ClientState, ownKey: WireGuardKey) -> [DiscoveryPeers.Node] {
+        let config = options.config
+        func resolved(_ hostPort: HostPort) -> Endpoint? {
+            (hostPort.address ?? (try? environment.resolve(hostPort.host))?.first).map { Endpoint(address: $0, port: hostPort.port) }
+        }
+        var nodes = config.discoveryFallbacks.map {
+            DiscoveryPeers.Node(publicKey: $0.publicKey, wgIP: $0.wgIP, endpoint: resolved($0.endpoint))
+        }
+        nodes += (state.discoveryNodes ?? []).map {
+            DiscoveryPeers.Node(publicKey: $0.publicKey, wgIP: $0.wgIP, endpoint: $0.endpoint.flatMap { HostPort($0) }.flatMap(resolved))
+        }
+        var seen: Set<WireGuardKey> = [config.discoveryPublicKey, ownKey]
+        return nodes.filter { seen.insert($0.publicKey).inserted }
+    }
+
+    /// Adds the other discovery nodes as peers (/32, keepalive 25), so that the first
+    /// handshake and the first sync may go through any of them.
+    private func configureOtherNodes(_ backend: any WireGuardBackend, _ nodes: [DiscoveryPeers.Node], ownKey: WireGuardKey,
+                                     _ changes: inout [String]) throws(ClientError) {
+        guard !nodes.isEmpty else { return }
+        let config = options.config
+        do {
+            let current = try backend.device(named: config.interface)
+            let updates = DiscoveryPeers.update(device: current, wanted: nodes, learnedBefore: [],
+                                                skip: [config.discoveryPublicKey, ownKey], now: environment.sync.now())
+            guard !updates.isEmpty else { return }
+            try backend.apply(WireGuardDevice(name: config.interface, peers: updates), to: config.interface)
+            changes.append("configured \(updates.count) more discovery node peer\(updates.count == 1 ? "" : "s")")
+        } catch {
+            throw ClientError(.device, "cannot add the other discovery nodes to \(config.interface)", cause: error)
+        }
+    }
+
+    /// Waits until a discovery peer (the configured one, or another node) has a fresh
+    /// handshake (``EndpointSelection/freshHandshake``); nudges WireGuard with a DNS query
+    /// through the tunnel to each node meanwhile. Returns its age.
+    private func waitForHandshake(_ backend: any WireGuardBackend, endpoint: Endpoint,
+                                  others: [DiscoveryPeers.Node]) async throws(ClientError) -> Int64 {
         let config = options.config
         let deadline = ContinuousClock.now + options.handshakeTimeout
-        let server = config.discoveryDNS.address.map { Endpoint(address: $0, port: config.discoveryDNS.port) }
+        let servers = (config.discoveryDNS.address.map { [Endpoint(address: $0, port: config.discoveryDNS.port)] } ?? [])
+            + others.map { Endpoint(address: $0.wgIP, port: config.discoveryDNS.port) }
+        let keys = [config.discoveryPublicKey] + others.map(\.publicKey)
         let zone = (try? DNSName(config.dnsZone)) ?? .root
         while true {
             let device: WireGuardDevice
@@ -277,15 +318,14 @@ public struct ValonBootstrap: Sendable {
                 throw ClientError(.device, "cannot read the WireGuard interface \(config.interface)", cause: error)
             }
             let now = environment.sync.now()
-            if let handshake = device.peer(config.discoveryPublicKey)?.lastHandshake, now - handshake.seconds < EndpointSelection.freshHandshakeSeconds {
-                return max(0, now - handshake.seconds)
-            }
+            let fresh = keys.compactMap { device.peer($0)?.lastHandshake?.seconds }.filter { now - $0 < EndpointSelection.freshHandshakeSeconds }
+            if let newest = fresh.max() { return max(0, now - newest) }
             if ContinuousClock.now >= deadline {
                 let key = device.publicKey?.base64 ?? "?"
                 throw ClientError(.handshake,
                     "no handshake with the discovery node \(config.discoveryPublicKey.base64) at \(endpoint) within \(options.handshakeTimeout): check that UDP to \(endpoint) gets through and that the administrator registered this client's key \(key) (valonctl peer add \(key))")
             }
-            if let server { await environment.nudge(server, zone) }
+            for server in servers { await environment.nudge(server, zone) }
             try? await Task.sleep(for: .milliseconds(200))
         }
     }

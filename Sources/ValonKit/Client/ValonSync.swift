@@ -62,14 +62,17 @@ public struct ValonSync: Sendable {
         var result: SyncResult
         /// The host's connected subnets, read once in step 2.
         var subnets: [IPNetwork] = []
+        /// The discovery node this run reads from (its DNS server, as messages name it) and
+        /// reports to; the configured one until step 2 picks another (§11).
+        var server: String = ""
+        var api: String = ""
     }
 
     /// Runs one sync: the steps of the type's documentation, in order.
     public func run() async throws(ClientError) -> SyncResult {
         var run = try await blocking { () throws(ClientError) in try self.readDevice() }
         await publishEndpoint(&run)
-        let reader = try makeReader()
-        guard let serial = try await checkSerial(&run, reader: reader) else {
+        guard let (reader, serial) = try await checkSerialOnSomeNode(&run) else {
             // Nothing new in the registry, but a path set earlier may have failed since.
             if try await verifyPaths(&run, observations: knownPaths(run)) {
                 try run.state.save(directory: options.stateDirectory, interface: options.config.interface)
@@ -97,8 +100,9 @@ public struct ValonSync: Sendable {
         }
         var state = try ClientState.load(directory: options.stateDirectory, interface: interface)
         let network = try environment.network()
-        let policy = SyncPolicy(ownPublicKey: ownKey, discoveryPublicKey: config.discoveryPublicKey,
+        var policy = SyncPolicy(ownPublicKey: ownKey, discoveryPublicKey: config.discoveryPublicKey,
                                 networks: config.allowedIPs)
+        policy.otherDiscoveryKeys = otherDiscoveryKeys(state)
         let lanEndpoint = try lanEndpoint(device: device, network: network)
         var result = SyncResult(interface: interface, status: .unchanged, dnsQueries: 0,
                                 lanEndpoint: lanEndpoint.description, report: .skipped)
@@ -111,7 +115,7 @@ public struct ValonSync: Sendable {
         let report = ClientState.Report(publicKey: ownKey.base64, lanEndpoint: lanEndpoint.description,
                                         alias: config.ownAlias, api: config.discoveryAPI)
         return Run(backend: backend, device: device, ownKey: ownKey, state: state, network: network, policy: policy,
-                   lanEndpoint: lanEndpoint, report: report, result: result)
+                   lanEndpoint: lanEndpoint, report: report, result: result, server: server, api: config.discoveryAPI)
     }
 
     /// Step 1b: the report, unless the same one was accepted last time.
@@ -124,22 +128,19 @@ public struct ValonSync: Sendable {
         }
     }
 
-    /// The registry reader for the configured DNS server and zone.
-    func makeReader() throws(ClientError) -> any RegistrySource {
+    /// The registry reader for a discovery node's DNS server and the zone.
+    func makeReader(server dnsServer: Endpoint, timeout: Duration) throws(ClientError) -> any RegistrySource {
         let config = options.config
-        guard let dnsServer = config.discoveryDNS.address.map({ Endpoint(address: $0, port: config.discoveryDNS.port) }) else {
-            throw ClientError(.configuration, "DISCOVERY_DNS \(config.discoveryDNS) is not an IP address")
-        }
         let zoneName: DNSName
         do {
             zoneName = try DNSName(config.dnsZone)
         } catch {
             throw ClientError(.configuration, "DNS_ZONE \(config.dnsZone) is not a DNS name", cause: error)
         }
-        return environment.registry(dnsServer, zoneName, options.dnsTimeout)
+        return environment.registry(dnsServer, zoneName, timeout)
     }
 
-    /// The DNS server as messages name it.
+    /// The configured DNS server as messages name it.
     var server: String { options.config.discoveryDNS.description }
 
     /// Step 2: the serial, refused when 0; `nil` when the serial short cut applies (the
@@ -149,7 +150,7 @@ public struct ValonSync: Sendable {
         do throws(ClientError) {
             serial = try await reader.serial()
             if let problem = RegistryReadGuard.check(serial: serial) {
-                throw RegistryReadGuard.error(problem, server: server, zone: options.config.dnsZone)
+                throw RegistryReadGuard.error(problem, server: run.server, zone: options.config.dnsZone)
             }
         } catch {
             run.result.dnsQueries = reader.queryCount
@@ -176,7 +177,7 @@ public struct ValonSync: Sendable {
         let interface = config.interface
         let fetched: RegistryReadGuard.Read
         do {
-            fetched = try await RegistryReadGuard.fetch(after: serial, server: server, zone: config.dnsZone,
+            fetched = try await RegistryReadGuard.fetch(after: serial, server: run.server, zone: config.dnsZone,
                                                         askSerial: { () throws(ClientError) in try await reader.serial() },
                                                         fetch: { () throws(ClientError) in try await reader.fetchAll() })
         } catch {
@@ -224,6 +225,10 @@ public struct ValonSync: Sendable {
             run.state.applied = ClientState.Applied(
                 serial: fetched.serial,
                 fingerprint: SyncFingerprint.of(device: after, policy: run.policy, connectedSubnets: subnets))
+        }
+        // The other discovery nodes as peers (§11), after the mesh's update.
+        if options.onlyPeer == nil, try await syncDiscoveryPeers(&run, zone: fetched.zone) > 0, run.result.status == .unchanged {
+            run.result.status = .applied
         }
         // Step 9b (after `applied`, which a LAN failure clears): judge each direct path; ask for relays where they failed (§10).
         _ = try await verifyPaths(&run, observations: observations(plan, zone: fetched.zone, run: run))
@@ -293,7 +298,7 @@ public struct ValonSync: Sendable {
                 if requests < Self.relayRequestsPerRun {
                     requests += 1
                     do {
-                        let port = try await environment.reporter(options.config.discoveryAPI).requestRelay(publicKey: run.ownKey, peer: key)
+                        let port = try await environment.reporter(run.api).requestRelay(publicKey: run.ownKey, peer: key)
                         run.result.relayRequests.append(.init(pubkey: key.base64, port: port, error: nil))
                     } catch {
                         run.result.relayRequests.append(.init(pubkey: key.base64, port: nil, error: error.description))
@@ -337,17 +342,26 @@ public struct ValonSync: Sendable {
 
     /// Posts the LAN endpoint to the DDNS API and remembers an accepted report. A failed
     /// report is recorded in the result; the sync goes on (the registry may still be read).
+    /// With several discovery nodes (§11) the report goes to the first that takes it, the one
+    /// that answered the last run first: they share the registry.
     private func send(_ run: inout Run) async {
-        do {
-            try await environment.reporter(options.config.discoveryAPI)
-                .report(publicKey: run.ownKey, lanEndpoint: run.lanEndpoint, alias: options.config.ownAlias)
-            run.state.report = run.report
-            run.result.report = .sent
-            run.result.reportError = nil
-        } catch {
-            run.result.report = .failed
-            run.result.reportError = error.description
+        let apis = ((try? discoveryCandidates(run.state)) ?? []).map(\.api)
+        var failure: String?
+        for api in apis.isEmpty ? [options.config.discoveryAPI] : apis {
+            do {
+                try await environment.reporter(api).report(publicKey: run.ownKey, lanEndpoint: run.lanEndpoint, alias: options.config.ownAlias)
+                run.state.report = run.report
+                run.result.report = .sent
+                run.result.reportError = nil
+                return
+            } catch {
+                failure = failure ?? error.description
+                // Refused by a node that answered (a 4xx): the others share its registry and rules.
+                if error.code == .rejected { break }
+            }
         }
+        run.result.report = .failed
+        run.result.reportError = failure
     }
 
     /// The relay endpoint of every peer the zone says this client is relayed with

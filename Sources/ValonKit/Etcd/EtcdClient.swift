@@ -107,6 +107,14 @@ public final class EtcdClient: Sendable {
         return EtcdLease(id: wire.result?.ID?.value ?? id, ttl: wire.result?.TTL?.value ?? 0)
     }
 
+    /// The seconds left on a lease (`/v3/lease/timetolive`); -1 (or 0) when it has expired
+    /// or never existed.
+    public func timeToLive(lease id: Int64) async throws(EtcdError) -> Int64 {
+        let wire = try await transport.call("/v3/lease/timetolive", WireLeaseID(ID: WireInt64(id)),
+                                            as: WireLeaseResponse.self, what: "read the TTL of lease \(id)")
+        return wire.TTL?.value ?? -1
+    }
+
     /// Revokes a lease and deletes every key attached to it (`/v3/lease/revoke`).
     public func revokeLease(_ id: Int64) async throws(EtcdError) {
         _ = try await transport.call("/v3/lease/revoke", WireLeaseID(ID: WireInt64(id)),

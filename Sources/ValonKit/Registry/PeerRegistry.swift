@@ -44,7 +44,8 @@ public final class PeerRegistry: Sendable {
         self.configuration = configuration
     }
 
-    /// Every peer and every relayed pair, and the revision they were read at.
+    /// Every peer, every relayed pair and every registered discovery node, and the revision
+    /// they were read at.
     public func list() async throws(RegistryError) -> PeerListing {
         var attempt = 0
         while true {
@@ -57,18 +58,22 @@ public final class PeerRegistry: Sendable {
             // The relays at the same revision, so the listing stays one cut.
             var relayRequest = EtcdRangeRequest.prefix(keys.relays)
             relayRequest.revision = response.header.revision
-            let relays: EtcdRangeResponse
+            var nodeRequest = EtcdRangeRequest.prefix(keys.discovery)
+            nodeRequest.revision = response.header.revision
+            let relays: EtcdRangeResponse, nodes: EtcdRangeResponse
             do {
                 relays = try await range(relayRequest, "list relays")
+                nodes = try await range(nodeRequest, "list discovery nodes")
             } catch where attempt < 3 && error.code == .etcd {
-                // That revision is gone (compacted; a store without history moved on): read both again.
+                // That revision is gone (compacted; a store without history moved on): read all again.
                 attempt += 1
                 continue
             }
             let (peers, problems) = PeerRecords.peers(from: response.kvs, keys: keys)
             let (allocations, relayProblems) = RelayAllocation.allocations(from: relays.kvs, keys: keys)
-            return PeerListing(peers: peers, revision: response.header.revision, problems: problems + relayProblems,
-                               relays: allocations)
+            let (discoveryNodes, nodeProblems) = DiscoveryNode.nodes(from: nodes.kvs, keys: keys)
+            return PeerListing(peers: peers, revision: response.header.revision, problems: problems + relayProblems + nodeProblems,
+                               relays: allocations, discoveryNodes: discoveryNodes)
         }
     }
 
