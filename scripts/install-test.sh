@@ -17,25 +17,21 @@
 # Each check prints PASS or FAIL with its name, the last line is "N passed, N failed", and
 # the exit status is non-zero on any failure. Everything it starts and creates is removed.
 #
-# Usage (as root): scripts/install-test.sh [--bin-dir DIR | --debug] [--keep]
+# Usage (as root): scripts/install-test.sh [--bin-dir DIR] [--keep]
 #   --bin-dir DIR  the four binaries, already built as scripts/install.sh builds them (default:
 #                  that release build, made here: swift build -c release --static-swift-stdlib)
-#   --debug        the debug build linked the same way (--static-swift-stdlib; over an existing
-#                  debug build only the four executables are linked again): what scripts/test.sh
-#                  uses, since a first release build takes longer than all these checks
 #   --keep         leave the temporary directory (its path is printed) for a look afterwards
 # The debootstrap rootfs is cached in $VALON_ROOTFS_CACHE (default /var/cache/valon-test) and
 # made again when older than 7 days; removing that directory is always safe.
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-BIN="" KEEP=0 CONFIG=release
+BIN="" KEEP=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --bin-dir) BIN=${2:?--bin-dir needs a directory}; shift ;;
-    --debug) CONFIG=debug ;;
     --keep) KEEP=1 ;;
-    -h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install-test: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -110,9 +106,9 @@ trap 'exit 130' INT TERM
 
 # ------------------------------------------------------------------ the binaries
 if [[ -z $BIN ]]; then
-  section "$CONFIG build (swift build -c $CONFIG --static-swift-stdlib, each tool)"
+  section "release build (swift build -c release --static-swift-stdlib, each tool)"
   source "$REPO/scripts/lib/release-build.sh"
-  BIN=$(static_build "$CONFIG" "$REPO" "${TOOLS[@]}") || { check "$CONFIG build" false; exit 1; }
+  BIN=$(release_build "$REPO" "${TOOLS[@]}") || { check "release build" false; exit 1; }
   took
 fi
 for tool in "${TOOLS[@]}"; do

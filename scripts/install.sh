@@ -39,7 +39,7 @@ STATEDIR=/var/lib/valon
 BIN_DIR="" BUILD=1 UNINSTALL=0 QUIET=0
 roles=()
 
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die() { echo "install.sh: $*" >&2; exit 2; }
 
 while [[ $# -gt 0 ]]; do

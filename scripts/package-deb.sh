@@ -28,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --bin-dir) BIN_DIR=${2:?}; BUILD=0; shift ;;
     --no-build) BUILD=0 ;;
     --version) VERSION=${2:?}; shift ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "package-deb: unknown option $1" >&2; exit 2 ;;
   esac
   shift
