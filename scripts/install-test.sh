@@ -85,9 +85,12 @@ cleanup() {
   for id in $(podman volume ls -q --filter "label=io.podman.compose.project=$PROJECT" 2>/dev/null); do podman volume rm -f "$id" >/dev/null 2>&1; done
   podman rmi -f "$DISCOVERY_IMAGE" "$BASE_IMAGE" >/dev/null 2>&1 || true
   # The images of the build's intermediate stage, and nothing that was there before.
+  # Twice: an image that another new one was built on goes only after it.
   if [[ -n $images_before ]]; then
-    for id in $(podman images -qa --no-trunc 2>/dev/null); do
-      grep -qx "$id" <<<"$images_before" || podman rmi -f "$id" >/dev/null 2>&1 || true
+    for _ in 1 2; do
+      for id in $(podman images -qa --no-trunc 2>/dev/null); do
+        grep -qx "$id" <<<"$images_before" || podman rmi -f "$id" >/dev/null 2>&1 || true
+      done
     done
   fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
