@@ -54,7 +54,7 @@ ID=$((RANDOM % 900 + 100))
 NS=vit$ID IFNAME=vit${ID}wg PROJECT=valon-install-test-$ID
 BASE_IMAGE=localhost/valon-install-test-base:$ID
 DISCOVERY_IMAGE=localhost/valon-install-test-discovery:$ID
-pids=() images_before=""
+pids=() images_before="" images_taken=0
 
 passed=0 failed=0
 check() { # check NAME COMMAND...
@@ -86,7 +86,7 @@ cleanup() {
   podman rmi -f "$DISCOVERY_IMAGE" "$BASE_IMAGE" >/dev/null 2>&1 || true
   # The images of the build's intermediate stage, and nothing that was there before.
   # Twice: an image that another new one was built on goes only after it.
-  if [[ -n $images_before ]]; then
+  if [[ $images_taken == 1 ]]; then
     for _ in 1 2; do
       for id in $(podman images -qa --no-trunc 2>/dev/null); do
         grep -qx "$id" <<<"$images_before" || podman rmi -f "$id" >/dev/null 2>&1 || true
@@ -376,7 +376,7 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 EOF
-images_before=$(podman images -qa --no-trunc)
+images_before=$(podman images -qa --no-trunc) images_taken=1
 started=$SECONDS
 check "podman import of the rootfs as $BASE_IMAGE" bash -c 'podman import "$0" "$1" >"$2" 2>&1' "$ROOTFS_TAR" "$BASE_IMAGE" "$T/podman-import.log"
 mkdir -p "$T/context/deployments" "$T/container"
