@@ -23,16 +23,23 @@ packages=(
   python3 python3-venv util-linux
   # deployments-check.sh: systemd-analyze verify
   systemd
+  # package-deb.sh and install-test.sh: the Debian packages (dpkg-shlibdeps, man pages,
+  # lintian), the container deployment (podman with runc: crun refuses the hybrid cgroup
+  # hierarchy of these machines) on a base image made by debootstrap; podman-compose is
+  # PyPI's, below
+  dpkg-dev help2man lintian podman runc debootstrap debian-archive-keyring
 )
 
-# PyPI tools, exact versions: the OpenAPI document's validator and the API fuzzer.
+# PyPI tools, exact versions: the OpenAPI document's validator, the API fuzzer, and
+# podman-compose for deployments/compose.yaml (Debian 12's 1.0.3 adds a bridge network to
+# `network_mode: host` services, which podman refuses; 1.0.6 does not).
 pytools=${VALON_PYTOOLS:-/opt/valon-pytools}
-pypi=(openapi-spec-validator==0.9.0 schemathesis==4.32.5)
+pypi=(openapi-spec-validator==0.9.0 schemathesis==4.32.5 podman-compose==1.0.6)
 
 install_pypi() {
   local wanted have
   wanted=$(printf '%s\n' "${pypi[@]}" | sort)
-  have=$("$pytools/bin/python3" -m pip freeze 2>/dev/null | grep -iE '^(openapi-spec-validator|schemathesis)==' | sort || true)
+  have=$("$pytools/bin/python3" -m pip freeze 2>/dev/null | grep -iE '^(openapi-spec-validator|schemathesis|podman-compose)==' | sort || true)
   [ "${have,,}" = "${wanted,,}" ] && return 0
   echo "install-deps: installing ${pypi[*]} into $pytools"
   [ -x "$pytools/bin/python3" ] || /usr/bin/python3 -m venv "$pytools"

@@ -6,8 +6,11 @@
 #   2. the DNS decoder under libFuzzer (scripts/fuzz-dns.sh);
 #   3. the live DNS server under random and mutated packets (scripts/fuzz-dns-server.sh);
 #   4. the netlink tests in a qemu VM against the kernel's WireGuard module (scripts/vm/);
-#   5. the end-to-end mesh test: NAT routers, discovery node, three clients (scripts/e2e/);
-#   6. the NAT matrix: cone and symmetric NATs, a carrier NAT, relayed pairs (scripts/e2e/nat-matrix.sh).
+#   5. the install paths: install.sh into a temporary root, the .debs (lintian, dpkg --root
+#      into a debootstrap rootfs), the container deployment under podman (scripts/install-test.sh,
+#      which makes the release build first);
+#   6. the end-to-end mesh test: NAT routers, discovery node, three clients (scripts/e2e/);
+#   7. the NAT matrix: cone and symmetric NATs, a carrier NAT, relayed pairs (scripts/e2e/nat-matrix.sh).
 # Needs root (network namespaces, WireGuard, apt). Ends with "N passed, N failed".
 #
 #   scripts/test.sh                 everything (as root)
@@ -56,6 +59,7 @@ step "fuzz: DNS decoder" scripts/fuzz-dns.sh "${FUZZ_SECONDS:-60}"
 step "fuzz: live DNS server" scripts/fuzz-dns-server.sh "${FUZZ_SECONDS:-30}"
 step "kernel WireGuard in a VM" scripts/vm/run-netlink-tests.sh --no-build
 step "deployment units (systemd-analyze verify)" scripts/deployments-check.sh
+step "install paths: install.sh, .debs, podman (scripts/install-test.sh)" scripts/install-test.sh
 step "end-to-end mesh" scripts/e2e/mesh-test.sh
 step "NAT matrix (cone, symmetric, carrier NAT; relayed pairs)" scripts/e2e/nat-matrix.sh
 

@@ -71,6 +71,13 @@ struct DeploymentExamplesTests {
             let source = String(line.split(separator: " ")[1])
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(source).path), "\(source)")
         }
-        #expect(text.contains("FROM docker.io/library/debian:12-slim"))
+        // Debian 12 by default; BASE_IMAGE and BINARY=prebuilt let scripts/install-test.sh
+        // build it without a registry, from a binary built outside the container.
+        #expect(text.contains("ARG BASE_IMAGE=docker.io/library/debian:12-slim"))
+        #expect(text.contains("FROM ${BASE_IMAGE}\n"))
+        #expect(text.contains("ARG BINARY=swift"))
+        #expect(text.contains("FROM binary-${BINARY} AS binary"))
+        #expect(text.contains("FROM ${SWIFT_IMAGE} AS binary-swift"))
+        #expect(text.contains("COPY ${PREBUILT} /out/valon-discovery"))
     }
 }
