@@ -10,7 +10,8 @@
 #      into a debootstrap rootfs), the container deployment under podman (scripts/install-test.sh,
 #      which makes the release build first);
 #   6. the end-to-end mesh test: NAT routers, discovery node, three clients (scripts/e2e/);
-#   7. the NAT matrix: cone and symmetric NATs, a carrier NAT, relayed pairs (scripts/e2e/nat-matrix.sh).
+#   7. side by side: the NAT matrix (cone and symmetric NATs, a carrier NAT, relayed pairs;
+#      scripts/e2e/nat-matrix.sh) and several discovery nodes on one etcd (scripts/e2e/multi-node.sh).
 # Needs root (network namespaces, WireGuard, apt). Ends with "N passed, N failed".
 #
 #   scripts/test.sh                 everything (as root)
@@ -61,7 +62,23 @@ step "kernel WireGuard in a VM" scripts/vm/run-netlink-tests.sh --no-build
 step "deployment units (systemd-analyze verify)" scripts/deployments-check.sh
 step "install paths: install.sh, .debs, podman (scripts/install-test.sh)" scripts/install-test.sh
 step "end-to-end mesh" scripts/e2e/mesh-test.sh
-step "NAT matrix (cone, symmetric, carrier NAT; relayed pairs)" scripts/e2e/nat-matrix.sh
+# The NAT matrix and the several-nodes test side by side: each waits mostly on timers (the
+# relay's 15 s window, a 300 s quiet window), in namespaces of its own.
+side_by_side() {
+  local dir; dir=$(mktemp -d)
+  scripts/e2e/nat-matrix.sh >"$dir/matrix.log" 2>&1 &
+  local matrix=$!
+  scripts/e2e/multi-node.sh >"$dir/nodes.log" 2>&1 &
+  local nodes=$!
+  local status=0
+  wait "$matrix" || status=1
+  wait "$nodes" || status=1
+  echo "-- NAT matrix (scripts/e2e/nat-matrix.sh)"; cat "$dir/matrix.log"
+  echo "-- several discovery nodes (scripts/e2e/multi-node.sh)"; cat "$dir/nodes.log"
+  rm -rf "$dir"
+  return "$status"
+}
+step "NAT matrix and several discovery nodes (scripts/e2e/nat-matrix.sh, multi-node.sh)" side_by_side
 
 echo
 for name in "${failures[@]}"; do echo "failed: $name"; done

@@ -239,12 +239,13 @@ mesh_peer_field() {
     $1 == k { if (f == "endpoint") print $3; else if (f == "allowed") print $4; else if (f == "handshake") print $5 }'
 }
 
-# mesh_endpoint_kind ENDPOINT: LAN (a private 192.168 address), RELAY (a port of the discovery
-# node's relay) or NAT (a router's WAN address).
+# mesh_endpoint_kind ENDPOINT: LAN (a private 192.168 address), DISCOVERY (a discovery node's
+# WireGuard port: 203.0.113.1, or .2 for a second node), RELAY (another port of a discovery
+# node: its relay) or NAT (a router's WAN address).
 mesh_endpoint_kind() {
   case $1 in
     192.168.*) echo LAN ;;
-    "${MESH_DISC_ENDPOINT%:*}":*) [[ $1 == "$MESH_DISC_ENDPOINT" ]] && echo DISCOVERY || echo RELAY ;;
+    "${MESH_DISC_ENDPOINT%:*}":* | 203.0.113.2:*) [[ ${1#*:} == 51820 ]] && echo DISCOVERY || echo RELAY ;;
     203.0.113.*) echo NAT ;;
     "" | "(none)") echo none ;;
     *) echo other ;;

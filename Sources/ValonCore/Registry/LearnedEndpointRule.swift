@@ -8,15 +8,19 @@
 /// 1. The same endpoint as stored: nothing to write. A second node that sees exactly what the
 ///    first stored is evidence against a symmetric NAT, so a `nat_kind` mark is cleared.
 /// 2. A value this node wrote (or one without `nat_seen`, as one node and the original left
-///    it): written on any change, as a single node always did; WireGuard roams on the next
-///    authenticated packet, long before the next handshake.
+///    it, or one whose writer is no longer a registered node): written on any change, as a
+///    single node always did; WireGuard roams on the next authenticated packet, long before
+///    the next handshake.
 /// 3. Another node's value, another address (the peer moved): written only if this node's
 ///    handshake is newer than the stored one; otherwise the writer knows better (and writes
 ///    the move itself under rule 2).
-/// 4. Another node's value, the same address on another port: written if the stored value is
-///    old (its handshake more than ``concurrency`` seconds older than ours: that node no longer
-///    hears the peer). Otherwise both nodes hear the peer at once on two ports of one address:
-///    an endpoint-dependent (symmetric) NAT. Nothing is written but the `nat_kind` mark.
+/// 4. Another live node's value, the same address on another port: both nodes hear the peer
+///    at once on two ports of one address, an endpoint-dependent (symmetric) NAT. Nothing is
+///    written but the `nat_kind` mark; the writer keeps its value (a NAT that rebinds the
+///    port is seen by the writer too, which writes it under rule 2, and the other node's
+///    matching look then clears the mark under rule 1). Handshake times do not decide here:
+///    a rule that let the newer handshake win would hand the value back and forth between two
+///    nodes at every rekey.
 public enum LearnedEndpointRule {
     /// What the registry holds for the peer.
     public struct Stored: Hashable, Sendable {
@@ -55,21 +59,18 @@ public enum LearnedEndpointRule {
         public static func write(_ endpoint: Endpoint) -> Decision { Decision(endpoint: endpoint, kind: nil) }
     }
 
-    /// How far apart two nodes' handshakes may be and still count as hearing the peer at
-    /// the same time: WireGuard's rekey interval (REKEY_AFTER_TIME, 120 s) plus slack.
-    public static let concurrency: Int64 = 180
-
-    public static func decide(stored: Stored, observed: Endpoint, handshake: Int64?, node: WireGuardKey) -> Decision {
+    /// `liveNodes`: the discovery nodes registered now; `nil` when unknown (every writer counts as live).
+    public static func decide(stored: Stored, observed: Endpoint, handshake: Int64?, node: WireGuardKey,
+                              liveNodes: Set<WireGuardKey>? = nil) -> Decision {
         guard let current = stored.endpoint else { return .write(observed) }
         if current == observed {
             let secondOpinion = stored.seenBy != nil && stored.seenBy != node
             return secondOpinion && stored.kind != nil ? .clearKind : .nothing
         }
-        if stored.seenBy == nil || stored.seenBy == node { return .write(observed) }
+        guard let writer = stored.seenBy, writer != node, liveNodes?.contains(writer) ?? true else { return .write(observed) }
         let mine: Int64 = handshake ?? 0
         let theirs: Int64 = stored.seenAt ?? 0
         if current.address != observed.address { return mine > theirs ? .write(observed) : .nothing }
-        if mine - theirs > concurrency { return .write(observed) }
         return stored.kind == .symmetric ? .nothing : .markSymmetric
     }
 

@@ -45,9 +45,13 @@ public enum PathVerification {
         public var wgIP: IPAddress?
         /// Bytes received from the peer so far (the device's counter).
         public var rxBytes: UInt64?
+        /// Either side is behind a NAT the discovery nodes found symmetric (`nat_kind`,
+        /// docs/ARCHITECTURE.md §11): the NAT endpoint cannot work, so it fails at once.
+        public var symmetricNAT: Bool
 
         public init(lan: Endpoint?, nat: Endpoint?, endpoint: Endpoint?, lastHandshake: Int64?, relayPort: UInt16?,
-                    wgIP: IPAddress? = nil, rxBytes: UInt64? = nil) {
+                    wgIP: IPAddress? = nil, rxBytes: UInt64? = nil, symmetricNAT: Bool = false) {
+            self.symmetricNAT = symmetricNAT
             self.wgIP = wgIP
             self.rxBytes = rxBytes
             self.lan = lan
@@ -214,7 +218,8 @@ public enum PathVerification {
             path.working = nil
             return Verdict(path: path, requestRelay: false, provoke: true)
         }
-        guard now - path.since >= window else { return Verdict(path: path, requestRelay: false, provoke: true) }
+        let hopeless = observed.symmetricNAT && path.endpoint != nil && path.endpoint == path.nat
+        guard now - path.since >= window || hopeless else { return Verdict(path: path, requestRelay: false, provoke: true) }
         if !path.lanFailed(at: now), path.endpoint != nil, path.endpoint == path.lan, path.nat != nil {
             // The LAN endpoint failed; the NAT endpoint comes next, on its own clock.
             path.lanFailedAt = now

@@ -57,8 +57,9 @@ public final class EndpointLearner: Service, Sendable {
         for change in Self.changes(device: device, snapshot: snapshot, pending: &pending) {
             do {
                 if let nodeKey {
+                    let live = snapshot.discoveryNodes.isEmpty ? nil : Set(snapshot.discoveryNodes.map(\.publicKey))
                     let decision = try await store.registry.learnNATEndpoint(change.endpoint, of: change.key,
-                                                                             handshake: change.handshake, node: nodeKey)
+                                                                             handshake: change.handshake, node: nodeKey, liveNodes: live)
                     if decision.endpoint != nil {
                         metrics.recordLearnedEndpoint()
                         logger.info("NAT endpoint learned", metadata: ["alias": "\(change.alias)", "endpoint": "\(change.endpoint)"])

@@ -75,7 +75,8 @@ public final class PeerReconciler: Service, Sendable {
         }
     }
 
-    /// The smallest update that makes `device`'s peers those of `snapshot`. Pure.
+    /// The smallest update that makes `device`'s peers those of `snapshot`: every registered
+    /// peer, and every other registered discovery node. Pure.
     static func update(device: WireGuardDevice, snapshot: RegistrySnapshot) -> WireGuardDevice {
         var desired = WireGuardDevice(name: device.name)
         desired.peers = snapshot.peers.map { peer in
@@ -87,6 +88,19 @@ public final class PeerReconciler: Service, Sendable {
                 persistentKeepalive: present?.persistentKeepalive,
                 allowedIPs: [IPNetwork.host(peer.wgIP)]
             )
+        }
+        // The other discovery nodes (§11) are peers too, so that each node reaches the others'
+        // DNS and API through the tunnel (valonctl discovery list); their endpoint is set when
+        // the peer is new and the registration names an IP address.
+        let peerKeys = Set(snapshot.peers.map(\.publicKey))
+        for node in snapshot.discoveryNodes where node.publicKey != device.publicKey && !peerKeys.contains(node.publicKey) {
+            let present = device.peer(node.publicKey)
+            let endpoint = node.endpoint.flatMap { HostPort($0) }.flatMap { hostPort in
+                hostPort.address.map { Endpoint(address: $0, port: hostPort.port) }
+            }
+            desired.peers.append(WireGuardPeer(publicKey: node.publicKey, endpoint: present == nil ? endpoint : nil,
+                                               persistentKeepalive: DiscoveryPeers.keepalive,
+                                               allowedIPs: [IPNetwork.host(node.wgIP)]))
         }
         if let own = device.publicKey { desired.peers.removeAll { $0.publicKey == own } }
         return device.update(toReach: desired)

@@ -240,6 +240,7 @@ public struct ValonSync: Sendable {
     func observations(_ plan: SyncPlan, zone: RegistryZone, run: Run) -> [WireGuardKey: PathVerification.Observation] {
         var byKey = [WireGuardKey: Peer]()
         for peer in zone.peers { byKey[peer.publicKey] = peer }
+        let meSymmetric = byKey[run.ownKey]?.natKind == .symmetric
         var observations = [WireGuardKey: PathVerification.Observation]()
         for entry in plan.entries where entry.action != .remove {
             guard let peer = byKey[entry.publicKey] else { continue }
@@ -247,7 +248,7 @@ public struct ValonSync: Sendable {
                 lan: peer.lanEndpoint, nat: peer.natEndpoint, endpoint: entry.endpoint,
                 lastHandshake: run.device.peer(entry.publicKey)?.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
                 relayPort: zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP,
-                rxBytes: run.device.peer(entry.publicKey)?.rxBytes)
+                rxBytes: run.device.peer(entry.publicKey)?.rxBytes, symmetricNAT: meSymmetric || peer.natKind == .symmetric)
         }
         return observations
     }
@@ -367,16 +368,33 @@ public struct ValonSync: Sendable {
     /// The relay endpoint of every peer the zone says this client is relayed with
     /// (docs/ARCHITECTURE.md §10): the discovery node's address, as for the LAN endpoint's
     /// route, with the pair's port. Empty when the discovery address cannot be resolved.
+    ///
+    /// With several discovery nodes (§11) every node opens every allocated port, and both
+    /// peers of a pair must send to the same one: the first node of the zone, by key, that
+    /// publishes a relay (`relay=host:first-last`). Both sides read the same zone, so they
+    /// agree; when that node leaves the zone both move to the next.
     func relayEndpoints(_ zone: RegistryZone, ownKey: WireGuardKey, device: WireGuardDevice) -> [WireGuardKey: Endpoint] {
         let config = options.config
         let pairs = zone.relays.filter { $0.involves(ownKey) }
-        guard !pairs.isEmpty, let address = device.peer(config.discoveryPublicKey)?.endpoint?.address
+        guard !pairs.isEmpty else { return [:] }
+        let relayHost = zone.discoveryNodes.sorted { $0.publicKey.base64 < $1.publicKey.base64 }.lazy
+            .compactMap { $0.relay.flatMap(Self.relayHost) }.first
+        guard let address = relayHost.flatMap({ IPAddress($0) ?? environment.resolve($0) })
+            ?? device.peer(config.discoveryPublicKey)?.endpoint?.address
             ?? config.discoveryEndpoint.address ?? environment.resolve(config.discoveryEndpoint.host) else { return [:] }
         var endpoints = [WireGuardKey: Endpoint]()
         for pair in pairs {
             if let other = pair.other(than: ownKey) { endpoints[other] = Endpoint(address: address, port: pair.port) }
         }
         return endpoints
+    }
+
+    /// The host of a node's `relay=host:first-last` (an IPv6 host in brackets).
+    static func relayHost(_ text: String) -> String? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : host
     }
 
     /// The LAN endpoint: the source address toward the discovery node (its endpoint on the

@@ -90,8 +90,8 @@ extension PeerRegistry {
     /// the peer's `nat_endpoint`, `nat_seen` and `nat_kind`, decides, and writes in one
     /// compare-and-swap transaction. Returns what was written (``LearnedEndpointRule/Decision/nothing``
     /// when nothing was).
-    public func learnNATEndpoint(_ observed: Endpoint, of key: WireGuardKey, handshake: Int64?,
-                                 node: WireGuardKey) async throws(RegistryError) -> LearnedEndpointRule.Decision {
+    public func learnNATEndpoint(_ observed: Endpoint, of key: WireGuardKey, handshake: Int64?, node: WireGuardKey,
+                                 liveNodes: Set<WireGuardKey>? = nil) async throws(RegistryError) -> LearnedEndpointRule.Decision {
         for attempt in 0..<Self.attempts {
             if attempt > 0 { await Self.backOff(attempt) }
             let record = try await record(key: key)
@@ -104,7 +104,8 @@ extension PeerRegistry {
             let stored = LearnedEndpointRule.Stored(
                 endpoint: storedText.flatMap { Endpoint($0) }, seenAt: seen.at, seenBy: seen.by,
                 kind: fields.value(.natKind).flatMap { NATKind(rawValue: $0) })
-            let decision = LearnedEndpointRule.decide(stored: stored, observed: observed, handshake: handshake, node: node)
+            let decision = LearnedEndpointRule.decide(stored: stored, observed: observed, handshake: handshake, node: node,
+                                                      liveNodes: liveNodes)
             guard decision != .nothing else { return decision }
 
             var compare = [EtcdCompare(key: wgIP.keyString, .createRevision(wgIP.createRevision))]

@@ -30,13 +30,27 @@ struct LearnedEndpointRuleTests {
         ("another node's recent value, other port at the same address: symmetric",
          Stored(endpoint: home, seenAt: 90, seenBy: other), homeOtherPort, 100, Decision(endpoint: nil, kind: .some(.symmetric))),
         ("already marked symmetric: nothing", Stored(endpoint: home, seenAt: 90, seenBy: other, kind: .symmetric), homeOtherPort, 100, .nothing),
-        ("another node's value 181 s older, other port: the NAT rebound, write",
-         Stored(endpoint: home, seenAt: 90, seenBy: other), homeOtherPort, 271, Decision(endpoint: homeOtherPort, kind: nil)),
+        ("another live node's value, however old its handshake, other port: symmetric, never a write that would flap",
+         Stored(endpoint: home, seenAt: 90, seenBy: other), homeOtherPort, 10_000, Decision(endpoint: nil, kind: .some(.symmetric))),
     ]
 
     @Test("one decision per situation", arguments: rows)
     func decide(what: String, stored: Stored, observed: Endpoint, handshake: Int64?, expected: Decision) {
         #expect(LearnedEndpointRule.decide(stored: stored, observed: observed, handshake: handshake, node: Self.me) == expected, "\(what)")
+        // With both nodes registered the answer is the same.
+        #expect(LearnedEndpointRule.decide(stored: stored, observed: observed, handshake: handshake, node: Self.me,
+                                           liveNodes: [Self.me, Self.other]) == expected, "\(what), both registered")
+    }
+
+    @Test("a value whose writer is no longer registered is taken over on any change, whatever the handshakes")
+    func writerGone() {
+        let stored = Stored(endpoint: Self.home, seenAt: 90, seenBy: Self.other)
+        #expect(LearnedEndpointRule.decide(stored: stored, observed: Self.moved, handshake: 50, node: Self.me, liveNodes: [Self.me])
+                == .write(Self.moved), "the writer stopped: its handshake time says nothing any more")
+        #expect(LearnedEndpointRule.decide(stored: stored, observed: Self.homeOtherPort, handshake: 100, node: Self.me, liveNodes: [Self.me])
+                == .write(Self.homeOtherPort), "no second node hears the peer, so no symmetric mark")
+        #expect(LearnedEndpointRule.decide(stored: stored, observed: Self.moved, handshake: 50, node: Self.me, liveNodes: [Self.me, Self.other])
+                == .nothing, "the writer is alive and heard it later")
     }
 
     /// Two nodes poll in turn for an hour of simulated time, each applying its decision to
