@@ -30,6 +30,7 @@ public final class DiscoveryRegistration: Service, Sendable {
 
     public func run() async throws {
         var registeredAt: ContinuousClock.Instant?
+        var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if let id = currentLease {
                 do {
@@ -51,11 +52,16 @@ public final class DiscoveryRegistration: Service, Sendable {
                         ])
                     }
                     registeredAt = .now
+                    failures = 0
                 } catch {
-                    logger.warning("cannot register as a discovery node", metadata: ["error": "\(error)"])
+                    // Once a second at first, backing off to 30 s while etcd stays away.
+                    if failures == 0 || failures.nonzeroBitCount == 1 {
+                        logger.warning("cannot register as a discovery node", metadata: ["error": "\(error)", "attempts": "\(failures + 1)"])
+                    }
+                    failures += 1
                 }
             }
-            await pause(currentLease == nil ? .seconds(1) : ttl / 3)
+            await pause(currentLease == nil ? .seconds(min(30, 1 << min(failures, 5))) : ttl / 3)
         }
         if let id = currentLease {
             do {

@@ -52,7 +52,7 @@ extension ValonSync {
         for (index, candidate) in candidates.enumerated() {
             let last = index == candidates.count - 1
             let reader = try makeReader(server: candidate.dns, timeout: last ? options.dnsTimeout : options.dnsTimeout / 3)
-            run.server = candidate.dns.port == 53 ? candidate.dns.address.description : candidate.dns.description
+            run.server = candidate.dns.description
             run.api = candidate.api
             do {
                 let serial = try await checkSerial(&run, reader: reader)

@@ -13,6 +13,20 @@ extension PeerRegistry {
     /// it out), and holds only while the claim is absent or already the node's. A claim held by
     /// a peer is refused with `.addressTaken`, naming the holder; the lease is revoked then.
     public func register(_ node: DiscoveryNode, ttl: Int64) async throws(RegistryError) -> Int64 {
+        // A lease can expire between its grant and the transaction on a machine that stalls
+        // for longer than the TTL: etcd then refuses the writes ("requested lease not found").
+        // Such a registration is tried again with a fresh lease, a few times.
+        var attempt = 0
+        while true {
+            do {
+                return try await registerOnce(node, ttl: ttl)
+            } catch where attempt < 3 && error.description.contains("lease not found") {
+                attempt += 1
+            }
+        }
+    }
+
+    private func registerOnce(_ node: DiscoveryNode, ttl: Int64) async throws(RegistryError) -> Int64 {
         guard let etcd else { throw RegistryError(.etcd, "register discovery node \(node.publicKey.base64): leases need etcd") }
         let lease: EtcdLease
         do {

@@ -80,8 +80,8 @@ import ValonTestSupport
                 #expect(try await etcdctl(["get", "--prefix", "/valon/peers/\(me.publicKey.base64)/", "--keys-only"])
                     .split(separator: "\n").map(String.init).sorted()
                     == ["/valon/peers/\(me.publicKey.base64)/alias", "/valon/peers/\(me.publicKey.base64)/nat_endpoint",
-                        "/valon/peers/\(me.publicKey.base64)/wg_ip"].sorted(),
-                        "alias, address and the learned NAT endpoint stay")
+                        "/valon/peers/\(me.publicKey.base64)/nat_seen", "/valon/peers/\(me.publicKey.base64)/wg_ip"].sorted(),
+                        "alias, address and the learned NAT endpoint (with who learned it, §11) stay")
                 try await eventually("DNS to drop the LAN endpoint") { try await node.dig("lan.\(me.alias).valon.test").isEmpty }
 
                 let again = try await bed.curl(from: me, "POST", "/api/endpoint", port: port, body: Self.body(me, endpoint: marker))

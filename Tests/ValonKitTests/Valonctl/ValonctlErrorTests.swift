@@ -120,7 +120,7 @@ struct ValonctlErrorRootTests {
         // Listing and removing work without the interface, and say it is missing.
         let list = try node.valonctl(["peer", "list"])
         #expect(list.status == 0)
-        #expect(list.stdout.contains("100.100.0.2  -    -    -\n"), "\(list.stdout)")
+        #expect(list.stdout.contains("100.100.0.2  -    -    -               -\n"), "\(list.stdout)")
         #expect(list.stderr.contains("warning: interface \(node.interface) does not exist"))
         let show = try node.valonctl(["peer", "show", "a"])
         #expect(show.stdout.contains("interface does not exist"))

@@ -83,10 +83,10 @@ struct ValonctlPeerRootTests {
         let list = try node.valonctl(["peer", "list"])
         #expect(list.status == 0, "\(list.stderr)")
         let rows = list.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-        #expect(rows.first == ["ALIAS", "PUBKEY", "WG", "IP", "LAN", "NAT", "LAST", "HANDSHAKE"])
+        #expect(rows.first == ["ALIAS", "PUBKEY", "WG", "IP", "LAN", "NAT", "LAST", "HANDSHAKE", "RELAYED", "WITH"])
         let byAlias = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0) })
-        #expect(byAlias["nas"] == ["nas", first.base64, "100.100.0.10", "-", "-", "never"])
-        #expect(byAlias["laptop"] == ["laptop", second.base64, "100.100.0.2", "192.168.1.50:51820", "203.0.113.10:40001", "never"])
+        #expect(byAlias["nas"] == ["nas", first.base64, "100.100.0.10", "-", "-", "never", "-"])
+        #expect(byAlias["laptop"] == ["laptop", second.base64, "100.100.0.2", "192.168.1.50:51820", "203.0.113.10:40001", "never", "-"])
 
         let listJSON = try node.valonctl(["peer", "list", "--json"])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(listJSON.stdout.utf8)) as? [[String: Any]])
