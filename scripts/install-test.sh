@@ -56,20 +56,11 @@ BASE_IMAGE=localhost/valon-install-test-base:$ID
 DISCOVERY_IMAGE=localhost/valon-install-test-discovery:$ID
 pids=() images_before="" images_taken=0
 
-passed=0 failed=0
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then
-    echo "PASS  $name"; passed=$((passed + 1))
-  else
-    echo "FAIL  $name"; failed=$((failed + 1))
-  fi
-}
+source "$REPO/scripts/lib/checks.sh"
 note() { echo "      $*"; }
 section() { echo; echo "-- $1"; section_started=$SECONDS; }
 took() { echo "      ($((SECONDS - section_started)) s)"; }
 # Bounded polls: TRIES times, half a second apart.
-poll() { local tries=$1 i; shift; for ((i = 0; i < tries; i++)); do "$@" && return 0; sleep 0.5; done; "$@"; }
 
 export CONTAINERS_CONF=$T/containers.conf
 compose() {

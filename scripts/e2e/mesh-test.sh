@@ -17,40 +17,22 @@ MESH_ETCD_MEMBERS=3
 MESH_FOLLOW_INTERVAL=1
 source "$ROOT/scripts/lib/mesh.sh"
 
-passed=0 failed=0
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then
-    echo "PASS  $name"; passed=$((passed + 1))
-  else
-    echo "FAIL  $name"; failed=$((failed + 1))
-  fi
-}
+source "$ROOT/scripts/lib/checks.sh"
 finish() {
   mesh_down quiet
-  echo "$passed passed, $failed failed"
-  [[ $failed == 0 ]]
+  checks_summary
 }
 trap 'finish; exit $?' EXIT
 trap 'exit 130' INT TERM
 
-# Bounded polls: TRIES times, half a second apart (never a wall-clock assertion).
-poll() { local tries=$1 i; shift; for ((i = 0; i < tries; i++)); do "$@" && return 0; sleep 0.5; done; "$@"; }
 
-endpoint_is() { # endpoint_is A B KIND: A's entry for B uses a KIND (LAN/NAT) endpoint
-  [[ $(mesh_endpoint_kind "$(mesh_peer_field "$1" "$2" endpoint)") == "$3" ]]
-}
+endpoint_is() { mesh_endpoint_is "$@"; }
 handshake_on() { # A has a handshake on B's own peer entry (direct, not via the discovery node)
   local t; t=$(mesh_peer_field "$1" "$2" handshake); [[ -n $t && $t != 0 ]]
 }
 has_peer() { [[ -n $(mesh_peer_field "$1" "$2" endpoint) ]]; }
 lacks_peer() { ! has_peer "$1" "$2"; }
-everyone_pings() {
-  local a b
-  for a in $MESH_CLIENTS; do for b in $MESH_CLIENTS; do
-    [[ $a == "$b" ]] || mesh_wait_ping "$a" "$b" "${1:-20}" || { echo "      $a cannot ping $b" >&2; return 1; }
-  done; done
-}
+everyone_pings() { mesh_everyone_pings "$@"; }
 show_state() { local c; for c in $MESH_CLIENTS; do echo "   $c:"; mesh_in "$c" wg show "$(mesh_client_if "$c")" dump | cut -f1,3,4,5 | sed 's/^/      /'; done; }
 
 if ! mesh_up 2>"$MESH_DIR.up.log"; then
@@ -134,4 +116,3 @@ check "valonctl peer remove c3: the discovery node's DNS answers NXDOMAIN for c3
   bash -c "ip netns exec $(mesh_ns disc) dig @127.0.0.1 c3.$MESH_ZONE A | grep -q 'status: NXDOMAIN'"
 check "after removing c3, c1 and c2 still ping each other" mesh_wait_ping c1 c2 20
 
-((failed == 0)) || show_state

@@ -35,15 +35,7 @@ source "$ROOT/scripts/lib/mesh.sh"
 DISC2_IP=100.100.0.2
 DISC2_ENDPOINT=203.0.113.2:51820
 
-passed=0 failed=0
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then
-    echo "PASS  $name"; passed=$((passed + 1))
-  else
-    echo "FAIL  $name"; failed=$((failed + 1)); show_state
-  fi
-}
+source "$ROOT/scripts/lib/checks.sh"
 show_state() {
   local c
   for c in $MESH_CLIENTS; do
@@ -60,13 +52,11 @@ finish() {
   [[ -n ${watcher:-} ]] && kill "$watcher" 2>/dev/null
   [[ -n ${pinger:-} ]] && kill "$pinger" 2>/dev/null
   mesh_down quiet
-  echo "$passed passed, $failed failed"
-  [[ $failed == 0 ]]
+  checks_summary
 }
 trap 'finish; exit $?' EXIT
 trap 'exit 130' INT TERM
 
-poll() { local tries=$1 i; shift; for ((i = 0; i < tries; i++)); do "$@" && return 0; sleep 0.5; done; "$@"; }
 etcdctl_() { mesh_in disc etcdctl --endpoints "$(mesh_etcd_endpoints)" "$@"; }
 
 # The second node: its WireGuard interface, configs and valon-discovery, in PREFIXdisc2.
@@ -109,12 +99,7 @@ handshake_with_key() { # a fresh handshake with the peer KEY on CLIENT
 everyone_has_key() { local c; for c in $MESH_CLIENTS; do has_key "$c" "$1" || return 1; done; }
 everyone_handshakes_with() { local c; for c in $MESH_CLIENTS; do handshake_with_key "$c" "$1" || return 1; done; }
 registered_nodes() { etcdctl_ get --prefix --keys-only /valon/discovery/ | grep -c '/wg_ip$'; }
-everyone_pings() {
-  local a b
-  for a in $MESH_CLIENTS; do for b in $MESH_CLIENTS; do
-    [[ $a == "$b" ]] || mesh_wait_ping "$a" "$b" "${1:-20}" || { echo "      $a cannot ping $b" >&2; return 1; }
-  done; done
-}
+everyone_pings() { mesh_everyone_pings "$@"; }
 # add_peer_reaches_all NODE_CTL NAME: a new key registered on one node reaches every client; prints the time.
 add_peer_reaches_all() {
   local ctl=$1 name=$2 key start

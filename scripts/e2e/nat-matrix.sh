@@ -34,33 +34,17 @@ MESH_FOLLOW_INTERVAL=1
 MESH_SYNC_FLAGS=--json
 source "$ROOT/scripts/lib/mesh.sh"
 
-passed=0 failed=0
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then
-    echo "PASS  $name"; passed=$((passed + 1))
-  else
-    echo "FAIL  $name"; failed=$((failed + 1)); show_state
-  fi
-}
+source "$ROOT/scripts/lib/checks.sh"
 finish() {
   mesh_down quiet
-  echo "$passed passed, $failed failed"
-  [[ $failed == 0 ]]
+  checks_summary
 }
 trap 'finish; exit $?' EXIT
 trap 'exit 130' INT TERM
 
-# Bounded polls: TRIES times, half a second apart (never a wall-clock assertion).
-poll() { local tries=$1 i; shift; for ((i = 0; i < tries; i++)); do "$@" && return 0; sleep 0.5; done; "$@"; }
 
-endpoint_is() { [[ $(mesh_endpoint_kind "$(mesh_peer_field "$1" "$2" endpoint)") == "$3" ]]; }
-everyone_pings() {
-  local a b
-  for a in $MESH_CLIENTS; do for b in $MESH_CLIENTS; do
-    [[ $a == "$b" ]] || mesh_wait_ping "$a" "$b" "${1:-20}" || { echo "      $a cannot ping $b" >&2; return 1; }
-  done; done
-}
+endpoint_is() { mesh_endpoint_is "$@"; }
+everyone_pings() { mesh_everyone_pings "$@"; }
 show_state() {
   local c
   for c in $MESH_CLIENTS; do

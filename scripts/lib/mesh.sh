@@ -262,6 +262,17 @@ mesh_wait_ping() {
   return 1
 }
 
+# mesh_endpoint_is A B KIND: A's entry for B uses a KIND (LAN, NAT, RELAY, DISCOVERY) endpoint.
+mesh_endpoint_is() { [[ $(mesh_endpoint_kind "$(mesh_peer_field "$1" "$2" endpoint)") == "$3" ]]; }
+
+# mesh_everyone_pings [TRIES]: every client pings every other over the tunnel; names the pair that does not.
+mesh_everyone_pings() {
+  local a b
+  for a in $MESH_CLIENTS; do for b in $MESH_CLIENTS; do
+    [[ $a == "$b" ]] || mesh_wait_ping "$a" "$b" "${1:-20}" || { echo "      $a cannot ping $b" >&2; return 1; }
+  done; done
+}
+
 # mesh_report: for every pair, the endpoint each side uses, LAN or NAT, and a ping.
 mesh_report() {
   local a b
