@@ -54,12 +54,16 @@ extension ValonSync {
             let reader = try makeReader(server: candidate.dns, timeout: last ? options.dnsTimeout : options.dnsTimeout / 3)
             run.server = candidate.dns.description
             run.api = candidate.api
+            // Set before the check: its serial short cut saves the state, and the node that
+            // answered must be the first one tried next time (a later candidate overwrites it).
+            let previous = run.state.activeDiscovery
+            if !options.dryRun { run.state.activeDiscovery = candidate.publicKey.base64 }
             do {
                 let serial = try await checkSerial(&run, reader: reader)
                 run.result.dnsQueries += queries
-                if !options.dryRun { run.state.activeDiscovery = candidate.publicKey.base64 }
                 return serial.map { (reader, $0) }
             } catch where error.code == .registry && !last {
+                run.state.activeDiscovery = previous
                 queries += reader.queryCount
                 failure = failure ?? error
                 continue
