@@ -95,8 +95,12 @@ struct DiscoveryConfigTests {
         relay: off
         relay_ports: 40000-40099
         relay_idle_timeout: 2m
+        notify: false
+        notify_port: 5353
         """
         let config = try DiscoveryConfig(parsing: text, file: "discovery.yml")
+        #expect(!config.notifyEnabled && config.notifyPort == 5353)
+        #expect(DiscoveryConfig().notifyEnabled && DiscoveryConfig().notifyPort == 53530)
         #expect(config.stateDirectory == "/srv/valon/state")
         #expect(!config.relayEnabled && config.relayPorts == 40000...40099 && config.relayIdleTimeout == .seconds(120))
         let defaults = DiscoveryConfig()
@@ -127,6 +131,9 @@ struct DiscoveryConfigTests {
         ("relay_ports: 0-10", "relay_ports", 1),
         ("relay_ports: 51821", "relay_ports", 1),
         ("relay_idle_timeout: soon", "relay_idle_timeout", 1),
+        ("notify: sometimes", "notify", 1),
+        ("zone: valon.internal\nnotify_port: 0", "notify_port", 2),
+        ("notify_port: 65536", "notify_port", 1),
     ])
     func yamlErrors(_ text: String, _ key: String, _ line: Int) {
         do {
