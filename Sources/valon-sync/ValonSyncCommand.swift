@@ -14,8 +14,9 @@ struct ValonSyncCommand: AsyncParsableCommand {
             else /usr/local/etc/valon/client.conf; every key can be overridden by VALON_<KEY>.
 
             --follow also listens on OWN_WG_IP, UDP port NOTIFY_PORT (default 53530), for DNS NOTIFY \
-            (RFC 1996) from the discovery nodes' WireGuard addresses only, and syncs at once on one; \
-            the serial check every --interval stays as the backstop.
+            (RFC 1996) from the discovery nodes' WireGuard addresses only, and syncs at once on one, \
+            and on a change of the host's addresses or routes; the serial check every --interval \
+            stays as the backstop.
 
             Exit status: 0 synced; 1 failed (when the registry could not be read the interface \
             is left exactly as it was); 2 usage error; 3 synced, but the endpoint report failed.
@@ -42,6 +43,10 @@ struct ValonSyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("notify-port"),
             help: "With --follow, the UDP port on OWN_WG_IP to take NOTIFY on (RFC 1996); 0 turns it off (default: NOTIFY_PORT, else 53530).")
     var notifyPort: UInt16?
+
+    @Flag(name: .customLong("no-network-watch"),
+          help: "With --follow, do not sync at once when the host's addresses or routes change (only every --interval and on NOTIFY).")
+    var noNetworkWatch = false
 
     @Option(help: "Sync only the peer with this public key (base64).")
     var peer: String?
@@ -75,11 +80,23 @@ struct ValonSyncCommand: AsyncParsableCommand {
         try await followChanges(sync, notifyPort: notifyPort ?? options.config.notifyPort)
     }
 
-    /// `--follow`: syncs every `--interval`, and at once on a NOTIFY from a discovery node
-    /// (docs/ARCHITECTURE.md §12) unless the NOTIFY port is 0.
+    /// `--follow`: syncs every `--interval`, at once on a NOTIFY from a discovery node
+    /// (docs/ARCHITECTURE.md §12) unless the NOTIFY port is 0, and at once when the host's
+    /// addresses or routes change (it may have moved) unless `--no-network-watch`.
     private func followChanges(_ sync: ValonSync, notifyPort: UInt16) async throws {
+        let wake = SyncTrigger()
         var trigger: SyncTrigger?
         var listener: NotifyListener?
+        var monitor: NetworkChangeMonitor?
+        if !noNetworkWatch {
+            do {
+                monitor = try NetworkChangeMonitor { wake.fire(serial: nil) }
+                monitor?.start()
+                trigger = wake
+            } catch {
+                Self.warn("\(error); a move of this host is noticed at the next --interval")
+            }
+        }
         if let local = sync.notifyEndpoint(port: notifyPort) {
             let zone: DNSName
             do {
@@ -88,7 +105,6 @@ struct ValonSyncCommand: AsyncParsableCommand {
                 Self.warn("DNS_ZONE \(sync.options.config.dnsZone) is not a DNS name: \(error)")
                 throw ExitCode(1)
             }
-            let wake = SyncTrigger()
             trigger = wake
             listener = NotifyListener(local: local, zone: zone, nodes: sync.notifyNodes(),
                                       log: { Self.warn($0) }, onNotify: { wake.fire(serial: $0) })
@@ -100,6 +116,8 @@ struct ValonSyncCommand: AsyncParsableCommand {
             listener?.update(nodes: sync.notifyNodes())
             return serial
         }
+        await listener?.stop()
+        await monitor?.stop()
     }
 
     static func warn(_ line: String) {
