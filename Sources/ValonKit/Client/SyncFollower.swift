@@ -1,5 +1,6 @@
 /// The `valon-sync --follow` loop (docs/ARCHITECTURE.md §5, §12): a sync, then a wait of
-/// ``interval`` or until a NOTIFY wakes it (``SyncTrigger``), for ever.
+/// ``interval`` or until a NOTIFY or a change of the host's network wakes it
+/// (``SyncTrigger``), for ever.
 ///
 /// The periodic sync stays whatever NOTIFY does: it is the backstop for a lost NOTIFY and
 /// for a node that cannot send one, and it is what notices that this host moved and what
@@ -30,7 +31,8 @@ public struct SyncFollower: Sendable {
         case start
         /// ``interval`` passed.
         case interval
-        /// A NOTIFY arrived (or arrived while the last sync ran).
+        /// The trigger fired (or fired while the last sync ran): a NOTIFY, or a change of the
+        /// host's addresses or routes (``NetworkChangeMonitor``).
         case notify
         /// A catch-up sync: a NOTIFY named a serial newer than the last sync saw.
         case catchUp

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// Wakes the `--follow` loop early (docs/ARCHITECTURE.md §12): the NOTIFY listener calls
-/// ``fire(serial:)``, the loop waits in ``wait(upTo:)`` between syncs.
+/// ``fire(serial:)`` with the NOTIFY's serial hint, the ``NetworkChangeMonitor`` without one;
+/// the loop waits in ``wait(upTo:)`` between syncs.
 ///
 /// Notifies coalesce: however many arrive while a sync runs, the next ``wait(upTo:)``
 /// returns at once, one time. A NOTIFY whose serial hint equals the serial the last sync saw

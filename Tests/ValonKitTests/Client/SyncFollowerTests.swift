@@ -38,7 +38,7 @@ struct SyncFollowerTests {
         defer { task.cancel() }
         try await eventually("the first sync") { recorder.all == [.start] }
         trigger.fire(serial: 2)
-        try await eventually("the NOTIFY's sync", limit: .seconds(5)) { recorder.all == [.start, .notify] }
+        try await eventually("the NOTIFY's sync") { recorder.all == [.start, .notify] }
         try await Task.sleep(for: .milliseconds(300))
         #expect(recorder.all == [.start, .notify])
     }
@@ -52,7 +52,7 @@ struct SyncFollowerTests {
             for serial in UInt32(2)...6 { trigger.fire(serial: serial) }
         }
         defer { task.cancel() }
-        try await eventually("the second sync", limit: .seconds(5)) { recorder.all.count == 2 }
+        try await eventually("the second sync") { recorder.all.count == 2 }
         try await Task.sleep(for: .milliseconds(800))
         #expect(recorder.all == [.start, .notify])
     }
@@ -85,7 +85,7 @@ struct SyncFollowerTests {
         defer { task.cancel() }
         try await eventually("the first sync") { recorder.all.count == 1 }
         trigger.fire(serial: 5)
-        try await eventually("the catch-up syncs", limit: .seconds(5)) { recorder.all.count == 4 }
+        try await eventually("the catch-up syncs") { recorder.all.count == 4 }
         try await Task.sleep(for: .milliseconds(400))
         #expect(recorder.all == [.start, .notify, .catchUp, .catchUp])
         #expect(trigger.behind(5) == nil)
@@ -100,7 +100,7 @@ struct SyncFollowerTests {
         defer { task.cancel() }
         try await eventually("the first sync") { recorder.all.count == 1 }
         trigger.fire(serial: 9)
-        try await eventually("the catch-up syncs", limit: .seconds(5)) { recorder.all.count == 4 }
+        try await eventually("the catch-up syncs") { recorder.all.count == 4 }
         try await Task.sleep(for: .milliseconds(400))
         #expect(recorder.all == [.start, .notify, .catchUp, .catchUp])
         #expect(trigger.behind(4) == nil)
@@ -111,11 +111,11 @@ struct SyncFollowerTests {
         let trigger = SyncTrigger()
         let (task, recorder) = Self.start(SyncFollower(interval: .milliseconds(100), trigger: trigger), serials: [1, nil, 1])
         defer { task.cancel() }
-        try await eventually("four syncs", limit: .seconds(5)) { recorder.all.count >= 4 }
+        try await eventually("four syncs") { recorder.all.count >= 4 }
         #expect(Array(recorder.all.prefix(4)) == [.start, .interval, .interval, .interval])
         let (pollOnly, polls) = Self.start(SyncFollower(interval: .milliseconds(100), trigger: nil), serials: [1])
         defer { pollOnly.cancel() }
-        try await eventually("polls without a trigger", limit: .seconds(5)) { polls.all.count >= 3 }
+        try await eventually("polls without a trigger") { polls.all.count >= 3 }
         #expect(Array(polls.all.prefix(3)) == [.start, .interval, .interval])
     }
 
@@ -130,7 +130,7 @@ struct SyncFollowerTests {
             await task.value
             ended.value = true
         }
-        try await eventually("the loop to end", limit: .seconds(5)) { ended.value }
+        try await eventually("the loop to end") { ended.value }
         #expect(recorder.all == [.start])
     }
 
