@@ -49,13 +49,17 @@ struct DNSIXFRDigProcessTests {
         return try Self.serial(live)
     }
 
-    /// Changes the registry with `change`, then checks `dig IXFR=<before>` against the AXFRs.
+    /// Changes the registry with `change`, waits until the store serves what `served` looks
+    /// for (a change may be several writes), then checks `dig IXFR=<before>` against the AXFRs.
     static func checkDifference(_ live: DNSLiveServer, _ what: String, transport: [String] = [],
+                                served: @escaping @Sendable (RegistrySnapshot) -> Bool,
                                 change: () async throws -> Void) async throws {
         let before = try Self.serial(live)
         let oldZone = try await axfr(live)
         try await change()
-        let after = try await nextSerial(live, after: before)
+        let store = live.store
+        try await eventually("the store to serve the change (\(what))") { store.current.map(served) ?? false }
+        let after = try Self.serial(live)
         let newZone = try await axfr(live)
         let ixfr = try await live.dig(transport + ["valon.internal", "IXFR=\(before)"])
         let sequences = Sequences(ixfr.answer)
@@ -72,28 +76,27 @@ struct DNSIXFRDigProcessTests {
         let first = try await live.addPeer("client01", lan: "192.168.1.50:51820")
         try await live.waitUntilServed(first)
         var second: Peer?
-        try await Self.checkDifference(live, "add") {
+        try await Self.checkDifference(live, "add", served: { $0.peer(named: "laptop")?.natEndpoint != nil }) {
             second = try await live.addPeer("laptop", nat: "203.0.113.20:40000")
         }
-        try await Self.checkDifference(live, "endpoint change") {
-            _ = try await live.registry.setEndpoint(.nat, to: Endpoint("203.0.113.10:40001"), of: first.publicKey)
+        let key = first.publicKey
+        try await Self.checkDifference(live, "endpoint change", served: { $0.peer(key: key)?.natEndpoint == Endpoint("203.0.113.10:40001") }) {
+            _ = try await live.registry.setEndpoint(.nat, to: Endpoint("203.0.113.10:40001"), of: key)
         }
-        try await Self.checkDifference(live, "endpoint change over UDP", transport: ["+notcp"]) {
-            _ = try await live.registry.setEndpoint(.lan, to: Endpoint("192.168.1.51:51820"), of: first.publicKey)
+        try await Self.checkDifference(live, "endpoint change over UDP", transport: ["+notcp"],
+                                       served: { $0.peer(key: key)?.lanEndpoint == Endpoint("192.168.1.51:51820") }) {
+            _ = try await live.registry.setEndpoint(.lan, to: Endpoint("192.168.1.51:51820"), of: key)
         }
-        try await Self.checkDifference(live, "remove") {
+        try await Self.checkDifference(live, "remove", served: { $0.peer(named: "laptop") == nil }) {
             _ = try await live.registry.remove(key: try #require(second).publicKey)
         }
-        try await Self.checkDifference(live, "several changes condensed") {
+        try await Self.checkDifference(live, "several changes condensed", served: {
+            $0.peer(key: key)?.lanEndpoint == nil && $0.peer(named: "printer")?.lanEndpoint == Endpoint("192.168.1.61:51820")
+        }) {
             let third = try await live.addPeer("printer")
             _ = try await live.registry.setEndpoint(.lan, to: Endpoint("192.168.1.60:51820"), of: third.publicKey)
             _ = try await live.registry.setEndpoint(.lan, to: Endpoint("192.168.1.61:51820"), of: third.publicKey)
-            _ = try await live.registry.setEndpoint(.lan, to: nil, of: first.publicKey)
-            let store = live.store
-            try await eventually("the store to serve the last change") {
-                store.current?.peer(key: first.publicKey)?.lanEndpoint == nil
-                    && store.current?.peer(key: third.publicKey)?.lanEndpoint == Endpoint("192.168.1.61:51820")
-            }
+            _ = try await live.registry.setEndpoint(.lan, to: nil, of: key)
         }
         let metrics = live.metrics.render()
         #expect(metrics.contains(#"valon_dns_ixfr_total{answer="difference"} 5"#), "\(metrics)")
@@ -175,5 +178,50 @@ struct DNSIXFRDigProcessTests {
         try await eventually("NSD to apply serial \(after)") { (try? nsdSerial()) == after }
         #expect(try nsdZone() == (try await Self.axfr(live)), "NSD's zone after the IXFR is ours\n\(nsd.log)")
         #expect(live.metrics.render().contains(#"valon_dns_ixfr_total{answer="difference"} 1"#), "NSD got a difference\n\(live.metrics.render())\n\(nsd.log)")
+    }
+
+    @Test("valon-sync's reader: the differences applied to its base give what an AXFR gives; a base that does not fit is read whole")
+    func readerAppliesDifferences() async throws {
+        let live = try await DNSLiveServer.start()
+        defer { live.stop() }
+        let peer = try await live.addPeer("client01", lan: "192.168.1.50:51820")
+        try await live.waitUntilServed(peer)
+        let zone = try DNSName("valon.internal")
+        let reader = RegistryReader(server: Endpoint("127.0.0.1:\(live.port)")!, zone: zone)
+        let first = try await reader.fetch(since: nil)
+        #expect(first.method == .axfr)
+        var base = try #require(first.applied)
+
+        let store = live.store, key = peer.publicKey
+        for step in 0..<3 {
+            switch step {
+            case 0: _ = try await live.addPeer("laptop", nat: "203.0.113.20:40000")
+            case 1: _ = try await live.registry.setEndpoint(.lan, to: Endpoint("192.168.1.51:51820"), of: key)
+            default: _ = try await live.registry.remove(key: key)
+            }
+            try await eventually("the store to serve step \(step)") {
+                guard let current = store.current else { return false }
+                switch step {
+                case 0: return current.peer(named: "laptop")?.natEndpoint != nil
+                case 1: return current.peer(key: key)?.lanEndpoint == Endpoint("192.168.1.51:51820")
+                default: return current.peer(key: key) == nil
+                }
+            }
+            let incremental = try await reader.fetch(since: base)
+            let whole = try await reader.fetch(since: nil)
+            #expect(incremental.method == .ixfr, "step \(step)")
+            #expect(incremental.zone == whole.zone, "step \(step): the same peers, relays, nodes and serial")
+            let applied = try #require(incremental.applied), transferred = try #require(whole.applied)
+            #expect(applied.records.first == transferred.records.first && Set(applied.records) == Set(transferred.records), "step \(step)")
+            base = applied
+        }
+        // A base missing a record the next difference deletes: the reader reads the whole zone.
+        let laptop = try #require(live.store.current?.peer(named: "laptop"))
+        _ = try await live.registry.setEndpoint(.nat, to: Endpoint("203.0.113.21:40000"), of: laptop.publicKey)
+        try await eventually("the store to serve the move") { store.current?.peer(named: "laptop")?.natEndpoint == Endpoint("203.0.113.21:40000") }
+        let damaged = AppliedZone(zone: zone, records: base.records.filter { !$0.description.hasPrefix("nated.") })
+        let recovered = try await reader.fetch(since: damaged)
+        #expect(recovered.method == .axfr)
+        #expect(recovered.zone == (try await reader.fetch(since: nil)).zone)
     }
 }
