@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where valon-sync keeps the zone it last applied (``AppliedZone``), the base of its next
 /// IXFR (docs/ARCHITECTURE.md §12): `<state dir>/<interface>.zone`, replaced whole and
@@ -47,5 +48,19 @@ public enum AppliedZoneFile {
 
     public static func remove(directory: String, interface: String) {
         try? FileManager.default.removeItem(atPath: path(directory: directory, interface: interface))
+    }
+}
+
+/// The last applied zone a process wrote, with its file's digest, so that the next sync in
+/// the same process (`valon-sync --follow`) does not read the file back.
+final class AppliedZoneCache: Sendable {
+    private let kept = Mutex<(digest: String, zone: AppliedZone)?>(nil)
+
+    func zone(digest: String) -> AppliedZone? {
+        kept.withLock { $0?.digest == digest ? $0?.zone : nil }
+    }
+
+    func keep(_ zone: AppliedZone, digest: String) {
+        kept.withLock { $0 = (digest, zone) }
     }
 }

@@ -43,6 +43,9 @@ public struct ValonSync: Sendable {
     public var options: Options
     /// The device, network, DNS, API and clock the sync works with (``SyncEnvironment``).
     public var environment: SyncEnvironment
+    /// The applied zone last written, by digest: a `--follow` process reads its zone file
+    /// only once.
+    let appliedZones = AppliedZoneCache()
 
     public init(options: Options, environment: SyncEnvironment = .system) {
         self.options = options
@@ -253,7 +256,8 @@ public struct ValonSync: Sendable {
     func incrementalBase(_ run: Run) -> AppliedZone? {
         guard options.onlyPeer == nil, !options.force, run.deviceAsApplied,
               let applied = run.state.applied, let digest = applied.zoneDigest else { return nil }
-        let (zone, _) = AppliedZoneFile.load(directory: options.stateDirectory, interface: options.config.interface, digest: digest)
+        let zone = appliedZones.zone(digest: digest)
+            ?? AppliedZoneFile.load(directory: options.stateDirectory, interface: options.config.interface, digest: digest).zone
         guard let zone, zone.serial == applied.serial else { return nil }
         return zone
     }
@@ -261,8 +265,11 @@ public struct ValonSync: Sendable {
     /// Writes the zone just applied as the next IXFR's base; its digest, or `nil` when
     /// there is none to keep or it could not be written (the next read is then whole).
     func keepAppliedZone(_ zone: AppliedZone?, serial: UInt32) -> String? {
-        guard let zone, zone.serial == serial else { return nil }
-        return try? AppliedZoneFile.save(zone, directory: options.stateDirectory, interface: options.config.interface)
+        guard let zone, zone.serial == serial,
+              let digest = try? AppliedZoneFile.save(zone, directory: options.stateDirectory, interface: options.config.interface)
+        else { return nil }
+        appliedZones.keep(zone, digest: digest)
+        return digest
     }
 
     /// What the registry and the device say of each peer the plan keeps, for ``verifyPaths``.
