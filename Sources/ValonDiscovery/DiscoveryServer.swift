@@ -34,6 +34,9 @@ public final class DiscoveryServer: Sendable {
     /// The node's own registration (docs/ARCHITECTURE.md §11); `nil` when the interface has
     /// no key or no address yet.
     public let registration: DiscoveryRegistration?
+    /// DNS NOTIFY to the peers on each zone change (docs/ARCHITECTURE.md §12); `nil` with
+    /// `notify: false` or when the interface has no address to send from.
+    public let notify: NotifyService?
     let logger: Logger
     private let group = Mutex<ServiceGroup?>(nil)
 
@@ -116,6 +119,8 @@ public final class DiscoveryServer: Sendable {
             registration = nil
             logger.warning("the WireGuard interface has no key or no address: this node does not register itself (§11)")
         }
+        notify = Self.makeNotify(config: config, interface: interface, zone: dnsConfiguration.zone, store: store,
+                                 metrics: metrics, logger: logger.labelled("notify"))
         reconciler = PeerReconciler(interface: config.interface, backend: backend, store: store, status: wireGuardStatus,
                                     metrics: metrics, recheckInterval: config.etcdSyncInterval,
                                     logger: logger.labelled("reconciler"))
@@ -148,7 +153,28 @@ public final class DiscoveryServer: Sendable {
 
     /// In start order; a graceful shutdown stops them in reverse.
     var services: [any Service] {
-        [store, dns, reconciler, learner] + (relay.map { [$0] } ?? []) + (registration.map { [$0] } ?? []) + [api]
+        [store, dns, reconciler, learner] + (relay.map { [$0] } ?? []) + (registration.map { [$0] } ?? [])
+            + (notify.map { [$0] } ?? []) + [api]
+    }
+
+    /// The NOTIFY sender from the node's own WireGuard address (its first IPv4 one, the one it
+    /// registers, §11), or `nil` when `notify: false` or the interface has no address.
+    static func makeNotify(config: DiscoveryConfig, interface: DiscoveryInterface, zone: DNSZone,
+                           store: RegistrySnapshotStore, metrics: DiscoveryMetrics, logger: Logger) -> NotifyService? {
+        guard config.notifyEnabled else { return nil }
+        guard let source = interface.addresses.first(where: { $0.address.isIPv4 })?.address ?? interface.addresses.first?.address else {
+            logger.warning("the WireGuard interface has no address to send NOTIFY from; followers learn of changes by polling",
+                           metadata: ["interface": "\(config.interface)"])
+            return nil
+        }
+        do {
+            let sender = try NotifySender(source: source, zone: zone, settings: NotifySender.Settings(port: config.notifyPort),
+                                          counters: metrics.notify, logger: logger)
+            return NotifyService(sender: sender, store: store, logger: logger)
+        } catch {
+            logger.error("cannot set up the NOTIFY sender; followers learn of changes by polling", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// The seed's network, for an interface without addresses.

@@ -13,6 +13,11 @@ struct ValonSyncCommand: AsyncParsableCommand {
             Configuration: --config PATH, else $VALON_CONFIG, else /etc/valon/client.conf, \
             else /usr/local/etc/valon/client.conf; every key can be overridden by VALON_<KEY>.
 
+            --follow also listens on OWN_WG_IP, UDP port NOTIFY_PORT (default 53530), for DNS NOTIFY \
+            (RFC 1996) from the discovery nodes' WireGuard addresses only, and syncs at once on one, \
+            and on a change of the host's addresses or routes; the serial check every --interval \
+            stays as the backstop.
+
             Exit status: 0 synced; 1 failed (when the registry could not be read the interface \
             is left exactly as it was); 2 usage error; 3 synced, but the endpoint report failed.
             """)
@@ -32,8 +37,16 @@ struct ValonSyncCommand: AsyncParsableCommand {
     @Flag(help: "Keep running and sync on every change of the zone's serial.")
     var follow = false
 
-    @Option(help: "Seconds between serial checks with --follow.")
+    @Option(help: "Seconds between serial checks with --follow (a NOTIFY from a discovery node syncs at once in between).")
     var interval: Double = 2
+
+    @Option(name: .customLong("notify-port"),
+            help: "With --follow, the UDP port on OWN_WG_IP to take NOTIFY on (RFC 1996); 0 turns it off (default: NOTIFY_PORT, else 53530).")
+    var notifyPort: UInt16?
+
+    @Flag(name: .customLong("no-network-watch"),
+          help: "With --follow, do not sync at once when the host's addresses or routes change (only every --interval and on NOTIFY).")
+    var noNetworkWatch = false
 
     @Option(help: "Sync only the peer with this public key (base64).")
     var peer: String?
@@ -63,15 +76,56 @@ struct ValonSyncCommand: AsyncParsableCommand {
         options.report = !noReport
         options.force = force
         let sync = ValonSync(options: options)
-        repeat {
-            let status = await once(sync)
-            if !follow { throw ExitCode(status) }
-            try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
-        } while true
+        guard follow else { throw ExitCode(await once(sync).status) }
+        try await followChanges(sync, notifyPort: notifyPort ?? options.config.notifyPort)
     }
 
-    /// One sync, printed; returns the exit status.
-    private func once(_ sync: ValonSync) async -> Int32 {
+    /// `--follow`: syncs every `--interval`, at once on a NOTIFY from a discovery node
+    /// (docs/ARCHITECTURE.md §12) unless the NOTIFY port is 0, and at once when the host's
+    /// addresses or routes change (it may have moved) unless `--no-network-watch`.
+    private func followChanges(_ sync: ValonSync, notifyPort: UInt16) async throws {
+        let wake = SyncTrigger()
+        var trigger: SyncTrigger?
+        var listener: NotifyListener?
+        var monitor: NetworkChangeMonitor?
+        if !noNetworkWatch {
+            do {
+                monitor = try NetworkChangeMonitor { wake.fire(serial: nil) }
+                monitor?.start()
+                trigger = wake
+            } catch {
+                Self.warn("\(error); a move of this host is noticed at the next --interval")
+            }
+        }
+        if let local = sync.notifyEndpoint(port: notifyPort) {
+            let zone: DNSName
+            do {
+                zone = try DNSName(sync.options.config.dnsZone)
+            } catch {
+                Self.warn("DNS_ZONE \(sync.options.config.dnsZone) is not a DNS name: \(error)")
+                throw ExitCode(1)
+            }
+            trigger = wake
+            listener = NotifyListener(local: local, zone: zone, nodes: sync.notifyNodes(),
+                                      log: { Self.warn($0) }, onNotify: { wake.fire(serial: $0) })
+            listener?.start()
+        }
+        let follower = SyncFollower(interval: .milliseconds(Int(interval * 1000)), trigger: trigger)
+        await follower.run { _ in
+            let (_, serial) = await once(sync)
+            listener?.update(nodes: sync.notifyNodes())
+            return serial
+        }
+        await listener?.stop()
+        await monitor?.stop()
+    }
+
+    static func warn(_ line: String) {
+        FileHandle.standardError.write(Data("valon-sync: \(line)\n".utf8))
+    }
+
+    /// One sync, printed; returns the exit status and the zone serial it saw (`nil` when it failed).
+    private func once(_ sync: ValonSync) async -> (status: Int32, serial: UInt32?) {
         do {
             let result = try await sync.run()
             if json {
@@ -82,13 +136,13 @@ struct ValonSyncCommand: AsyncParsableCommand {
             }
             if let reportError = result.reportError {
                 FileHandle.standardError.write(Data("valon-sync: endpoint report failed: \(reportError)\n".utf8))
-                return 3
+                return (3, result.serial)
             }
-            return 0
+            return (0, result.serial)
         } catch {
             if json { print(#"{"error":{"code":"\#(error.code.rawValue)","message":\#(jsonString(error.description))}}"#) }
             FileHandle.standardError.write(Data("valon-sync: \(error)\n".utf8))
-            return 1
+            return (1, nil)
         }
     }
 

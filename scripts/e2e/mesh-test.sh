@@ -116,3 +116,57 @@ check "valonctl peer remove c3: the discovery node's DNS answers NXDOMAIN for c3
   bash -c "ip netns exec $(mesh_ns disc) dig @127.0.0.1 c3.$MESH_ZONE A | grep -q 'status: NXDOMAIN'"
 check "after removing c3, c1 and c2 still ping each other" mesh_wait_ping c1 c2 20
 
+
+# NOTIFY (docs/ARCHITECTURE.md §12): c1 follows with --interval 300, so after its first run
+# nothing but a push from the discovery node can bring it a change within seconds.
+notify_port=53530
+c1_log=$MESH_DIR/c1/sync.log
+kill "$(cat "$MESH_DIR/c1/sync.pid")" 2>/dev/null; wait "$(cat "$MESH_DIR/c1/sync.pid")" 2>/dev/null
+# Every run saves the state file (its summary on stdout is block-buffered into the log): an
+# old mtime that turns new says the restarted valon-sync has finished its first run.
+c1_state=$MESH_DIR/c1/state/$(mesh_client_if c1).state.json
+touch -d @946684800 "$c1_state"
+MESH_FOLLOW_INTERVAL=300 mesh_sync_start c1
+c1_listening() { grep -q "listening for NOTIFY on $(mesh_wgip c1):$notify_port" "$c1_log"; }
+c1_ran_once() { (($(stat -c %Y "$c1_state") > 946684800)); }
+check "c1's valon-sync --follow --interval 300 listens for NOTIFY on its WireGuard address" poll 20 c1_listening
+check "c1's restarted valon-sync has run its first sync" poll 20 c1_ran_once
+c1_udp_sockets() { mesh_in c1 ss -Hulnp | grep "pid=$(cat "$MESH_DIR/c1/sync.pid")," | awk '{ print $4 }'; }
+check "valon-sync opens nothing but the NOTIFY socket on c1 (ss -ulnp)" \
+  eval '[[ $(c1_udp_sockets) == "$(mesh_wgip c1):$notify_port" ]]'
+pushed_key=$(wg genkey | wg pubkey)
+c1_has_pushed() { mesh_in c1 wg show "$(mesh_client_if c1)" peers | grep -qxF "$pushed_key"; }
+push_start=$(date +%s%N)
+mesh_valonctl peer add "$pushed_key" --alias pushed >/dev/null
+pushed=false
+for ((i = 0; i < 200; i++)); do c1_has_pushed && { pushed=true; break; }; sleep 0.05; done
+echo "      measured: peer add -> c1 (--interval 300) $((($(date +%s%N) - push_start) / 1000000)) ms"
+# 10 s is 30 times shorter than c1's interval: only the NOTIFY can explain it.
+check "valonctl peer add reaches c1 (following with --interval 300) within 10 s: pushed by NOTIFY" $pushed
+c2_has_pushed() { mesh_in c2 wg show "$(mesh_client_if c2)" peers | grep -qxF "$pushed_key"; }
+check "the pushed peer reaches c2 too" poll 20 c2_has_pushed
+mesh_valonctl peer remove pushed >/dev/null 2>&1
+c1_lacks_pushed() { ! c1_has_pushed; }
+check "valonctl peer remove reaches c1 (--interval 300) too" poll 20 c1_lacks_pushed
+
+# Bad input on c1's NOTIFY port, through the real tunnels (dig +opcode=notify, as any DNS
+# primary would send it).
+notify_dig() { # notify_dig NAMESPACE SOURCE ZONE: dig's header line, or "no answer"
+  local out
+  out=$(mesh_in "$1" dig ${2:+-b "$2"} @"$(mesh_wgip c1)" -p "$notify_port" +opcode=notify +tries=1 +time=2 "$3" SOA 2>&1) || { echo "no answer"; return; }
+  grep -o 'opcode: [A-Z]*, status: [A-Z]*' <<<"$out" || echo "no answer"
+}
+check "a NOTIFY from the discovery node's address ($MESH_DISC_IP) is answered NOERROR" \
+  eval '[[ $(notify_dig disc "$MESH_DISC_IP" "$MESH_ZONE") == "opcode: NOTIFY, status: NOERROR" ]]'
+check "a NOTIFY for another zone from the discovery node is answered REFUSED" \
+  eval '[[ $(notify_dig disc "$MESH_DISC_IP" example.com) == "opcode: NOTIFY, status: REFUSED" ]]'
+check "a NOTIFY from another peer (c2, $(mesh_wgip c2)) gets no answer" \
+  eval '[[ $(notify_dig c2 "" "$MESH_ZONE") == "no answer" ]]'
+c1_logged() { grep -q "$1" "$c1_log"; }
+check "c1 logs the datagram from c2 as not a discovery node's" poll 10 c1_logged "ignored a datagram from $(mesh_wgip c2):"
+mesh_in disc python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('$MESH_DISC_IP', 0)); s.sendto(b'\\x12\\x34junk', ('$(mesh_wgip c1)', $notify_port))"
+check "a malformed datagram from the discovery node is dropped and logged" poll 10 c1_logged "dropped a malformed datagram from $MESH_DISC_IP:"
+check "c1 still pings c2 after the bad input" mesh_wait_ping c1 c2 10
+node_metrics() { mesh_in c1 curl -s --max-time 5 "http://$MESH_DISC_IP:8053/metrics"; }
+check "the node's /metrics counts answered NOTIFY" \
+  eval 'node_metrics | grep -qE "^valon_notify_answered_total\{rcode=\"NOERROR\"\} [1-9]"'

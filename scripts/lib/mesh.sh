@@ -134,6 +134,9 @@ state_dir: $MESH_DIR/discovery-state
 advertise_endpoint: $MESH_DISC_ENDPOINT
 discovery_lease_ttl: $MESH_LEASE_TTL
 EOF
+  # MESH_NOTIFY=off: the node sends no NOTIFY (docs/ARCHITECTURE.md §12), for poll-only references.
+  [[ ${MESH_NOTIFY:-on} == off ]] && echo "notify: false" >>"$MESH_DIR/discovery.yml"
+  return 0
 }
 
 # mesh_discovery_start: valon-discovery in the discovery namespace, waiting for DNS to answer.

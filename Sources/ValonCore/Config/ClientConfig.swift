@@ -35,6 +35,13 @@ public struct ClientConfig: Hashable, Sendable {
     /// `DISCOVERY_FALLBACKS`: more discovery nodes (docs/ARCHITECTURE.md §11), comma-separated
     /// `pubkey@host:port@wg_ip`; used when the configured node does not answer (optional).
     public var discoveryFallbacks: [DiscoveryFallback] = []
+    /// `NOTIFY_PORT`: the UDP port on `OWN_WG_IP` where `valon-sync --follow` listens for
+    /// DNS NOTIFY (RFC 1996) from the discovery nodes (docs/ARCHITECTURE.md §12); 0 turns the
+    /// listener off (default ``defaultNotifyPort``).
+    public var notifyPort: UInt16 = ClientConfig.defaultNotifyPort
+
+    /// The NOTIFY port the discovery node sends to and `valon-sync --follow` listens on.
+    public static let defaultNotifyPort: UInt16 = 53530
 
     /// One `DISCOVERY_FALLBACKS` entry: a discovery node's key, WireGuard endpoint and address.
     public struct DiscoveryFallback: Sendable, Hashable {
@@ -68,7 +75,7 @@ public struct ClientConfig: Hashable, Sendable {
     public static let keys = [
         "WG_INTERFACE", "DISCOVERY_PUBKEY", "DISCOVERY_ENDPOINT", "DISCOVERY_ALLOWED_IPS", "DISCOVERY_DNS",
         "DISCOVERY_API", "DNS_ZONE", "OWN_WG_IP", "OWN_ALIAS", "WG_PORT", "ALLOWED_IPS", "PRIVATE_KEY_FILE",
-        "DISCOVERY_FALLBACKS",
+        "DISCOVERY_FALLBACKS", "NOTIFY_PORT",
     ]
 
     /// Parses a file's text, then applies `VALON_*` overrides from `environment`.
@@ -173,6 +180,10 @@ public struct ClientConfig: Hashable, Sendable {
             guard let parsed = UInt16(port), parsed != 0 else { throw error("WG_PORT", "\"\(port)\" is not a port (1-65535)") }
             listenPort = parsed
         }
+        if let port = optional("NOTIFY_PORT") {
+            guard let parsed = UInt16(port) else { throw error("NOTIFY_PORT", "\"\(port)\" is not a port (0 turns NOTIFY off, else 1-65535)") }
+            notifyPort = parsed
+        }
         allowedIPs = try optional("ALLOWED_IPS").map { (text) throws(ConfigError) in try networks("ALLOWED_IPS", text) }
             ?? [IPNetwork("100.100.0.0/24")!]
         privateKeyFile = optional("PRIVATE_KEY_FILE") ?? "/etc/wireguard/\(interface).key"
@@ -198,6 +209,7 @@ public struct ClientConfig: Hashable, Sendable {
         add("ALLOWED_IPS", allowedIPs.map(\.description).joined(separator: ","))
         add("PRIVATE_KEY_FILE", privateKeyFile)
         if !discoveryFallbacks.isEmpty { add("DISCOVERY_FALLBACKS", discoveryFallbacks.map(\.description).joined(separator: ",")) }
+        if notifyPort != Self.defaultNotifyPort { add("NOTIFY_PORT", String(notifyPort)) }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -19,6 +19,8 @@ import Yams
 /// forward: [9.9.9.9, 1.1.1.1]   # names outside the zone; REFUSED when absent
 /// axfr_allow: [100.100.0.0/24, 127.0.0.0/8]
 /// state_dir: /var/lib/valon/discovery   # the persisted registry snapshot
+/// notify: true                  # DNS NOTIFY to every peer on each zone change (RFC 1996)
+/// notify_port: 53530            # where the peers' valon-sync --follow listens
 /// ```
 public struct DiscoveryConfig: Hashable, Sendable {
     /// The zone served (default `valon.internal`).
@@ -73,6 +75,12 @@ public struct DiscoveryConfig: Hashable, Sendable {
     /// `ixfr_history_bytes`: the most memory those snapshots may take, estimated (default
     /// 64 MiB; a suffix k, M or G multiplies by 1024, 1024², 1024³).
     public var ixfrHistoryBytes = 64 << 20
+    /// `notify`: send DNS NOTIFY (RFC 1996) to every registered peer's WireGuard address on
+    /// each change of the zone (docs/ARCHITECTURE.md §12); on by default.
+    public var notifyEnabled = true
+    /// `notify_port`: the UDP port the peers' `valon-sync --follow` listens on for NOTIFY
+    /// (default 53530, the client's `NOTIFY_PORT` default).
+    public var notifyPort: UInt16 = ClientConfig.defaultNotifyPort
 
     /// The state directory of a packaged node.
     public static let defaultStateDirectory = "/var/lib/valon/discovery"
@@ -84,6 +92,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
         "etcd_sync_interval", "bind", "port", "cache", "forward", "axfr_allow", "ddns_rate_limit",
         "state_dir", "relay", "relay_ports", "relay_idle_timeout", "advertise_endpoint", "discovery_lease_ttl",
         "ixfr_history", "ixfr_history_bytes",
+        "notify", "notify_port",
     ]
 
     /// Parses the YAML form.
@@ -157,6 +166,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
         "axfr_allow", "ddns_rate_limit",
         "state_dir", "relay", "relay_ports", "relay_idle_timeout", "advertise_endpoint", "discovery_lease_ttl",
         "ixfr_history", "ixfr_history_bytes",
+        "notify", "notify_port",
     ]
 
     private mutating func applyForward(_ directive: Corefile.Directive, file: String) throws(ConfigError) {
@@ -278,6 +288,12 @@ public struct DiscoveryConfig: Hashable, Sendable {
             let text = try single()
             guard let bytes = Self.byteSize(text) else { throw invalid("\"\(text)\" is not a size like 65536, 512k or 64M") }
             ixfrHistoryBytes = bytes
+        case "notify":
+            notifyEnabled = try boolean()
+        case "notify_port":
+            let text = try single()
+            guard let value = UInt16(text), value != 0 else { throw invalid("\"\(text)\" is not a port (1-65535; notify: false turns NOTIFY off)") }
+            notifyPort = value
         case "state_dir":
             let path = try single()
             guard path.hasPrefix("/"), !path.utf8.contains(0) else { throw invalid("\"\(path)\" is not an absolute path") }

@@ -27,6 +27,8 @@ public final class DiscoveryMetrics: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The NOTIFY sender's counters (docs/ARCHITECTURE.md §12), rendered with the rest.
+    public let notify = NotifyCounters()
     /// The relay's open ports and their counters, read when the metrics are rendered.
     private let relays = Mutex<(@Sendable () -> [(allocation: RelayAllocation, counters: RelayCounters.Snapshot)])?>(nil)
 
@@ -145,6 +147,7 @@ public final class DiscoveryMetrics: Sendable {
         if let source = relays.withLock({ $0 }) {
             renderRelays(source(), into: &text)
         }
+        notify.render(into: &text)
         return text.output
     }
 

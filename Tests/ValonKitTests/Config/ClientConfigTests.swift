@@ -110,6 +110,29 @@ struct ClientConfigTests {
         }
     }
 
+    @Test("NOTIFY_PORT: 53530 when absent (the original's files have none), 0 turns NOTIFY off, else the port")
+    func notifyPort() throws {
+        #expect(try ClientConfig(parsing: Self.example, file: "c").notifyPort == 53530)
+        #expect(try ClientConfig(parsing: Self.example + "\nNOTIFY_PORT=0", file: "c").notifyPort == 0)
+        #expect(try ClientConfig(parsing: Self.example + "\nNOTIFY_PORT=5353", file: "c").notifyPort == 5353)
+        #expect(try ClientConfig(parsing: Self.example, file: "c", environment: ["VALON_NOTIFY_PORT": "0"]).notifyPort == 0)
+        for bad in ["NOTIFY_PORT=65536", "NOTIFY_PORT=-1", "NOTIFY_PORT=udp"] {
+            do {
+                _ = try ClientConfig(parsing: Self.example + "\n" + bad, file: "client.conf")
+                Issue.record("accepted \(bad)")
+            } catch {
+                #expect(error.key == "NOTIFY_PORT")
+                #expect(error.line == 13)
+            }
+        }
+        // Rendered only when it is not the default, so valonctl's output stays as it was.
+        var config = try ClientConfig(parsing: Self.example, file: "c")
+        #expect(!config.rendered().contains("NOTIFY_PORT"))
+        config.notifyPort = 0
+        #expect(config.rendered().contains("NOTIFY_PORT=0\n"))
+        #expect(try ClientConfig(parsing: config.rendered(), file: "rendered") == config)
+    }
+
     @Test("rendered text reads back to the same configuration")
     func renderRoundTrip() throws {
         var config = try ClientConfig(parsing: Self.example, file: "c")
