@@ -48,7 +48,18 @@ step() {
 }
 
 step "pure core (scripts/check-core-purity.sh)" scripts/check-core-purity.sh
-step "swift test" swift test --skip-build
+# The failing tests' lines are kept and printed again at the very end, where a CI log's
+# tail shows them.
+failed_tests=$(mktemp)
+swift_test() {
+  local log; log=$(mktemp)
+  swift test --skip-build 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  grep -a '✘' "$log" | grep -av '^✘ Suite\|^✘ Test run' | head -40 >>"$failed_tests"
+  rm -f "$log"
+  return "$status"
+}
+step "swift test" swift_test
 # The pure suites again, as an unprivileged user: they must need no root (a socket option
 # only root may set once closed every DNS-over-TCP connection of a non-root node).
 pure_as_nobody() {
@@ -81,6 +92,11 @@ side_by_side() {
 step "NAT matrix and several discovery nodes (scripts/e2e/nat-matrix.sh, multi-node.sh)" side_by_side
 
 echo
+if [ -s "$failed_tests" ]; then
+  echo "failing tests (swift test):"
+  cut -c1-400 "$failed_tests"
+fi
+rm -f "$failed_tests"
 for name in "${failures[@]}"; do echo "failed: $name"; done
 echo "steps: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -71,7 +71,9 @@ public final class DiscoveryServer: Sendable {
             keys: RegistryKeys(prefix: config.etcd.prefix)
         ))
         store = RegistrySnapshotStore(registry: registry, syncInterval: config.etcdSyncInterval, metrics: metrics,
-                                      logger: logger.labelled("registry"), stateDirectory: config.stateDirectory)
+                                      logger: logger.labelled("registry"), stateDirectory: config.stateDirectory,
+                                      history: RegistryHistory(maximumCount: config.ixfrHistoryCount,
+                                                               maximumBytes: config.ixfrHistoryBytes))
         let status = WireGuardStatus(interface: config.interface)
         wireGuardStatus = status
         let dnsConfiguration: DNSServer.Configuration

@@ -35,6 +35,10 @@ public final class NSDServer: @unchecked Sendable {
         /// `ADDRESS@PORT` of a primary: NSD is then a secondary for the zone, loads it by
         /// AXFR from there (`request-xfr: AXFR …`) and `text` is ignored.
         public var primary: String?
+        /// Whether the secondary asks IXFR (RFC 1995) first (`request-xfr: …` without `AXFR`)
+        /// and takes NOTIFY from 127.0.0.1 (`allow-notify`); it lets 127.0.0.1 transfer the
+        /// zone from it, so that a test can compare what it holds.
+        public var incremental = false
 
         public init(name: String, text: String, transferTo: [String] = ["127.0.0.1", "::1"], checked: Bool = true) {
             self.name = name
@@ -44,9 +48,10 @@ public final class NSDServer: @unchecked Sendable {
         }
 
         /// A zone NSD transfers from `primary` (`ADDRESS@PORT`) as a secondary.
-        public static func secondary(name: String, primary: String) -> Zone {
+        public static func secondary(name: String, primary: String, incremental: Bool = false) -> Zone {
             var zone = Zone(name: name, text: "", transferTo: [], checked: false)
             zone.primary = primary
+            zone.incremental = incremental
             return zone
         }
     }
@@ -145,7 +150,10 @@ public final class NSDServer: @unchecked Sendable {
         for zone in zones {
             let file = "\(path)/\(zone.name.trimmingCharacters(in: CharacterSet(charactersIn: "."))).zone"
             if let primary = zone.primary {
-                config += "zone:\n    name: \"\(zone.name)\"\n    zonefile: \"\(file)\"\n    request-xfr: AXFR \(primary) NOKEY\n"
+                config += "zone:\n    name: \"\(zone.name)\"\n    zonefile: \"\(file)\"\n"
+                config += zone.incremental
+                    ? "    request-xfr: \(primary) NOKEY\n    allow-notify: 127.0.0.1 NOKEY\n    provide-xfr: 127.0.0.1 NOKEY\n"
+                    : "    request-xfr: AXFR \(primary) NOKEY\n"
                 continue
             }
             try zone.text.write(toFile: file, atomically: true, encoding: .utf8)
@@ -163,7 +171,10 @@ public final class NSDServer: @unchecked Sendable {
 
         let process = try SpawnedProcess("/usr/sbin/nsd", ["-d", "-c", configFile])
         do {
-            try waitUntilServing(zones[0].name, port: port, process: process, directory: directory)
+            // A secondary waits for its transfer; one that failed is retried after the SOA's
+            // retry interval (10 s for VALON's zone), so on a loaded machine it takes longer.
+            try waitUntilServing(zones[0].name, port: port, process: process, directory: directory,
+                                 attempts: zones[0].primary == nil ? 200 : 600)
         } catch {
             process.terminate()
             throw error
@@ -171,11 +182,13 @@ public final class NSDServer: @unchecked Sendable {
         return process
     }
 
-    /// Polls with an SOA query until NSD answers from the zone (up to 20 s on a busy machine).
-    private static func waitUntilServing(_ zone: String, port: UInt16, process: SpawnedProcess, directory: URL) throws {
+    /// Polls with an SOA query until NSD answers from the zone (`attempts` of at least 100 ms:
+    /// 20 s by default, on a busy machine).
+    private static func waitUntilServing(_ zone: String, port: UInt16, process: SpawnedProcess, directory: URL,
+                                         attempts: Int = 200) throws {
         let socket = try LoopbackUDP()
         let query = try DNSMessage.query(id: 0x5EED, name: DNSName(zone), type: .soa, edns: nil).encoded()
-        for _ in 0..<200 {
+        for _ in 0..<attempts {
             guard process.isRunning else {
                 let log = (try? String(contentsOf: directory.appendingPathComponent("nsd.log"), encoding: .utf8)) ?? ""
                 throw Failure(description: "nsd exited on port \(port): \(log)")

@@ -7,7 +7,8 @@
 #     (discovery.<zone> A, _discovery._udp SRV and TXT, the AXFR), every client has both as peers;
 #   - for FLAP_SECONDS (default 300) with both nodes up, nat_endpoint of each peer is written
 #     at most once (etcdctl watch counts the writes);
-#   - node 1 stops: `valonctl peer add` on node 2 reaches every client; a client that moves is
+#   - node 1 stops: `valonctl peer add` on node 2 reaches every client; a client booted from
+#     nothing with node 2 in DISCOVERY_FALLBACKS comes up through it; a client that moves is
 #     reachable again; a client-to-client ping runs throughout (the longest gap is printed);
 #   - node 1 starts again and node 2 stops: the same, and one etcd member stops meanwhile;
 #   - node 1 is killed with SIGKILL: its record disappears after the lease TTL and node 2's
@@ -163,6 +164,22 @@ check "with node 1 down, valonctl peer add on node 2 reaches every client" add_p
 topo_move_client "$MESH_PREFIX" c2 2 12
 check "with node 1 down, c2 moves behind NAT 2 and c3 reaches it again" mesh_wait_ping c3 c2 20
 check "with node 1 down, c1 reaches c2 again" mesh_wait_ping c1 c2 20
+# c2 boots from nothing while its configured node (1) is down: its client.conf names node 2
+# in DISCOVERY_FALLBACKS, as `valonctl peer add` on node 1 prints it now.
+rebootstrap_via_fallback() {
+  local c=$1 dir="$MESH_DIR/$1" pid
+  pid=$(cat "$dir/sync.pid"); kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  mesh_in "$c" "$MESH_BIN/valon-bootstrap" --down --config "$dir/client.conf" --state-dir "$dir/state" >/dev/null 2>&1 || return 1
+  ! mesh_in "$c" ip link show "$(mesh_client_if "$c")" >/dev/null 2>&1 || return 1
+  { grep -v '^DISCOVERY_FALLBACKS=' "$dir/client.conf"; echo "DISCOVERY_FALLBACKS=$disc2_key@$DISC2_ENDPOINT@$DISC2_IP"; } >"$dir/client.conf.new"
+  mv "$dir/client.conf.new" "$dir/client.conf"
+  mesh_in "$c" "$MESH_BIN/valon-bootstrap" --config "$dir/client.conf" --state-dir "$dir/state" >"$dir/bootstrap-fallback.log" 2>&1 || {
+    cat "$dir/bootstrap-fallback.log" >&2; return 1; }
+  mesh_sync_start "$c"
+}
+check "with node 1 down, c2 boots from nothing (bootstrap --down first) through DISCOVERY_FALLBACKS" rebootstrap_via_fallback c2
+check "after booting through node 2, c2 has a handshake with node 2 and pings c1 and c3" \
+  eval 'poll 30 handshake_with_key c2 "$disc2_key" && mesh_wait_ping c2 c1 30 && mesh_wait_ping c2 c3 30'
 
 # Node 1 comes back, node 2 stops, and one etcd member stops too.
 mesh_discovery_start 2>/dev/null

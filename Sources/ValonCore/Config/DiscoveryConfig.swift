@@ -68,6 +68,13 @@ public struct DiscoveryConfig: Hashable, Sendable {
     /// `discovery_lease_ttl`: the TTL of the etcd lease the node's registration hangs on; a
     /// node that dies leaves the zone this long after its last renewal (default 10 s).
     public var discoveryLeaseTTL: Duration = .seconds(10)
+    /// `ixfr_history`: how many earlier registry snapshots the node keeps in memory to answer
+    /// IXFR from (RFC 1995; docs/ARCHITECTURE.md §12); older serials are read from etcd at
+    /// their revision, or answered with the whole zone. Default 64; 0 keeps none.
+    public var ixfrHistoryCount = 64
+    /// `ixfr_history_bytes`: the most memory those snapshots may take, estimated (default
+    /// 64 MiB; a suffix k, M or G multiplies by 1024, 1024², 1024³).
+    public var ixfrHistoryBytes = 64 << 20
     /// `notify`: send DNS NOTIFY (RFC 1996) to every registered peer's WireGuard address on
     /// each change of the zone (docs/ARCHITECTURE.md §12); on by default.
     public var notifyEnabled = true
@@ -84,6 +91,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
         "zone", "etcd_endpoints", "etcd", "wg_interface", "ddns_listen", "ddns_bind_device", "wg_poll_interval",
         "etcd_sync_interval", "bind", "port", "cache", "forward", "axfr_allow", "ddns_rate_limit",
         "state_dir", "relay", "relay_ports", "relay_idle_timeout", "advertise_endpoint", "discovery_lease_ttl",
+        "ixfr_history", "ixfr_history_bytes",
         "notify", "notify_port",
     ]
 
@@ -157,6 +165,7 @@ public struct DiscoveryConfig: Hashable, Sendable {
         "etcd_endpoints", "wg_interface", "ddns_listen", "ddns_bind_device", "wg_poll_interval", "etcd_sync_interval",
         "axfr_allow", "ddns_rate_limit",
         "state_dir", "relay", "relay_ports", "relay_idle_timeout", "advertise_endpoint", "discovery_lease_ttl",
+        "ixfr_history", "ixfr_history_bytes",
         "notify", "notify_port",
     ]
 
@@ -271,6 +280,14 @@ public struct DiscoveryConfig: Hashable, Sendable {
             let ttl = try duration()
             guard ttl >= .seconds(2) else { throw invalid("a lease of less than 2 s cannot be renewed in time") }
             discoveryLeaseTTL = ttl
+        case "ixfr_history":
+            let text = try single()
+            guard let count = Int(text), count >= 0 else { throw invalid("\"\(text)\" is not a count of snapshots (0 or more)") }
+            ixfrHistoryCount = count
+        case "ixfr_history_bytes":
+            let text = try single()
+            guard let bytes = Self.byteSize(text) else { throw invalid("\"\(text)\" is not a size like 65536, 512k or 64M") }
+            ixfrHistoryBytes = bytes
         case "notify":
             notifyEnabled = try boolean()
         case "notify_port":
@@ -284,6 +301,19 @@ public struct DiscoveryConfig: Hashable, Sendable {
         default:
             throw ConfigError(.unknownKey, file: file, line: line, key: option, "unknown option")
         }
+    }
+
+    /// A size in bytes: digits, optionally followed by k, M or G (powers of 1024).
+    static func byteSize(_ text: String) -> Int? {
+        let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30]
+        var digits = Substring(text), multiplier = 1
+        if let last = digits.last, let unit = units[last] {
+            multiplier = unit
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int(digits), value >= 0 else { return nil }
+        let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : product
     }
 
     static func splitZoneKey(_ key: String) -> (String, String?) {

@@ -18,7 +18,12 @@ public enum SyncFingerprint {
             let allowed = peer.allowedIPs.map(\.canonical.description).sorted().joined(separator: ",")
             text += "\(peer.publicKey.base64) \(allowed) \(peer.persistentKeepalive ?? 0)\n"
         }
-        return SHA256.hash(data: Array(text.utf8)).map { byte in
+        return sha256Hex(Array(text.utf8))
+    }
+
+    /// The SHA-256 (FIPS 180-4) of `bytes`, in lowercase hex.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()

@@ -82,8 +82,12 @@ final class DNSTCPHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let packet = Array(unwrapInboundIn(data).readableBytesView)
         let client = context.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
-        let (outcome, summary) = server.responder.respond(to: packet, client: client, transport: .tcp,
-                                                          snapshot: server.snapshot())
+        server.answer(packet, client: client, transport: .tcp, on: context.eventLoop) { outcome, summary in
+            self.send(outcome, summary: summary, context: context)
+        }
+    }
+
+    private func send(_ outcome: DNSResponderOutcome, summary: DNSZoneResponder.Summary?, context: ChannelHandlerContext) {
         switch outcome {
         case .reply(let messages):
             server.record(summary)
@@ -102,6 +106,9 @@ final class DNSTCPHandler: ChannelInboundHandler {
             server.record(summary)
             pendingTransfer = transfer.makeIterator()
             continueTransfer(context: context)
+        case .loadHistory:
+            // The server reads the history and answers again; never handed here.
+            break
         case .drop:
             // Not a query: nothing sensible can follow on this stream.
             context.close(promise: nil)

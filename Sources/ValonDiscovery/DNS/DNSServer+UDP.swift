@@ -38,37 +38,48 @@ final class DNSUDPHandler: ChannelInboundHandler {
 
     let server: DNSServer
     private var pendingFlush = false
+    /// Between a read and its read-complete, when writes are flushed together.
+    private var inRead = false
 
     init(server: DNSServer) {
         self.server = server
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inRead = true
         let envelope = unwrapInboundIn(data)
         let packet = Array(envelope.data.readableBytesView)
         let client = envelope.remoteAddress.ipAddress.flatMap { IPAddress($0) }
-        let (outcome, summary) = server.responder.respond(to: packet, client: client, transport: .udp,
-                                                          snapshot: server.snapshot())
+        let remote = envelope.remoteAddress
+        let loop = context.eventLoop
+        server.answer(packet, client: client, transport: .udp, on: loop) { outcome, summary in
+            self.send(outcome, summary: summary, to: remote, context: context)
+        }
+    }
+
+    private func send(_ outcome: DNSResponderOutcome, summary: DNSZoneResponder.Summary?, to remote: SocketAddress,
+                      context: ChannelHandlerContext) {
         switch outcome {
         case .reply(let messages):
             server.record(summary)
             for message in messages {
                 context.write(wrapOutboundOut(AddressedEnvelope(
-                    remoteAddress: envelope.remoteAddress, data: context.channel.allocator.buffer(bytes: message))),
+                    remoteAddress: remote, data: context.channel.allocator.buffer(bytes: message))),
                     promise: nil)
             }
             pendingFlush = true
+            // An answer sent after an etcd read comes outside channelRead: flush it now.
+            if !inRead { flushPending(context: context) }
         case .forward(let query):
             let channel = context.channel
-            let remote = envelope.remoteAddress
             let metrics = server.metrics
             server.forwarder.forward(query, transport: .udp, on: context.eventLoop).whenSuccess { answer in
                 metrics.recordDNSQuery(type: query.questions.first?.type ?? .a, rcode: answer.rcode)
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: answer.reply)),
                                       promise: nil)
             }
-        case .transfer:
-            // The responder refuses transfers over UDP; nothing to send.
+        case .transfer, .loadHistory:
+            // The responder answers transfers over UDP with messages; nothing to send.
             break
         case .drop:
             break
@@ -76,6 +87,11 @@ final class DNSUDPHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inRead = false
+        flushPending(context: context)
+    }
+
+    private func flushPending(context: ChannelHandlerContext) {
         if pendingFlush {
             pendingFlush = false
             context.flush()

@@ -20,6 +20,9 @@ public final class DNSServer: Service, Sendable {
     let group: any EventLoopGroup
     let connections: DNSConnectionTracker
     let forwarder: DNSForwarder
+    /// Reads an earlier serial's registry into the responder's history (IXFR); `nil` when
+    /// the server has no registry to read from.
+    let loadHistory: (@Sendable (UInt32) async -> Void)?
     private let bound = Mutex(BoundState())
 
     struct BoundState {
@@ -31,19 +34,25 @@ public final class DNSServer: Service, Sendable {
     /// A server answering from the snapshots of `store`.
     public convenience init(configuration: Configuration, store: RegistrySnapshotStore, metrics: DiscoveryMetrics,
                             logger: Logger) {
-        self.init(configuration: configuration, snapshot: { store.current }, metrics: metrics, logger: logger)
+        self.init(configuration: configuration, snapshot: { store.current }, metrics: metrics, logger: logger,
+                  history: store.history, loadHistory: { await store.loadHistory(serial: $0) })
     }
 
     /// A server answering from whatever `snapshot` returns (benchmarks serve a fixed one;
-    /// `nil` answers the zone with SERVFAIL).
+    /// `nil` answers the zone with SERVFAIL). IXFR answers from `history`, and
+    /// `loadHistory` reads a serial the history has not tried into it.
     public init(configuration: Configuration, snapshot: @escaping @Sendable () -> RegistrySnapshot?,
                 metrics: DiscoveryMetrics, logger: Logger,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                history: RegistryHistory? = nil, loadHistory: (@Sendable (UInt32) async -> Void)? = nil) {
         self.configuration = configuration
         self.snapshot = snapshot
         self.metrics = metrics
         self.logger = logger
-        self.responder = DNSZoneResponder(zone: configuration.zone)
+        // A history that keeps nothing could not hold what a read brings: never read then.
+        let keeps = (history?.maximumCount ?? 0) > 0
+        self.loadHistory = keeps ? loadHistory : nil
+        self.responder = DNSZoneResponder(zone: configuration.zone, history: history, loadsHistory: keeps && loadHistory != nil)
         self.group = group
         self.connections = DNSConnectionTracker(limit: configuration.maxTCPConnections)
         self.forwarder = DNSForwarder(upstreams: configuration.forwarders, timeout: TimeAmount(configuration.forwardTimeout),
@@ -144,9 +153,31 @@ public final class DNSServer: Service, Sendable {
         return channels
     }
 
+    /// Answers `packet` and hands the outcome to `body` on `loop`: at once, or, for an IXFR
+    /// whose base serial must first be read from etcd, after that read (the second answer
+    /// never asks for another read).
+    func answer(_ packet: [UInt8], client: IPAddress?, transport: DNSTransport, on loop: any EventLoop,
+                _ body: @escaping (DNSResponderOutcome, DNSZoneResponder.Summary?) -> Void) {
+        let (outcome, summary) = responder.respond(to: packet, client: client, transport: transport, snapshot: snapshot())
+        guard case .loadHistory(let serial) = outcome, let loadHistory else {
+            body(outcome, summary)
+            return
+        }
+        let pending = NIOLoopBound(body, eventLoop: loop)
+        let promise = loop.makePromise(of: Void.self)
+        promise.completeWithTask { await loadHistory(serial) }
+        promise.futureResult.whenComplete { _ in
+            var responder = self.responder
+            responder.loadsHistory = false
+            let (outcome, summary) = responder.respond(to: packet, client: client, transport: transport, snapshot: self.snapshot())
+            pending.value(outcome, summary)
+        }
+    }
+
     /// Counts one answer by its type and response code.
     func record(_ summary: DNSZoneResponder.Summary?) {
         guard let summary else { return }
         metrics.recordDNSQuery(type: summary.type, rcode: summary.rcode)
+        if let ixfr = summary.ixfr { metrics.recordIXFR(ixfr) }
     }
 }

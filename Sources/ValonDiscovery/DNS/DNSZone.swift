@@ -35,7 +35,7 @@ public struct DNSZone: Sendable {
     var serverName: DNSName { (try? name.prepending("discovery")) ?? name }
 
     /// The zone's SOA record at `serial` (MINIMUM is the TTL of negative answers).
-    func soa(serial: UInt32, owner: DNSName? = nil) -> DNSResourceRecord {
+    public func soa(serial: UInt32, owner: DNSName? = nil) -> DNSResourceRecord {
         let mailbox = (try? name.prepending("hostmaster")) ?? name
         return DNSResourceRecord(name: owner ?? name, ttl: ttl, data: .soa(DNSSOA(
             primaryServer: serverName, responsibleMailbox: mailbox, serial: serial,

@@ -5,14 +5,15 @@ extension DNSZoneResponder {
     /// between two copies of the SOA, split across messages of at most
     /// ``DNSZone/transferRecordsPerMessage`` records; the question only in the first. The
     /// messages are made one at a time as the server sends them (``DNSZoneTransferStream``).
-    /// IXFR (RFC 1995 §4) is answered the same way: a full transfer is a valid reply.
     /// Without a registry read (`snapshot` `nil`) an allowed client gets SERVFAIL.
+    ///
+    /// IXFR (RFC 1995), over TCP or UDP, to the same clients: see ``incrementalTransfer``.
     func transfer(query: DNSMessage, response: DNSMessage, client: IPAddress?, transport: DNSTransport,
                   snapshot: RegistrySnapshot?) -> (outcome: DNSResponderOutcome, summary: Summary?) {
         let question = query.questions[0]
         var response = response
         let summary = { (rcode: DNSResponseCode) in Summary(type: question.type, rcode: rcode) }
-        guard transport == .tcp, question.name == zone.name, zone.allowsTransfer(to: client) else {
+        guard transport == .tcp || question.type == .ixfr, question.name == zone.name, zone.allowsTransfer(to: client) else {
             response.responseCode = .refused
             return (.reply([encode(response)]), summary(.refused))
         }
@@ -22,7 +23,67 @@ extension DNSZoneResponder {
             return (.reply([encode(response)]), summary(.servFail))
         }
         response.header.isAuthoritative = true
+        if question.type == .ixfr {
+            return incrementalTransfer(query: query, response: response, transport: transport, snapshot: snapshot)
+        }
         return (.transfer(DNSZoneTransferStream(responder: self, response: response, snapshot: snapshot)), summary(.noError))
+    }
+
+    /// IXFR (RFC 1995). The query's authority section holds the client's SOA (§3); without
+    /// one it is FORMERR. Then:
+    /// - a serial equal to ours or newer (RFC 1982 arithmetic): our SOA alone (§2);
+    /// - a serial ``history`` holds: the condensed difference (§4), `SOA(new) SOA(old)
+    ///   deleted… SOA(new) added… SOA(new)`; the whole zone instead when the difference has
+    ///   as many records as the zone;
+    /// - a serial the history has not tried: ``DNSResponderOutcome/loadHistory(serial:)``
+    ///   when ``loadsHistory``, so the server reads the registry at that revision from etcd
+    ///   and asks again;
+    /// - otherwise (too old, compacted, never a serial of ours): the whole zone, AXFR-style
+    ///   (§4 allows it).
+    ///
+    /// Over UDP an answer that does not fit one message is our SOA alone, which tells the
+    /// client to ask again over TCP (§2).
+    func incrementalTransfer(query: DNSMessage, response: DNSMessage, transport: DNSTransport,
+                             snapshot: RegistrySnapshot) -> (outcome: DNSResponderOutcome, summary: Summary?) {
+        var response = response
+        let summary = { (rcode: DNSResponseCode, answer: IXFRAnswer?) in Summary(type: .ixfr, rcode: rcode, ixfr: answer) }
+        let currentSOA = zone.soa(serial: snapshot.serial)
+        guard let clientSOA = query.authorities.first(where: { $0.type == .soa && $0.name == zone.name }),
+              case .soa(let soa) = clientSOA.data else {
+            response.responseCode = .formErr
+            return (.reply([encode(response)]), summary(.formErr, nil))
+        }
+        func soaOnly() -> (outcome: DNSResponderOutcome, summary: Summary?) {
+            response.answers = [currentSOA]
+            return (.reply([encode(response)]), summary(.noError, .current))
+        }
+        guard Self.serial(soa.serial, isOlderThan: snapshot.serial) else { return soaOnly() }
+        var difference: DNSZoneDifference?
+        switch history?.lookup(soa.serial) ?? .unavailable {
+        case .snapshot(let old):
+            let found = history!.difference(responder: self, from: old, to: snapshot)
+            // Cheap first: a difference smaller than two records a peer is smaller than the zone.
+            if found.recordCount < 2 * snapshot.peers.count || found.recordCount < history!.recordCount(responder: self, snapshot: snapshot) {
+                difference = found
+            }
+        case .unknown where loadsHistory:
+            return (.loadHistory(serial: soa.serial), nil)
+        case .unknown, .unavailable:
+            break
+        }
+        let stream = DNSZoneTransferStream(responder: self, response: response, snapshot: snapshot, difference: difference)
+        guard transport == .udp else { return (.transfer(stream), summary(.noError, difference == nil ? .full : .difference)) }
+        // UDP: one message with everything, or the SOA alone.
+        guard difference != nil else { return soaOnly() }
+        var message = response
+        message.answers = Array(DNSZoneTransferStream.Records(responder: self, snapshot: snapshot, difference: difference))
+        guard let bytes = try? message.encoded(), bytes.count <= udpLimit(query: query) else { return soaOnly() }
+        return (.reply([bytes]), summary(.noError, .difference))
+    }
+
+    /// RFC 1982 §3.2: whether serial `a` comes before `b` (`a` ≠ `b` and less than 2^31 behind).
+    static func serial(_ a: UInt32, isOlderThan b: UInt32) -> Bool {
+        a != b && b &- a < 1 << 31
     }
 
     /// The records before the peers': SOA, NS, the server's addresses (then come the

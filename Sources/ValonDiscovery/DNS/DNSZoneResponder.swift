@@ -14,6 +14,10 @@ public enum DNSResponderOutcome: Sendable, Equatable {
     case transfer(DNSZoneTransferStream)
     /// The name is outside the zone and forwarding is configured: ask an upstream.
     case forward(DNSMessage)
+    /// An IXFR from a serial the history has not tried (RFC 1995): read the registry at that
+    /// serial's revision into the history (``RegistrySnapshotStore/loadHistory(serial:)``),
+    /// then answer the packet again.
+    case loadHistory(serial: UInt32)
     /// Send nothing: the packet is not a readable query (shorter than a header, or a response).
     case drop
 }
@@ -27,15 +31,24 @@ public enum DNSResponderOutcome: Sendable, Equatable {
 /// EDNS echo and BADVERS, TC over UDP, NOTIMP for other opcodes, FORMERR for bad queries.
 public struct DNSZoneResponder: Sendable {
     public var zone: DNSZone
+    /// The earlier snapshots IXFR answers from; `nil` answers every IXFR with the whole zone.
+    public var history: RegistryHistory?
+    /// Whether a serial the history has not tried is answered with
+    /// ``DNSResponderOutcome/loadHistory(serial:)`` (the server can read it from etcd).
+    public var loadsHistory: Bool
 
-    public init(zone: DNSZone) {
+    public init(zone: DNSZone, history: RegistryHistory? = nil, loadsHistory: Bool = false) {
         self.zone = zone
+        self.history = history
+        self.loadsHistory = loadsHistory
     }
 
     /// The response code and question type of the last answer, for metrics.
     public struct Summary: Sendable, Equatable {
         public var type: DNSRecordType
         public var rcode: DNSResponseCode
+        /// For an IXFR, what the answer carried.
+        public var ixfr: IXFRAnswer? = nil
     }
 
     /// Answers one packet. `snapshot` is `nil` while the node has no registry it has read
@@ -130,10 +143,15 @@ public struct DNSZoneResponder: Sendable {
     /// the RRset and no error is returned; such clients read the zone by AXFR instead,
     /// which is split into messages of ``DNSZone/transferRecordsPerMessage`` records.
     func fitted(_ response: DNSMessage, query: DNSMessage, transport: DNSTransport) -> [UInt8] {
-        let limit = transport == .tcp ? DNSMessage.maximumSize
-            : query.edns.map { Int(min(max($0.udpPayloadSize, 512), zone.udpPayloadSize)) } ?? 512
+        let limit = transport == .tcp ? DNSMessage.maximumSize : udpLimit(query: query)
         if let bytes = try? response.encoded(maximumSize: limit) { return bytes }
         return encode(response)
+    }
+
+    /// The largest UDP response `query` may get: 512 bytes without EDNS (RFC 1035 §4.2.1),
+    /// the smaller of its and our payload size with EDNS (RFC 6891 §6.2.5).
+    func udpLimit(query: DNSMessage) -> Int {
+        query.edns.map { Int(min(max($0.udpPayloadSize, 512), zone.udpPayloadSize)) } ?? 512
     }
 
     /// Encodes a response; a response this responder built always encodes, so a failure is

@@ -18,6 +18,7 @@ public final class DiscoveryMetrics: Sendable {
         var etcdHealthy = false
         var persisted: UInt64 = 0
         var persistFailures: UInt64 = 0
+        var ixfrAnswers: [IXFRAnswer: UInt64] = [:]
     }
 
     struct DNSQueryKey: Hashable {
@@ -41,6 +42,11 @@ public final class DiscoveryMetrics: Sendable {
     /// Counts one DNS answer by its question's type and its response code.
     public func recordDNSQuery(type: DNSRecordType, rcode: DNSResponseCode) {
         state.withLock { $0.dnsQueries[DNSQueryKey(type: type.rawValue, rcode: rcode.rawValue), default: 0] += 1 }
+    }
+
+    /// Counts one IXFR answer by what it carried (RFC 1995).
+    public func recordIXFR(_ answer: IXFRAnswer) {
+        state.withLock { $0.ixfrAnswers[answer, default: 0] += 1 }
     }
 
     /// Counts one DDNS API request by its HTTP status.
@@ -111,6 +117,11 @@ public final class DiscoveryMetrics: Sendable {
                 ("rcode", DNSResponseCode(rawValue: key.rcode).description),
             ], value: String(value))
         }
+        text.family("valon_dns_ixfr_total", type: "counter",
+                    help: "IXFR answers, by what they carried: the difference, the whole zone, or the SOA alone (current serial).")
+        for answer in IXFRAnswer.allCases {
+            text.sample("valon_dns_ixfr_total", labels: [("answer", answer.rawValue)], value: String(state.ixfrAnswers[answer] ?? 0))
+        }
         text.family("valon_api_requests_total", type: "counter", help: "DDNS API requests, by HTTP status.")
         for (status, value) in state.apiRequests.sorted(by: { $0.key < $1.key }) {
             text.sample("valon_api_requests_total", labels: [("status", String(status))], value: String(value))
@@ -161,4 +172,12 @@ public final class DiscoveryMetrics: Sendable {
             }
         }
     }
+}
+
+/// What an IXFR answer carried (RFC 1995): the condensed difference, the whole zone
+/// (AXFR-style), or the SOA alone (the client is current, or over UDP the answer did not fit).
+public enum IXFRAnswer: String, Sendable, Hashable, CaseIterable {
+    case difference
+    case full
+    case current
 }

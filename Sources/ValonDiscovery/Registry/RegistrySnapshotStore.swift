@@ -42,7 +42,13 @@ public final class RegistrySnapshotStore: Service, Sendable {
     public let stateDirectory: String?
     let metrics: DiscoveryMetrics
     let logger: Logger
+    /// The snapshots IXFR answers from (docs/ARCHITECTURE.md §12): every one installed, and
+    /// older ones read from etcd on demand.
+    public let history: RegistryHistory
     private let state: Mutex<State>
+    /// The reads of earlier revisions under way, so that many followers asking from one
+    /// serial cause one etcd read.
+    private let historyReads = Mutex<[UInt32: Task<Void, Never>]>([:])
     /// The first and the longest wait between two failed reads.
     let backoff: (initial: Duration, maximum: Duration) = (.milliseconds(100), .seconds(5))
 
@@ -50,8 +56,10 @@ public final class RegistrySnapshotStore: Service, Sendable {
     /// earlier run is loaded now, so that it is served from the first query on; a file
     /// that is corrupt, unreadable or for another key prefix is logged and ignored.
     public init(registry: PeerRegistry, syncInterval: Duration, metrics: DiscoveryMetrics, logger: Logger,
-                stateDirectory: String? = nil) {
+                stateDirectory: String? = nil,
+                history: RegistryHistory = RegistryHistory(maximumCount: 64, maximumBytes: 64 << 20)) {
         self.registry = registry
+        self.history = history
         self.syncInterval = syncInterval
         self.stateDirectory = stateDirectory
         self.metrics = metrics
@@ -61,6 +69,7 @@ public final class RegistrySnapshotStore: Service, Sendable {
                                                             logger: logger) {
             initial.snapshot = file.snapshot
             initial.phase = .stale(savedAt: file.savedAt)
+            history.record(file.snapshot)
             metrics.recordPersistedSnapshot(peers: file.snapshot.peers.count)
         }
         state = Mutex(initial)
@@ -126,7 +135,47 @@ public final class RegistrySnapshotStore: Service, Sendable {
             return changed ? Array(state.subscribers.values) : []
         }
         metrics.recordSnapshot(peers: snapshot.peers.count)
+        if subscribers != nil { history.record(snapshot) }
         for subscriber in subscribers ?? [] { subscriber.yield(snapshot) }
+    }
+
+    /// Reads the registry as it was at `serial` into ``history``, or marks the serial
+    /// unavailable there when etcd cannot give it (compacted, before the registry's first
+    /// revision, or etcd unreachable). The revision is the one nearest below the current
+    /// revision whose low 32 bits are `serial` (``RegistrySnapshot/serial``).
+    public func loadHistory(serial: UInt32) async {
+        guard let current = state.withLock({ $0.snapshot }), let revision = Self.revision(of: serial, below: current.revision) else {
+            history.markUnavailable(serial)
+            return
+        }
+        let read = historyReads.withLock { reads in
+            if let running = reads[serial] { return running }
+            let task = Task { await self.readHistory(serial: serial, revision: revision) }
+            reads[serial] = task
+            return task
+        }
+        await read.value
+        historyReads.withLock { _ = $0.removeValue(forKey: serial) }
+    }
+
+    private func readHistory(serial: UInt32, revision: Int64) async {
+        do {
+            let listing = try await registry.list(atRevision: revision)
+            history.record(RegistrySnapshot(listing: listing))
+            logger.debug("read an earlier registry revision for IXFR", metadata: ["revision": "\(revision)", "peers": "\(listing.peers.count)"])
+        } catch {
+            history.markUnavailable(serial)
+            logger.info("an IXFR base is not in etcd; answering with the whole zone", metadata: [
+                "serial": "\(serial)", "revision": "\(revision)", "error": "\(error)",
+            ])
+        }
+    }
+
+    /// The revision at or below `current` whose low 32 bits are `serial`; `nil` when there is none.
+    static func revision(of serial: UInt32, below current: Int64) -> Int64? {
+        var revision = (current & ~0xFFFF_FFFF) | Int64(serial)
+        if revision > current { revision -= 1 << 32 }
+        return revision > 0 ? revision : nil
     }
 
     /// Reads the registry, then follows the watch and resyncs periodically until graceful

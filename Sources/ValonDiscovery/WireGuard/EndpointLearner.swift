@@ -95,13 +95,18 @@ public final class EndpointLearner: Service, Sendable {
         var written: [WireGuardKey: Endpoint] = [:]
     }
 
-    /// The NAT endpoints to look at: each registered peer whose observed endpoint differs
+    /// The NAT endpoints to look at: each registered peer with a handshake whose observed endpoint differs
     /// from its registered `nat_endpoint` (or that is marked `nat_kind`, which a second node's
     /// matching look clears) and from what was just looked at for it. Pure.
     static func changes(device: WireGuardDevice, snapshot: RegistrySnapshot, pending: inout PendingWrites) -> [Change] {
         var changes: [Change] = []
         for observed in device.peers {
-            guard let endpoint = observed.endpoint, let peer = snapshot.peer(key: observed.publicKey) else {
+            // Only an endpoint the peer's own packets set is an observation: WireGuard roams
+            // to a source only on authenticated traffic, after a handshake. An endpoint with
+            // no handshake is the one the reconciler seeded from the registry, and writing it
+            // back would undo a newer value (another node's, or an operator's).
+            guard let endpoint = observed.endpoint, let peer = snapshot.peer(key: observed.publicKey),
+                  let handshake = observed.lastHandshake, handshake.seconds > 0 else {
                 pending.written[observed.publicKey] = nil
                 continue
             }
@@ -110,8 +115,7 @@ public final class EndpointLearner: Service, Sendable {
                 continue
             }
             if pending.written[observed.publicKey] == endpoint { continue }
-            changes.append(Change(key: observed.publicKey, alias: peer.alias, endpoint: endpoint,
-                                  handshake: observed.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil }))
+            changes.append(Change(key: observed.publicKey, alias: peer.alias, endpoint: endpoint, handshake: handshake.seconds))
         }
         let present = Set(device.peers.map(\.publicKey))
         pending.written = pending.written.filter { present.contains($0.key) }

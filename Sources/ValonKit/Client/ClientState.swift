@@ -17,6 +17,15 @@ public struct ClientState: Codable, Hashable, Sendable {
         public var serial: UInt32
         /// ``SyncFingerprint`` of the device right after the apply.
         public var fingerprint: String
+        /// The digest of the applied zone file (``AppliedZoneFile``), the base of the next
+        /// IXFR; `nil` when none was kept (a browse, a failed write, an older state file).
+        public var zoneDigest: String?
+
+        public init(serial: UInt32, fingerprint: String, zoneDigest: String? = nil) {
+            self.serial = serial
+            self.fingerprint = fingerprint
+            self.zoneDigest = zoneDigest
+        }
     }
 
     /// A userspace WireGuard process that valon-bootstrap started.

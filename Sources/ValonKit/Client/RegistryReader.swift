@@ -13,6 +13,8 @@ public final class RegistryReader: Sendable {
     /// How the last ``fetchAll()`` read the zone.
     public enum Method: String, Sendable, Codable {
         case axfr
+        /// The changes since the applied zone (RFC 1995), applied to it.
+        case ixfr
         case browse
     }
 
@@ -49,14 +51,51 @@ public final class RegistryReader: Sendable {
 
     /// Every peer of the zone: AXFR, or a browse where the transfer is refused.
     public func fetchAll() async throws(ClientError) -> (zone: RegistryZone, method: Method) {
+        let (zone, method, _) = try await fetchWhole()
+        return (zone, method)
+    }
+
+    /// AXFR, or a browse where the transfer is refused; with the zone as transferred.
+    private func fetchWhole() async throws(ClientError) -> (zone: RegistryZone, method: Method, applied: AppliedZone?) {
         count(1)
         do throws(DNSError) {
             let transfer = try await resolver.transferZone(zone)
-            return (RegistryZone(records: transfer.records, zone: zone), .axfr)
+            return (RegistryZone(records: transfer.records, zone: zone), .axfr, AppliedZone(zone: zone, records: transfer.records))
         } catch where error.code == .refused {
-            return (try await browse(), .browse)
+            return (try await browse(), .browse, nil)
         } catch {
             throw ClientError(.registry, "cannot transfer the zone \(zone) from \(resolver.configuration.server)", cause: error)
+        }
+    }
+
+    /// The zone as the changes since `base` (IXFR, RFC 1995) applied to it, when `base`
+    /// is a zone with a serial; the whole zone (AXFR, else a browse) when there is no base,
+    /// when the server answers with the whole zone or cannot say what changed, or when
+    /// its answer fails or does not fit the base (``AppliedZone/Mismatch``).
+    public func fetch(since base: AppliedZone?) async throws(ClientError) -> (zone: RegistryZone, method: Method, applied: AppliedZone?) {
+        guard let base, base.zone == zone, let serial = base.serial, let soa = base.soa else { return try await fetchWhole() }
+        count(1)
+        let answer: DNSIncrementalTransfer
+        do throws(DNSError) {
+            answer = try await resolver.incrementalTransfer(zone, from: serial, soa: soa)
+        } catch {
+            // A server without IXFR, or one that broke off: the whole zone says the same.
+            return try await fetchWhole()
+        }
+        switch answer {
+        case .current(let current) where current == serial:
+            return (RegistryZone(records: base.records, zone: zone), .ixfr, base)
+        case .current:
+            return try await fetchWhole()
+        case .full(let transfer):
+            return (RegistryZone(records: transfer.records, zone: zone), .axfr, AppliedZone(zone: zone, records: transfer.records))
+        case .differences(_, let newSOA, let differences, _, _):
+            do throws(AppliedZone.Mismatch) {
+                let next = try base.applying(differences.map { ($0.deleted, $0.added) }, soa: newSOA)
+                return (RegistryZone(records: next.records, zone: zone), .ixfr, next)
+            } catch {
+                return try await fetchWhole()
+            }
         }
     }
 

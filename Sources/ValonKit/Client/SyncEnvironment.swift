@@ -18,6 +18,10 @@ public protocol RegistrySource: Sendable {
     func serial() async throws(ClientError) -> UInt32
     /// Every peer of the zone, and how it was read.
     func fetchAll() async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method)
+    /// Every peer of the zone, read as the changes since `base` where the server can give
+    /// them (IXFR), else whole; and the zone to keep as the next base (`nil` when the read
+    /// gave no whole zone, as a browse does not).
+    func fetch(since base: AppliedZone?) async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method, applied: AppliedZone?)
     /// The DNS queries sent so far.
     var queryCount: Int { get }
 }
@@ -32,6 +36,14 @@ public protocol EndpointReporting: Sendable {
 
 extension LocalNetwork: LocalNetworkReading {}
 extension RegistryReader: RegistrySource {}
+
+extension RegistrySource {
+    /// A source that cannot read changes reads the whole zone and keeps no base.
+    public func fetch(since base: AppliedZone?) async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method, applied: AppliedZone?) {
+        let (zone, method) = try await fetchAll()
+        return (zone, method, nil)
+    }
+}
 extension DDNSClient: EndpointReporting {
     public func report(publicKey: WireGuardKey, lanEndpoint: Endpoint, alias: String?) async throws(DDNSClientError) {
         try await reportEndpoint(publicKey: publicKey, lanEndpoint: lanEndpoint, alias: alias)

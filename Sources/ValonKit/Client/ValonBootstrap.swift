@@ -141,6 +141,7 @@ public struct ValonBootstrap: Sendable {
             }
         }
         ClientState.remove(directory: options.stateDirectory, interface: interface)
+        AppliedZoneFile.remove(directory: options.stateDirectory, interface: interface)
         return removed
     }
 

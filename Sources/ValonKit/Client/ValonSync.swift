@@ -43,6 +43,9 @@ public struct ValonSync: Sendable {
     public var options: Options
     /// The device, network, DNS, API and clock the sync works with (``SyncEnvironment``).
     public var environment: SyncEnvironment
+    /// The applied zone last written, by digest: a `--follow` process reads its zone file
+    /// only once.
+    let appliedZones = AppliedZoneCache()
 
     public init(options: Options, environment: SyncEnvironment = .system) {
         self.options = options
@@ -66,6 +69,9 @@ public struct ValonSync: Sendable {
         /// reports to; the configured one until step 2 picks another (§11).
         var server: String = ""
         var api: String = ""
+        /// Whether the device is as the last applied sync left it (its fingerprint): only
+        /// then is the applied zone a base for an IXFR (docs/ARCHITECTURE.md §12).
+        var deviceAsApplied = false
     }
 
     /// Runs one sync: the steps of the type's documentation, in order.
@@ -161,6 +167,7 @@ public struct ValonSync: Sendable {
         let (network, interface) = (run.network, options.config.interface)
         run.subnets = try await blocking { () throws(ClientError) in try network.connectedSubnets(excluding: interface) }
         let fingerprint = SyncFingerprint.of(device: run.device, policy: run.policy, connectedSubnets: run.subnets)
+        run.deviceAsApplied = run.state.applied?.fingerprint == fingerprint
         if options.onlyPeer == nil && !options.force, let applied = run.state.applied,
            applied.serial == serial, applied.fingerprint == fingerprint {
             run.result.status = .upToDate
@@ -176,10 +183,16 @@ public struct ValonSync: Sendable {
         let config = options.config
         let interface = config.interface
         let fetched: RegistryReadGuard.Read
+        let base = incrementalBase(run)
+        var appliedZone: AppliedZone?
         do {
             fetched = try await RegistryReadGuard.fetch(after: serial, server: run.server, zone: config.dnsZone,
                                                         askSerial: { () throws(ClientError) in try await reader.serial() },
-                                                        fetch: { () throws(ClientError) in try await reader.fetchAll() })
+                                                        fetch: { () throws(ClientError) in
+                                                            let read = try await reader.fetch(since: base)
+                                                            appliedZone = read.applied
+                                                            return (read.zone, read.method)
+                                                        })
         } catch {
             run.result.dnsQueries = reader.queryCount
             try saveReport(run.state, after: error)
@@ -224,7 +237,8 @@ public struct ValonSync: Sendable {
             after.peers = plan.desired.peers
             run.state.applied = ClientState.Applied(
                 serial: fetched.serial,
-                fingerprint: SyncFingerprint.of(device: after, policy: run.policy, connectedSubnets: subnets))
+                fingerprint: SyncFingerprint.of(device: after, policy: run.policy, connectedSubnets: subnets),
+                zoneDigest: keepAppliedZone(appliedZone, serial: fetched.serial))
         }
         // The other discovery nodes as peers (§11), after the mesh's update.
         if options.onlyPeer == nil, try await syncDiscoveryPeers(&run, zone: fetched.zone) > 0, run.result.status == .unchanged {
@@ -234,6 +248,28 @@ public struct ValonSync: Sendable {
         _ = try await verifyPaths(&run, observations: observations(plan, zone: fetched.zone, run: run))
         try run.state.save(directory: options.stateDirectory, interface: interface)
         return run.result
+    }
+
+    /// The zone last applied, when the next read may be its changes (IXFR): a full sync was
+    /// applied, the device is as it left it, its zone file is the one the state names, and
+    /// neither `--force` nor `--peer` asks otherwise. Anything else reads the whole zone.
+    func incrementalBase(_ run: Run) -> AppliedZone? {
+        guard options.onlyPeer == nil, !options.force, run.deviceAsApplied,
+              let applied = run.state.applied, let digest = applied.zoneDigest else { return nil }
+        let zone = appliedZones.zone(digest: digest)
+            ?? AppliedZoneFile.load(directory: options.stateDirectory, interface: options.config.interface, digest: digest).zone
+        guard let zone, zone.serial == applied.serial else { return nil }
+        return zone
+    }
+
+    /// Writes the zone just applied as the next IXFR's base; its digest, or `nil` when
+    /// there is none to keep or it could not be written (the next read is then whole).
+    func keepAppliedZone(_ zone: AppliedZone?, serial: UInt32) -> String? {
+        guard let zone, zone.serial == serial,
+              let digest = try? AppliedZoneFile.save(zone, directory: options.stateDirectory, interface: options.config.interface)
+        else { return nil }
+        appliedZones.keep(zone, digest: digest)
+        return digest
     }
 
     /// What the registry and the device say of each peer the plan keeps, for ``verifyPaths``.

@@ -16,11 +16,23 @@ extension DNSResolver {
 
     static func transferZone(_ zone: DNSName, _ configuration: Configuration,
                              _ cancellation: DNSCancellation) throws(DNSError) -> DNSZoneTransfer {
-        let server = configuration.server
         let id = UInt16.random(in: .min ... .max)
         let query = try DNSMessage.query(id: id, name: zone, type: .axfr, edns: nil).encoded()
         var collector = DNSZoneTransferCollector(
-            zone: zone, queryID: id, limits: configuration.zoneTransferLimits, server: server.description)
+            zone: zone, queryID: id, limits: configuration.zoneTransferLimits, server: configuration.server.description)
+        try runTransfer(query, kind: "AXFR", zone: zone, collector: &collector, configuration, cancellation)
+        return DNSZoneTransfer(zone: zone, records: collector.records,
+                               messageCount: collector.messageCount, byteCount: collector.byteCount)
+    }
+
+    /// Sends `query` over one TCP connection and feeds every message of the answer to
+    /// `collector` until it is complete; a connection that closes, goes silent or breaks
+    /// the time limit first is an error that says how far the transfer got.
+    static func runTransfer<Collector: DNSTransferCollecting>(
+        _ query: [UInt8], kind: String, zone: DNSName, collector: inout Collector,
+        _ configuration: Configuration, _ cancellation: DNSCancellation
+    ) throws(DNSError) {
+        let server = configuration.server
         let overall = ContinuousClock.now + configuration.zoneTransferLimits.timeLimit
         do {
             let connection = try DNSTCPConnection(
@@ -32,26 +44,24 @@ extension DNSResolver {
         } catch let error as DNSError {
             throw error
         } catch let error as DNSTransportFailure {
-            let progress = "after \(collector.messageCount) messages and \(collector.records.count) records"
+            let progress = "after \(collector.messageCount) messages and \(collector.recordCount) records"
             switch error {
             case .closed(let midMessage):
                 throw DNSError(.transferFailed,
-                               "AXFR of \(zone) from \(server): the server closed the connection "
+                               "\(kind) of \(zone) from \(server): the server closed the connection "
                                    + "\(midMessage ? "in the middle of a message " : "")\(progress), before the closing SOA")
             case .timedOut:
                 let limit = ContinuousClock.now >= overall ? "the transfer's time limit" : "\(configuration.timeout) of silence"
-                throw DNSError(.timeout, "AXFR of \(zone) from \(server): \(limit) \(progress)")
+                throw DNSError(.timeout, "\(kind) of \(zone) from \(server): \(limit) \(progress)")
             case .cancelled:
                 throw cancelledError(server: server)
             case .system(let cause):
                 var failure = networkError(cause, server: server, over: "TCP")
-                failure.message = "AXFR of \(zone): " + failure.message + " \(progress)"
+                failure.message = "\(kind) of \(zone): " + failure.message + " \(progress)"
                 throw failure
             }
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
-        return DNSZoneTransfer(zone: zone, records: collector.records,
-                               messageCount: collector.messageCount, byteCount: collector.byteCount)
     }
 }

@@ -46,25 +46,32 @@ public final class PeerRegistry: Sendable {
 
     /// Every peer, every relayed pair and every registered discovery node, and the revision
     /// they were read at.
-    public func list() async throws(RegistryError) -> PeerListing {
+    ///
+    /// With `revision`, the registry as it was at that earlier revision (an IXFR's base,
+    /// docs/ARCHITECTURE.md §12); a revision etcd has compacted away fails with the etcd
+    /// error that says so.
+    public func list(atRevision revision: Int64? = nil) async throws(RegistryError) -> PeerListing {
         var attempt = 0
         while true {
             // One range request without a limit: etcd answers it from one revision, so the
             // listing is a consistent cut of the registry (never pages, never mixes two states).
-            let response = try await range(.prefix(keys.peers), "list peers")
+            var peerRequest = EtcdRangeRequest.prefix(keys.peers)
+            if let revision { peerRequest.revision = revision }
+            let response = try await range(peerRequest, "list peers")
+            let listed = revision ?? response.header.revision
             guard !response.more else {
                 throw RegistryError(.etcd, "list peers: etcd returned \(response.kvs.count) of \(response.count) keys (a limit is in force)")
             }
             // The relays at the same revision, so the listing stays one cut.
             var relayRequest = EtcdRangeRequest.prefix(keys.relays)
-            relayRequest.revision = response.header.revision
+            relayRequest.revision = listed
             var nodeRequest = EtcdRangeRequest.prefix(keys.discovery)
-            nodeRequest.revision = response.header.revision
+            nodeRequest.revision = listed
             let relays: EtcdRangeResponse, nodes: EtcdRangeResponse
             do {
                 relays = try await range(relayRequest, "list relays")
                 nodes = try await range(nodeRequest, "list discovery nodes")
-            } catch where attempt < 3 && error.code == .etcd {
+            } catch where revision == nil && attempt < 3 && error.code == .etcd {
                 // That revision is gone (compacted; a store without history moved on): read all again.
                 attempt += 1
                 continue
@@ -72,7 +79,7 @@ public final class PeerRegistry: Sendable {
             let (peers, problems) = PeerRecords.peers(from: response.kvs, keys: keys)
             let (allocations, relayProblems) = RelayAllocation.allocations(from: relays.kvs, keys: keys)
             let (discoveryNodes, nodeProblems) = DiscoveryNode.nodes(from: nodes.kvs, keys: keys)
-            return PeerListing(peers: peers, revision: response.header.revision, problems: problems + relayProblems + nodeProblems,
+            return PeerListing(peers: peers, revision: listed, problems: problems + relayProblems + nodeProblems,
                                relays: allocations, discoveryNodes: discoveryNodes)
         }
     }

@@ -20,11 +20,12 @@ final class DNSLiveServer: @unchecked Sendable {
 
     /// `network` is the registry's WireGuard network (a /16 for tests with thousands of peers).
     static func start(forwarders: [Endpoint] = [], forwardTimeout: Duration = .seconds(2),
-                      syncInterval: Duration = .seconds(10), network: IPNetwork = network) async throws -> DNSLiveServer {
+                      syncInterval: Duration = .seconds(10), network: IPNetwork = network,
+                      history: RegistryHistory = RegistryHistory(maximumCount: 64, maximumBytes: 64 << 20)) async throws -> DNSLiveServer {
         let etcd = try await EtcdCluster.start()
         do {
             return try await DNSLiveServer(etcd: etcd, forwarders: forwarders, forwardTimeout: forwardTimeout,
-                                           syncInterval: syncInterval, network: network)
+                                           syncInterval: syncInterval, network: network, history: history)
         } catch {
             etcd.shutdown()
             throw error
@@ -32,7 +33,7 @@ final class DNSLiveServer: @unchecked Sendable {
     }
 
     private init(etcd: EtcdCluster, forwarders: [Endpoint], forwardTimeout: Duration, syncInterval: Duration,
-                 network: IPNetwork) async throws {
+                 network: IPNetwork, history: RegistryHistory) async throws {
         self.etcd = etcd
         var etcdConfiguration = EtcdConfiguration(endpoints: etcd.clientURLs)
         etcdConfiguration.requestTimeout = .seconds(1)
@@ -41,7 +42,8 @@ final class DNSLiveServer: @unchecked Sendable {
                                 configuration: .init(network: network, reservedAddresses: [IPAddress("100.100.0.1")!]))
         var logger = Logger(label: "valon.dns.test")
         logger.logLevel = .warning
-        store = RegistrySnapshotStore(registry: registry, syncInterval: syncInterval, metrics: metrics, logger: logger)
+        store = RegistrySnapshotStore(registry: registry, syncInterval: syncInterval, metrics: metrics, logger: logger,
+                                      history: history)
         try await store.refresh()
         var zone = DNSZone(name: try DNSName("valon.internal"), ttl: 2, discoveryAddresses: [IPAddress("100.100.0.1")!],
                            axfrAllow: [IPNetwork("127.0.0.1/32")!])

@@ -14,10 +14,14 @@ import ValonTestSupport
 
     @Test func learnerWritesOnlyChangedEndpointsOfRegisteredPeers() {
         let seen = Endpoint("203.0.113.10:40000")!
+        var heard = WireGuardPeer(publicKey: Self.alice, endpoint: seen)
+        heard.lastHandshake = .init(seconds: 1_700_000_000)
+        var strangerHeard = WireGuardPeer(publicKey: Self.stranger, endpoint: Endpoint("192.0.2.9:1")!)
+        strangerHeard.lastHandshake = .init(seconds: 1_700_000_000)
         let device = WireGuardDevice(name: "wg0", peers: [
-            WireGuardPeer(publicKey: Self.alice, endpoint: seen),
+            heard,
             WireGuardPeer(publicKey: Self.bob, endpoint: Endpoint("198.51.100.2:51820")!),
-            WireGuardPeer(publicKey: Self.stranger, endpoint: Endpoint("192.0.2.9:1")!),
+            strangerHeard,
         ])
         let registry = Self.snapshot([
             Peer(publicKey: Self.alice, alias: "alice", wgIP: IPAddress("100.100.0.2")!),
@@ -25,7 +29,7 @@ import ValonTestSupport
         ])
         var pending = EndpointLearner.PendingWrites()
         let changes = EndpointLearner.changes(device: device, snapshot: registry, pending: &pending)
-        #expect(changes == [EndpointLearner.Change(key: Self.alice, alias: "alice", endpoint: seen)],
+        #expect(changes == [EndpointLearner.Change(key: Self.alice, alias: "alice", endpoint: seen, handshake: 1_700_000_000)],
                 "bob's is unchanged, the stranger is not registered")
 
         pending.written[Self.alice] = seen
@@ -35,6 +39,21 @@ import ValonTestSupport
         let caughtUp = Self.snapshot([Peer(publicKey: Self.alice, alias: "alice", wgIP: IPAddress("100.100.0.2")!, natEndpoint: seen)])
         #expect(EndpointLearner.changes(device: device, snapshot: caughtUp, pending: &pending).isEmpty)
         #expect(pending.written.isEmpty, "forgotten once the snapshot shows it")
+    }
+
+    @Test("an endpoint without a handshake is the one the reconciler seeded: never written back over a newer value")
+    func learnerIgnoresSeededEndpoints() {
+        // The reconciler added alice with her registered NAT endpoint; the registry has moved on
+        // (another node learned a new one, or an operator changed it) and she never spoke to us.
+        let device = WireGuardDevice(name: "wg0", peers: [WireGuardPeer(publicKey: Self.alice, endpoint: Endpoint("203.0.113.10:40000")!)])
+        let registry = Self.snapshot([Peer(publicKey: Self.alice, alias: "alice", wgIP: IPAddress("100.100.0.2")!,
+                                           natEndpoint: Endpoint("203.0.113.99:40099")!)])
+        var pending = EndpointLearner.PendingWrites()
+        #expect(EndpointLearner.changes(device: device, snapshot: registry, pending: &pending).isEmpty)
+        // Once she handshakes from that address, it is an observation again.
+        var heard = device
+        heard.peers[0].lastHandshake = .init(seconds: 1_700_000_000)
+        #expect(EndpointLearner.changes(device: heard, snapshot: registry, pending: &pending).map(\.endpoint) == [Endpoint("203.0.113.10:40000")!])
     }
 
     @Test func reconcilerAddsMissingRemovesUnknownAndKeepsOwnSettings() {

@@ -218,4 +218,87 @@ struct ClientEndToEndRootTests {
         if let pid { #expect(kill(Int32(pid), 0) != 0, "wireguard-go \(pid) still runs") }
         #expect(pid != nil, "bootstrap started userspace WireGuard here (no kernel module)")
     }
+
+    @Test("IXFR: changes are read as differences and give the device a full read gives; a damaged base or a device changed outside means a full read")
+    func incrementalSync() async throws {
+        let bed = try await ClientTestbed()
+        defer { bed.shutdown() }
+        let octets = bed.network.address.bytes
+        func ip(_ last: Int) -> IPAddress { IPAddress(bytes: octets.dropLast() + [UInt8(last)])! }
+        let first = Self.peerKey(), second = Self.peerKey(), third = Self.peerKey()
+        try await bed.registry.add(key: first, alias: "first", address: ip(20), natEndpoint: Endpoint("203.0.113.20:40020"))
+        try await bed.registry.add(key: second, alias: "second", address: ip(21), natEndpoint: Endpoint("203.0.113.21:40021"))
+        let boot = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
+        #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)\n\(bed.discoveryLog)")
+        // Settle (the node learns my endpoints), then one full read that keeps its zone.
+        for _ in 0..<3 { _ = try bed.run("valon-sync", ["--force"]) }
+        let zoneFile = "\(bed.directory)/state/\(bed.interface).zone"
+        #expect(FileManager.default.fileExists(atPath: zoneFile))
+
+        /// One change, then syncs until the device shows it (`shown`; the node may serve a
+        /// write of its own learner first): the method of the sync that read it, and the peers.
+        func change(_ what: String, shown: ([String: String]) -> Bool,
+                    _ body: () async throws -> Void) async throws -> (method: String?, peers: [String: String]) {
+            let serial = try bed.serial()
+            try await body()
+            try bed.waitForSerial(after: serial)
+            for _ in 0..<20 {
+                let sync = try bed.run("valon-sync", ["--json"])
+                #expect(sync.status == 0, "\(what): \(sync.stdout)\(sync.stderr)")
+                let peers = try bed.clientPeers()
+                if shown(peers) { return (Self.json(sync.stdout)["method"] as? String, peers) }
+                usleep(200_000)
+            }
+            Issue.record("\(what): the device never showed the change")
+            return (nil, try bed.clientPeers())
+        }
+        /// A full read now (`--force`) must leave the device exactly as the IXFR did.
+        func fullReadAgrees(_ what: String, _ peers: [String: String]) throws {
+            let full = try bed.run("valon-sync", ["--force", "--json"])
+            #expect(Self.json(full.stdout)["method"] as? String == "axfr", "\(what): \(full.stdout)")
+            let now = try bed.clientPeers()
+            let differing = Set(now.keys).union(peers.keys).filter { now[$0] != peers[$0] }.map { "\($0): \(peers[$0] ?? "-") → \(now[$0] ?? "-")" }
+            #expect(differing.isEmpty, "\(what): the full read changed what the IXFR applied: \(differing)\n\(full.stdout)")
+        }
+
+        let added = try await change("add", shown: { $0[third.base64] != nil }) {
+            try await bed.registry.add(key: third, alias: "third", address: ip(22), natEndpoint: Endpoint("203.0.113.22:40022"))
+        }
+        #expect(added.method == "ixfr")
+        #expect(added.peers[third.base64] == "203.0.113.22:40022 \(ip(22))/32 25")
+        try fullReadAgrees("add", added.peers)
+
+        let moved = try await change("endpoint change", shown: { $0[first.base64]?.hasPrefix("203.0.113.99:") == true }) {
+            _ = try await bed.registry.setEndpoint(.nat, to: Endpoint("203.0.113.99:40099"), of: first)
+        }
+        #expect(moved.method == "ixfr")
+        #expect(moved.peers[first.base64] == "203.0.113.99:40099 \(ip(20))/32 25")
+        try fullReadAgrees("endpoint change", moved.peers)
+
+        let removed = try await change("remove", shown: { $0[second.base64] == nil }) { _ = try await bed.registry.remove(key: second) }
+        #expect(removed.method == "ixfr")
+        #expect(removed.peers[second.base64] == nil)
+        try fullReadAgrees("remove", removed.peers)
+
+        // A damaged zone file is no base: the next read is whole, and the one after is an IXFR again.
+        try Data("VALON applied zone 1\n\u{0}\u{7}garbage".utf8).write(to: URL(fileURLWithPath: zoneFile))
+        let afterDamage = try await change("after damage", shown: { $0[first.base64]?.hasPrefix("203.0.113.98:") == true }) {
+            _ = try await bed.registry.setEndpoint(.nat, to: Endpoint("203.0.113.98:40098"), of: first)
+        }
+        #expect(afterDamage.method == "axfr")
+        #expect(afterDamage.peers[first.base64] == "203.0.113.98:40098 \(ip(20))/32 25")
+        let next = try await change("after the full read", shown: { $0[first.base64]?.hasPrefix("203.0.113.97:") == true }) {
+            _ = try await bed.registry.setEndpoint(.nat, to: Endpoint("203.0.113.97:40097"), of: first)
+        }
+        #expect(next.method == "ixfr")
+
+        // A peer removed from the device behind valon-sync's back: a full read, which restores it.
+        try Command.check(["wg", "set", bed.interface, "peer", third.base64, "remove"])
+        let outside = try await change("device changed outside", shown: { $0[first.base64]?.hasPrefix("203.0.113.96:") == true }) {
+            _ = try await bed.registry.setEndpoint(.nat, to: Endpoint("203.0.113.96:40096"), of: first)
+        }
+        #expect(outside.method == "axfr")
+        #expect(outside.peers[third.base64] == "203.0.113.22:40022 \(ip(22))/32 25")
+        try fullReadAgrees("device changed outside", outside.peers)
+    }
 }

@@ -95,10 +95,14 @@ struct DiscoveryConfigTests {
         relay: off
         relay_ports: 40000-40099
         relay_idle_timeout: 2m
+        ixfr_history: 16
+        ixfr_history_bytes: 8M
         notify: false
         notify_port: 5353
         """
         let config = try DiscoveryConfig(parsing: text, file: "discovery.yml")
+        #expect(config.ixfrHistoryCount == 16 && config.ixfrHistoryBytes == 8 << 20)
+        #expect(DiscoveryConfig().ixfrHistoryCount == 64 && DiscoveryConfig().ixfrHistoryBytes == 64 << 20)
         #expect(!config.notifyEnabled && config.notifyPort == 5353)
         #expect(DiscoveryConfig().notifyEnabled && DiscoveryConfig().notifyPort == 53530)
         #expect(config.stateDirectory == "/srv/valon/state")
@@ -131,6 +135,11 @@ struct DiscoveryConfigTests {
         ("relay_ports: 0-10", "relay_ports", 1),
         ("relay_ports: 51821", "relay_ports", 1),
         ("relay_idle_timeout: soon", "relay_idle_timeout", 1),
+        ("ixfr_history: -1", "ixfr_history", 1),
+        ("ixfr_history: many", "ixfr_history", 1),
+        ("zone: valon.internal\nixfr_history_bytes: 8X", "ixfr_history_bytes", 2),
+        ("ixfr_history_bytes: 99999999999999999G", "ixfr_history_bytes", 1),
+        ("ixfr_history_bytes: M", "ixfr_history_bytes", 1),
         ("notify: sometimes", "notify", 1),
         ("zone: valon.internal\nnotify_port: 0", "notify_port", 2),
         ("notify_port: 65536", "notify_port", 1),
