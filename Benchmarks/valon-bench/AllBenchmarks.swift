@@ -9,4 +9,5 @@ nonisolated(unsafe) let allBenchmarks: [any Benchmark.Type] = [
     DNSResolverBenchmark.self,
     SnapshotFileBenchmark.self,
     RelayBenchmark.self,
+    FollowerSimulator.self,
 ]

@@ -8,6 +8,9 @@
 #   bench_registry_start PEERS        # then: sync [valon-sync options], serial, register FROM TO,
 #                                     # wait_registry COUNT; $DISC, $CLIENT, $DNSP, $APIP, $EP,
 #                                     # $DISCOVERY_PID; $WORK/peers lists "KEY IP ALIAS" lines
+# Optional: BENCH_PEER_NET (the peers' first two octets, default 100.64), BENCH_DISC_ADDRESS
+# (an address for the discovery interface, e.g. 100.64.0.1/16), BENCH_NOTIFY (true to send
+# NOTIFY, default false) and BENCH_NOTIFY_PORT.
 SUF=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 DISC=vbd$SUF CLIENT=vbc$SUF
 
@@ -23,6 +26,7 @@ fixtures_wg_start "$CLIENT"
 (umask 077; wg genkey >"$WORK/disc.key"; wg genkey >"$WORK/client.key")
 wg set "$DISC" private-key "$WORK/disc.key" listen-port 0
 ip link set "$DISC" up
+[ -n "${BENCH_DISC_ADDRESS:-}" ] && ip addr add "$BENCH_DISC_ADDRESS" dev "$DISC"
 wg set "$CLIENT" private-key "$WORK/client.key" listen-port 0
 ip link set "$CLIENT" up
 
@@ -37,7 +41,7 @@ register_txn() {
     : >"$batch.keys"
     { echo; for ((i = from; i < to; i++)); do
         key=$(head -c32 /dev/urandom | base64)
-        ip="100.64.$((i / 250 + 1)).$((i % 250 + 2))"
+        ip="${BENCH_PEER_NET:-100.64}.$((i / 250 + 1)).$((i % 250 + 2))"
         echo "$key $ip p$i" >>"$batch.keys"
         echo "put /valon/peers/$key/wg_ip $ip"
         echo "put /valon/peers/$key/alias p$i"
@@ -60,12 +64,18 @@ bind: [127.0.0.1]
 port: $DNSP
 axfr_allow: [127.0.0.0/8]
 state_dir: $WORK/discovery-state
+notify: ${BENCH_NOTIFY:-false}
+notify_port: ${BENCH_NOTIFY_PORT:-53530}
 YML
 "$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level notice >"$WORK/discovery.log" 2>&1 &
 DISCOVERY_PID=$!
 fixtures_remember "$DISCOVERY_PID"
 serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '{print $3}'; }
-for _ in $(seq 1200); do [ -n "$(serial 2>/dev/null)" ] && break; sleep 0.1; done
+for _ in $(seq 1200); do
+    [ -n "$(serial 2>/dev/null)" ] && break
+    kill -0 "$DISCOVERY_PID" 2>/dev/null || { echo "bench-registry: valon-discovery exited: $(cat "$WORK/discovery.log")" >&2; exit 1; }
+    sleep 0.1
+done
 [ -n "$(serial 2>/dev/null)" ] || { echo "bench-registry: valon-discovery did not answer; log: $(cat "$WORK/discovery.log")" >&2; exit 1; }
 wait_registry() {  # COUNT: until the zone and the discovery interface hold COUNT peers
     until [ "$(wg show "$DISC" peers | wc -l)" -ge "$1" ]; do sleep 0.2; done
