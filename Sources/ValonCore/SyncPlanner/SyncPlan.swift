@@ -124,6 +124,27 @@ public struct SyncPlan: Hashable, Sendable {
         self.entries = entries
         self.excluded = excluded
         self.desired = desired
-        self.update = update
+        self.update = Self.restartingRelayedSessions(update, desired: desired, present: present, chosen: chosen)
+    }
+
+    /// The update with the WireGuard session of each peer that moves onto a relay endpoint
+    /// restarted: its entry becomes a removal followed by the peer as desired, in the same
+    /// batch. The relay binds a side only on a handshake (docs/ARCHITECTURE.md §10); a session
+    /// that was working directly would otherwise go on sending transport data to the relay,
+    /// which drops it, until WireGuard rekeys up to two minutes later, while the other side's
+    /// handshake waits at the relay for this side. A new session starts with a handshake.
+    static func restartingRelayedSessions(_ update: WireGuardDevice, desired: WireGuardDevice,
+                                          present: [WireGuardKey: WireGuardPeer],
+                                          chosen: [WireGuardKey: (alias: String, choice: EndpointSelection.Choice)]) -> WireGuardDevice {
+        var wanted = [WireGuardKey: WireGuardPeer](minimumCapacity: desired.peers.count)
+        for peer in desired.peers { wanted[peer.publicKey] = peer }
+        var result = update
+        result.peers = update.peers.flatMap { entry -> [WireGuardPeer] in
+            guard !entry.flags.contains(.remove), chosen[entry.publicKey]?.choice.reason == .relay,
+                  let current = present[entry.publicKey], (current.lastHandshake?.seconds ?? 0) > 0,
+                  current.endpoint != chosen[entry.publicKey]?.choice.endpoint, let peer = wanted[entry.publicKey] else { return [entry] }
+            return [.removal(of: entry.publicKey), peer]
+        }
+        return result
     }
 }

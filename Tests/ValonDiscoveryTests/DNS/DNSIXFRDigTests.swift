@@ -132,7 +132,8 @@ struct DNSIXFRDigProcessTests {
         _ = try await live.registry.setEndpoint(.lan, to: Endpoint("192.168.1.99:51820"), of: peer.publicKey)
         let new = try await Self.nextSerial(live, after: old)
         #expect(!live.store.history.serials.contains(old), "the history dropped the old serial")
-        let fromEtcd = Sequences(try await live.dig(["valon.internal", "IXFR=\(old)"]).answer)
+        // This answer waits for an etcd read: a longer timeout than dig's 3 s on a loaded machine.
+        let fromEtcd = Sequences(try await live.dig(["+time=20", "valon.internal", "IXFR=\(old)"]).answer)
         let newZone = try await Self.axfr(live)
         #expect(fromEtcd.soaSerials == [new, old, new, new])
         #expect(fromEtcd.deleted == oldZone.subtracting(newZone) && fromEtcd.added == newZone.subtracting(oldZone))
@@ -141,7 +142,7 @@ struct DNSIXFRDigProcessTests {
         _ = try await live.registry.setEndpoint(.lan, to: Endpoint("192.168.1.98:51820"), of: peer.publicKey)
         let newest = try await Self.nextSerial(live, after: new)
         try live.etcd.etcdctl(["compact", String(newest)])
-        let whole = try await live.dig(["valon.internal", "IXFR=\(new)"])
+        let whole = try await live.dig(["+time=20", "valon.internal", "IXFR=\(new)"])
         let records = whole.answer
         #expect(records.first?.contains(" IN SOA ") == true && records.last?.contains(" IN SOA ") == true)
         #expect(records.count > 4 && !records[1].contains(" IN SOA "), "AXFR-style: the second record is not an SOA\n\(whole.output)")

@@ -7,6 +7,10 @@ import ValonTestSupport
 /// hint the sync did not see yet makes it catch up, and without a NOTIFY the interval rules.
 @Suite("follow loop: NOTIFY wakes, coalesces, catches up; the interval stays")
 struct SyncFollowerTests {
+    /// The bound for waits that take several timed rounds: a loaded run of the whole suite on
+    /// two cores has held every task of the process for a minute.
+    static let loadedLimit: Duration = .seconds(240)
+
     /// The syncs a follower ran: why, and when.
     final class Recorder: Sendable {
         let wakes = Locked<[SyncFollower.Wake]>([])
@@ -85,7 +89,7 @@ struct SyncFollowerTests {
         defer { task.cancel() }
         try await eventually("the first sync") { recorder.all.count == 1 }
         trigger.fire(serial: 5)
-        try await eventually("the catch-up syncs") { recorder.all.count == 4 }
+        try await eventually("the catch-up syncs", limit: Self.loadedLimit) { recorder.all.count == 4 }
         try await Task.sleep(for: .milliseconds(400))
         #expect(recorder.all == [.start, .notify, .catchUp, .catchUp])
         #expect(trigger.behind(5) == nil)
@@ -100,7 +104,7 @@ struct SyncFollowerTests {
         defer { task.cancel() }
         try await eventually("the first sync") { recorder.all.count == 1 }
         trigger.fire(serial: 9)
-        try await eventually("the catch-up syncs") { recorder.all.count == 4 }
+        try await eventually("the catch-up syncs", limit: Self.loadedLimit) { recorder.all.count == 4 }
         try await Task.sleep(for: .milliseconds(400))
         #expect(recorder.all == [.start, .notify, .catchUp, .catchUp])
         #expect(trigger.behind(4) == nil)
@@ -111,11 +115,11 @@ struct SyncFollowerTests {
         let trigger = SyncTrigger()
         let (task, recorder) = Self.start(SyncFollower(interval: .milliseconds(100), trigger: trigger), serials: [1, nil, 1])
         defer { task.cancel() }
-        try await eventually("four syncs") { recorder.all.count >= 4 }
+        try await eventually("four syncs", limit: Self.loadedLimit) { recorder.all.count >= 4 }
         #expect(Array(recorder.all.prefix(4)) == [.start, .interval, .interval, .interval])
         let (pollOnly, polls) = Self.start(SyncFollower(interval: .milliseconds(100), trigger: nil), serials: [1])
         defer { pollOnly.cancel() }
-        try await eventually("polls without a trigger") { polls.all.count >= 3 }
+        try await eventually("polls without a trigger", limit: Self.loadedLimit) { polls.all.count >= 3 }
         #expect(Array(polls.all.prefix(3)) == [.start, .interval, .interval])
     }
 

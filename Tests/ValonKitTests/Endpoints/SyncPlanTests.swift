@@ -1,5 +1,6 @@
 import Testing
 @testable import ValonKit
+import ValonTestSupport
 
 /// The reconcile plan (docs/ARCHITECTURE.md §5 step 3): registry peers against the device, with the
 /// removal rules (never the discovery peer, never peers outside the VALON network).
@@ -116,6 +117,31 @@ struct SyncPlanTests {
         let second = SyncPlan(registry: registry, device: device, local: Self.local, policy: Self.policy, now: Self.now)
         #expect(second.isEmpty)
         #expect(second.count(.unchanged) == 50)
+    }
+
+    @Test("a peer that moves onto the relay with a session gets it restarted: a removal, then the peer, in one batch")
+    func relaySwitchRestartsTheSession() {
+        let relay = Endpoint("198.51.100.1:51821")!
+        let registry = [Self.peer(1, "100.100.0.2", nat: "203.0.113.1:4000"), Self.peer(2, "100.100.0.3", nat: "203.0.113.2:4000"),
+                        Self.peer(3, "100.100.0.4", nat: "203.0.113.3:4000")]
+        let device = WireGuardDevice(name: "wg0", peers: [
+            Self.onDevice(1, ["100.100.0.2/32"], endpoint: "203.0.113.1:4000", handshakeAgo: 30),   // a session, going to the relay
+            Self.onDevice(2, ["100.100.0.3/32"], endpoint: "203.0.113.2:4000"),                     // no session: nothing to restart
+            Self.onDevice(3, ["100.100.0.4/32"], endpoint: relay.description, handshakeAgo: 30),    // already relayed
+        ])
+        let relays = [WireGuardKey.repeating(1): relay, WireGuardKey.repeating(2): relay, WireGuardKey.repeating(3): relay]
+        let plan = SyncPlan(registry: registry, device: device, local: Self.local, policy: Self.policy, now: Self.now, relays: relays)
+        let one = plan.update.peers.filter { $0.publicKey == WireGuardKey.repeating(1) }
+        #expect(one.count == 2 && one[0].flags.contains(.remove) && !one[1].flags.contains(.remove) && !one[1].flags.contains(.updateOnly))
+        #expect(one.last?.endpoint == relay && one.last?.allowedIPs == [IPNetwork("100.100.0.2/32")!])
+        let two = plan.update.peers.filter { $0.publicKey == WireGuardKey.repeating(2) }
+        #expect(two.count == 1 && two[0].endpoint == relay && !two[0].flags.contains(.remove))
+        #expect(!plan.update.peers.contains { $0.publicKey == WireGuardKey.repeating(3) && $0.flags.contains(.remove) })
+        #expect(plan.count(.remove) == 0, "the restart is no removal in the plan")
+        // Applied, the device holds every peer as desired.
+        let after = WireGuardDeviceModel.applying(plan.update, to: device)
+        #expect(Set(after.peers.map(\.publicKey)) == Set(registry.map(\.publicKey)))
+        #expect(after.peers.first { $0.publicKey == WireGuardKey.repeating(1) }?.endpoint == relay)
     }
 
     @Test("allowed IPs are /32 for IPv4 and /128 for IPv6 peers")
