@@ -218,5 +218,8 @@ relayed_with_c3() { # c1's and c3's wg endpoints for each other are relay ports 
   [[ $(mesh_endpoint_kind "$(mesh_peer_field c1 c3 endpoint)") == RELAY && $(mesh_endpoint_kind "$(mesh_peer_field c3 c1 endpoint)") == RELAY ]]
 }
 check "c1 and c3 skip the symmetric NAT endpoint and go through the relay" poll 60 relayed_with_c3
+# Their session had worked directly: valon-sync restarts it on the switch, so that both
+# sides handshake through the relay, which binds them (docs/ARCHITECTURE.md §10).
+check "c1 and c3 ping each other through the relay" eval 'mesh_wait_ping c1 c3 40 && mesh_wait_ping c3 c1 20'
 # MULTI_NODE_HOLD=SECONDS keeps the mesh up at the end, for a look by hand.
 [[ -n ${MULTI_NODE_HOLD:-} ]] && { echo "holding the mesh ($MESH_PREFIX) for $MULTI_NODE_HOLD s"; sleep "$MULTI_NODE_HOLD"; }
