@@ -53,8 +53,6 @@ public final class NotifySender: Sendable {
     private struct Shared {
         var announcement: (serial: UInt32, addresses: [IPAddress])?
         var coalesced = 0
-        var stopped = false
-        var running = false
         var bound: Endpoint?
     }
 
@@ -66,7 +64,7 @@ public final class NotifySender: Sendable {
     let logger: Logger
     private let shared = Mutex(Shared())
     private let wakeup: (read: Int32, write: Int32)
-    private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    private let thread = ServiceThread(name: "valon-notify")
 
     /// A sender from `source` (port chosen by the kernel) for `zone`. Nothing is bound or
     /// sent until ``start()``. Fails only when the wake-up pipe cannot be made.
@@ -108,41 +106,13 @@ public final class NotifySender: Sendable {
 
     /// Starts the thread (once).
     public func start() {
-        let start = shared.withLock { shared -> Bool in
-            guard !shared.running && !shared.stopped else { return false }
-            shared.running = true
-            return true
-        }
-        guard start else { return }
-        let thread = Thread { [self] in
-            loop()
-            let waiters = finished.withLock { waiters -> [CheckedContinuation<Void, Never>] in
-                defer { waiters = nil }
-                return waiters ?? []
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-        thread.name = "valon-notify"
-        thread.start()
+        thread.start { [self] in loop() }
     }
 
     /// Stops the thread and closes the socket; returns once both are done. Pending
     /// NOTIFY are dropped.
     public func stop() async {
-        let running = shared.withLock { shared -> Bool in
-            shared.stopped = true
-            return shared.running
-        }
-        guard running else { return }
-        poke()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = finished.withLock { waiters -> Bool in
-                guard waiters != nil else { return true }
-                waiters?.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await thread.stop(wake: poke)
     }
 
     private func poke() {
@@ -150,7 +120,7 @@ public final class NotifySender: Sendable {
         _ = write(wakeup.write, &byte, 1)
     }
 
-    private var isStopped: Bool { shared.withLock { $0.stopped } }
+    private var isStopped: Bool { thread.isStopped }
 
     // MARK: - The thread
 

@@ -19,13 +19,11 @@ public final class NetworkChangeMonitor: Sendable {
     static let groups = UInt32(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE)
 
     private struct State {
-        var stopped = false
-        var running = false
     }
 
     private let state = Mutex(State())
     private let onChange: @Sendable () -> Void
-    private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    private let thread = ServiceThread(name: "valon-netwatch")
     /// The socket, opened by ``init(onChange:)`` so that a failure is reported to the caller.
     private let socket: Mutex<OpaquePointer?>
 
@@ -57,42 +55,16 @@ public final class NetworkChangeMonitor: Sendable {
 
     /// Starts reading (once).
     public func start() {
-        let start = state.withLock { state -> Bool in
-            guard !state.running && !state.stopped else { return false }
-            state.running = true
-            return true
-        }
-        guard start, let descriptor = socket.withLock({ $0.map { mnl_socket_get_fd($0) } }) else { return }
-        let thread = Thread { [self] in
-            loop(descriptor)
-            let waiters = finished.withLock { waiters -> [CheckedContinuation<Void, Never>] in
-                defer { waiters = nil }
-                return waiters ?? []
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-        thread.name = "valon-netwatch"
-        thread.start()
+        guard let descriptor = socket.withLock({ $0.map { mnl_socket_get_fd($0) } }) else { return }
+        thread.start { [self] in loop(descriptor) }
     }
 
     /// Stops the thread; returns once it has ended.
     public func stop() async {
-        let running = state.withLock { state -> Bool in
-            state.stopped = true
-            return state.running
-        }
-        guard running else { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = finished.withLock { waiters -> Bool in
-                guard waiters != nil else { return true }
-                waiters?.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await thread.stop()
     }
 
-    private var isStopped: Bool { state.withLock { $0.stopped } }
+    private var isStopped: Bool { thread.isStopped }
 
     private func loop(_ descriptor: Int32) {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)

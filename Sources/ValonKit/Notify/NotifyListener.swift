@@ -43,15 +43,13 @@ public final class NotifyListener: Sendable {
     private struct State {
         var nodes: Set<IPAddress>
         var counters = Counters()
-        var stopped = false
         var bound: Endpoint?
-        var running = false
     }
 
     private let state: Mutex<State>
     private let log: @Sendable (String) -> Void
     private let onNotify: @Sendable (UInt32?) -> Void
-    private let finished = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    private let thread = ServiceThread(name: "valon-notify")
 
     /// A listener on `local` for `zone` that takes NOTIFY from `nodes` (the discovery nodes'
     /// WireGuard addresses); `log` gets one line per event worth telling (bound, bind
@@ -79,42 +77,15 @@ public final class NotifyListener: Sendable {
 
     /// Starts the listener's thread (once; later calls do nothing).
     public func start() {
-        let start = state.withLock { state -> Bool in
-            guard !state.running && !state.stopped else { return false }
-            state.running = true
-            return true
-        }
-        guard start else { return }
-        let thread = Thread { [self] in
-            loop()
-            let waiters = finished.withLock { waiters -> [CheckedContinuation<Void, Never>] in
-                defer { waiters = nil }
-                return waiters ?? []
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-        thread.name = "valon-notify"
-        thread.start()
+        thread.start { [self] in loop() }
     }
 
     /// Stops the thread and closes the socket; returns once both are done.
     public func stop() async {
-        let running = state.withLock { state -> Bool in
-            state.stopped = true
-            return state.running
-        }
-        guard running else { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = finished.withLock { waiters -> Bool in
-                guard waiters != nil else { return true }
-                waiters?.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
-        }
+        await thread.stop()
     }
 
-    private var isStopped: Bool { state.withLock { $0.stopped } }
+    private var isStopped: Bool { thread.isStopped }
 
     /// Binds (retrying) and serves until stopped.
     private func loop() {
