@@ -68,13 +68,15 @@ public final class NetworkChangeMonitor: Sendable {
 
     private func loop(_ descriptor: Int32) {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        // Non-blocking, so that the drain below ends when the burst is read.
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         while !isStopped {
             var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&entry, 1, 200) > 0 else { continue }
             var changed = false
             // Drain: a burst (an interface going away takes its addresses and routes) is one change.
             while true {
-                let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
                 if count > 0 {
                     changed = true
                 } else if count < 0 && errno == ENOBUFS {

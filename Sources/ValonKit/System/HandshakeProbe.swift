@@ -9,12 +9,13 @@ import Glibc
 public enum HandshakeProbe {
     public static func send(to address: IPAddress) {
         let endpoint = Endpoint(address: address, port: 9)
-        let fd = socket(endpoint.socketFamily, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        // Non-blocking: the probe never waits for a full send buffer.
+        let fd = socket(endpoint.socketFamily, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }
         let payload: [UInt8] = Array("valon path check".utf8)
         _ = endpoint.withSocketAddress { pointer, length in
-            payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT), pointer, length) }
+            payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, pointer, length) }
         }
     }
 }

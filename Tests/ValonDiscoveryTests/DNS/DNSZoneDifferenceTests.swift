@@ -1,6 +1,7 @@
 import Testing
 import ValonDiscovery
 import ValonKit
+import ValonTestSupport
 
 /// ``DNSZoneDifference`` against the plain difference of the two whole zones (every record
 /// of each AXFR, SOAs left out): for registries changed at random, in every way a registry
@@ -20,17 +21,7 @@ struct DNSZoneDifferenceTests {
         return try messages.flatMap { try DNSMessage(decoding: $0).answers }.filter { $0.type != .soa }
     }
 
-    /// A small deterministic generator (SplitMix64), so that a failing seed can be replayed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SplitMix64
 
     static let keys = (1...12).map { WireGuardKey.repeating(UInt8($0)) }
     static let aliases = ["alpha", "beta", "gamma", "delta"]
@@ -77,7 +68,7 @@ struct DNSZoneDifferenceTests {
 
     @Test("the condensed difference is the plain difference of the whole zones", arguments: 0..<60)
     func matchesWholeZones(seed: UInt64) throws {
-        var random = Generator(state: seed)
+        var random = Generator(seed: seed)
         var old = Self.snapshot(revision: 10, &random)
         for step in 1...4 {
             let new = Self.snapshot(revision: 10 + Int64(step), &random, from: old)

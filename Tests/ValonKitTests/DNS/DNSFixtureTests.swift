@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ValonKit
+import ValonTestSupport
 
 /// Packets captured from `dig` and NSD, stored as annotated hex in Tests/Fixtures/dns/
 /// (the fuzzer's seed corpus too, see scripts/fuzz-dns.sh).
@@ -120,18 +121,5 @@ struct DNSFixtureTests {
             #expect(try DNSMessage(decoding: encoded) == message, "input \(hexString(bytes))")
         }
         #expect(decoded > 100, "the mutations should leave some messages valid")
-    }
-}
-
-/// A small deterministic generator (Steele, Lea, Flood: SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
