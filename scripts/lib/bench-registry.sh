@@ -70,7 +70,7 @@ YML
 "$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level notice >"$WORK/discovery.log" 2>&1 &
 DISCOVERY_PID=$!
 fixtures_remember "$DISCOVERY_PID"
-serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '{print $3}'; }
+serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '$3 ~ /^[0-9]+$/ {print $3}'; }
 for _ in $(seq 1200); do
     [ -n "$(serial 2>/dev/null)" ] && break
     kill -0 "$DISCOVERY_PID" 2>/dev/null || { echo "bench-registry: valon-discovery exited: $(cat "$WORK/discovery.log")" >&2; exit 1; }
