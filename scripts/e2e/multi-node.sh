@@ -141,6 +141,43 @@ check "the AXFR from node 1 carries both nodes' TXT (dig AXFR)" \
   eval '[[ $(mesh_in disc dig @127.0.0.1 $MESH_ZONE AXFR | grep -c "_discovery._udp.$MESH_ZONE.*TXT") == 2 ]]'
 check "every client has node 2 as a peer with a handshake (learned from the zone)" poll 40 everyone_handshakes_with "$disc2_key"
 check "every client pings every other" everyone_pings 40
+# measure_failover KEY NAME START: waits until every client's last sync went through the node
+# KEY, and prints how long after START (the other node's stop) that was.
+active_is() { state_json "$1" | python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin).get("activeDiscovery") == sys.argv[1] else 1)' "$2"; }
+measure_failover() {
+  local key=$1 name=$2 start=$3 c i all
+  for ((i = 0; i < 300; i++)); do
+    all=1
+    for c in $MESH_CLIENTS; do active_is "$c" "$key" || { all=0; break; }; done
+    if ((all)); then
+      echo "      measured: every client synced through $name $(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }') s after the other node stopped"
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+# A node record another process wrote, for a key no node holds: listed, a WireGuard peer on
+# probation, but never verified (it cannot answer /health through the tunnel), so never synced
+# through, failed over to or relayed through.
+forged_key=$("$MESH_BIN/valonctl" genkey | "$MESH_BIN/valonctl" pubkey)
+etcdctl_ put "/valon/discovery/$forged_key/wg_ip" 100.100.0.250 >/dev/null
+etcdctl_ put "/valon/discovery/$forged_key/endpoint" 203.0.113.66:51820 >/dev/null
+etcdctl_ put "/valon/discovery/$forged_key/relay" 203.0.113.66:51821-52820 >/dev/null
+state_json() { cat "$MESH_DIR/$1/state/$(mesh_client_if "$1").state.json" 2>/dev/null; }
+knows_unverified() { # CLIENT KEY: the key is among the zone's nodes, and not verified
+  state_json "$1" | python3 -c 'import json, sys
+s = json.load(sys.stdin); key = sys.argv[1]
+sys.exit(0 if any(n.get("pubkey") == key for n in s.get("discoveryNodes", [])) and key not in s.get("verifiedDiscovery", []) else 1)' "$2"
+}
+everyone_knows_unverified() { local c; for c in $MESH_CLIENTS; do knows_unverified "$c" "$1" || return 1; done; }
+check "a forged /valon/discovery/ record is listed by valonctl discovery list, answering neither DNS nor API" \
+  poll 20 eval 'valonctl2 discovery list --json | python3 -c "import json,sys; n=[x for x in json.load(sys.stdin) if x[\"pubkey\"]==\"$forged_key\"]; sys.exit(0 if n and not n[0][\"answers_dns\"] and not n[0][\"answers_api\"] else 1)"'
+check "every client learns the forged node but never verifies it (state: verifiedDiscovery)" poll 30 everyone_knows_unverified "$forged_key"
+check "node 2 is verified on every client (it answered /health through the tunnel)" \
+  eval 'for c in $MESH_CLIENTS; do state_json $c | grep -q "$disc2_key" || exit 1; done; for c in $MESH_CLIENTS; do state_json $c | python3 -c "import json,sys; sys.exit(0 if sys.argv[1] in json.load(sys.stdin).get(\"verifiedDiscovery\", []) else 1)" "$disc2_key" || exit 1; done'
+etcdctl_ del --prefix "/valon/discovery/$forged_key/" >/dev/null
+check "every client pings every other with the forged record present and gone" everyone_pings 40
 check "valonctl peer add on node 2 prints DISCOVERY_FALLBACKS naming node 1" \
   eval 'valonctl2 peer add "$("$MESH_BIN/valonctl" genkey | "$MESH_BIN/valonctl" pubkey)" --alias probe | grep -q "^DISCOVERY_FALLBACKS=$disc1_key@$MESH_DISC_ENDPOINT@$MESH_DISC_IP$"'
 
@@ -158,8 +195,10 @@ done
 # Node 1 stops. A ping between two clients runs throughout.
 ip netns exec "$(mesh_ns c1)" ping -D -i 0.2 -W 1 "$(mesh_wgip c3)" >"$MESH_DIR/ping.log" 2>&1 &
 pinger=$!
+failover_start=$(date +%s.%N)
 mesh_discovery_stop
 check "node 1 stopped cleanly: its record is gone at once (etcdctl)" poll 10 eval '[[ $(registered_nodes) == 1 ]]'
+check "every client syncs through node 2 after node 1 stops (state: activeDiscovery)" measure_failover "$disc2_key" "node 2" "$failover_start"
 check "with node 1 down, valonctl peer add on node 2 reaches every client" add_peer_reaches_all valonctl2 new1
 topo_move_client "$MESH_PREFIX" c2 2 12
 check "with node 1 down, c2 moves behind NAT 2 and c3 reaches it again" mesh_wait_ping c3 c2 20
@@ -184,7 +223,9 @@ check "after booting through node 2, c2 has a handshake with node 2 and pings c1
 # Node 1 comes back, node 2 stops, and one etcd member stops too.
 mesh_discovery_start 2>/dev/null
 check "node 1 started again registers again (etcdctl)" poll 20 eval '[[ $(registered_nodes) == 2 ]]'
+failover_start=$(date +%s.%N)
 disc2_stop
+check "every client syncs through node 1 after node 2 stops (state: activeDiscovery)" measure_failover "$disc1_key" "node 1" "$failover_start"
 mesh_etcd_member_stop 2
 check "with node 2 and etcd member 2 down, valonctl peer add on node 1 reaches every client" add_peer_reaches_all mesh_valonctl new2
 topo_move_client "$MESH_PREFIX" c2 1 12

@@ -50,6 +50,12 @@ public struct ClientState: Codable, Hashable, Sendable {
     public var discoveryNodes: [DiscoveryNode]?
     /// The base64 key of the discovery node that answered the last run; tried first.
     public var activeDiscovery: String?
+    /// The learned discovery nodes (base64 keys) that answered `/health` through the tunnel:
+    /// only these are synced through, failed over to, or relayed through (§11).
+    public var verifiedDiscovery: [String]?
+    /// When each learned node not yet verified was last asked, Unix seconds: asked again at
+    /// most every ``ValonSync/discoveryProbeInterval``.
+    public var discoveryProbes: [String: Int64]?
 
     public init() {}
 

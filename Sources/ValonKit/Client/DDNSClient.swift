@@ -46,6 +46,16 @@ public struct DDNSClient: Sendable {
         try await call("DELETE", "/api/endpoint/delete", ["pubkey": publicKey.base64])
     }
 
+    /// Whether the node answers `GET /health` (200, or 503 while it is degraded). Through the
+    /// tunnel only the holder of the node's WireGuard key can answer at its address, so a
+    /// node learned from the zone is trusted only after this (docs/ARCHITECTURE.md §11).
+    public func answersHealth() async -> Bool {
+        let url = baseURL + "/health", requestTimeout = timeout
+        let result = await Self.offPool { Self.exchange("GET", url: url, body: [], timeout: requestTimeout) }
+        guard case .success(let answer) = result else { return false }
+        return answer.status == 200 || answer.status == 503
+    }
+
     private func call(_ method: String, _ path: String, _ body: [String: String]) async throws(DDNSClientError) -> Reply {
         let request = "\(method) \(baseURL)\(path)"
         let encoder = JSONEncoder()

@@ -68,6 +68,9 @@ public struct SyncEnvironment: Sendable {
     /// Sends one datagram to a peer's WireGuard address, so that WireGuard starts a handshake
     /// on a path under verification (docs/ARCHITECTURE.md §10).
     public var provoke: @Sendable (_ address: IPAddress) -> Void
+    /// Whether the discovery node whose DDNS API is at this base URL answers `/health`
+    /// through the tunnel (a node learned from the zone is used only once it has).
+    public var answersHealth: @Sendable (_ api: String) async -> Bool
 
     public init(
         backend: @escaping @Sendable (String) -> any WireGuardBackend,
@@ -76,9 +79,11 @@ public struct SyncEnvironment: Sendable {
         reporter: @escaping @Sendable (String) -> any EndpointReporting,
         resolve: @escaping @Sendable (String) -> IPAddress?,
         now: @escaping @Sendable () -> Int64,
-        provoke: @escaping @Sendable (IPAddress) -> Void = { _ in }
+        provoke: @escaping @Sendable (IPAddress) -> Void = { _ in },
+        answersHealth: @escaping @Sendable (String) async -> Bool = { _ in true }
     ) {
         self.provoke = provoke
+        self.answersHealth = answersHealth
         self.backend = backend
         self.network = network
         self.registry = registry
@@ -95,6 +100,7 @@ public struct SyncEnvironment: Sendable {
         reporter: { DDNSClient(baseURL: $0) },
         resolve: { try? HostResolution.addresses(of: $0).first },
         now: { Int64(Date().timeIntervalSince1970) },
-        provoke: { HandshakeProbe.send(to: $0) }
+        provoke: { HandshakeProbe.send(to: $0) },
+        answersHealth: { await DDNSClient(baseURL: $0, timeout: .seconds(1)).answersHealth() }
     )
 }

@@ -11,7 +11,8 @@ extension ValonSync {
     }
 
     /// The nodes to try, first the one that answered the last run, then the configured one,
-    /// then those the last zone published, then `DISCOVERY_FALLBACKS`; each once.
+    /// then those the last zone published that answered `/health` through the tunnel
+    /// (``verifiedDiscoveryKeys(_:)``), then `DISCOVERY_FALLBACKS`; each once.
     func discoveryCandidates(_ state: ClientState) throws(ClientError) -> [DiscoveryCandidate] {
         let config = options.config
         guard let address = config.discoveryDNS.address else {
@@ -25,13 +26,26 @@ extension ValonSync {
         }
         var all = [DiscoveryCandidate(publicKey: config.discoveryPublicKey, dns: Endpoint(address: address, port: dnsPort),
                                       api: config.discoveryAPI)]
-        all += (state.discoveryNodes ?? []).map { other($0.publicKey, $0.wgIP) }
+        let verified = verifiedDiscoveryKeys(state)
+        all += (state.discoveryNodes ?? []).filter { verified.contains($0.publicKey) }.map { other($0.publicKey, $0.wgIP) }
         all += config.discoveryFallbacks.map { other($0.publicKey, $0.wgIP) }
         if let active = state.activeDiscovery, let index = all.firstIndex(where: { $0.publicKey.base64 == active }), index > 0 {
             all.insert(all.remove(at: index), at: 0)
         }
         var seen = Set<WireGuardKey>()
         return all.filter { seen.insert($0.publicKey).inserted }
+    }
+
+    /// How long a learned node that did not answer `/health` waits before it is asked again.
+    static let discoveryProbeInterval: Int64 = 30
+
+    /// The learned nodes that answered `/health` through the tunnel. A record under
+    /// `/valon/discovery/` that another process wrote for a key no node holds can never
+    /// answer there (WireGuard's handshake proves the key), so it is never synced through,
+    /// failed over to or relayed through; it stays a WireGuard peer, which is what lets a real
+    /// node be asked.
+    func verifiedDiscoveryKeys(_ state: ClientState) -> Set<WireGuardKey> {
+        Set((state.verifiedDiscovery ?? []).compactMap { try? WireGuardKey(base64: $0) })
     }
 
     /// The keys of every discovery node but the configured one: never mesh peers.
@@ -77,7 +91,10 @@ extension ValonSync {
     func syncDiscoveryPeers(_ run: inout Run, zone: RegistryZone) async throws(ClientError) -> Int {
         let config = options.config
         var wanted = [DiscoveryPeers.Node]()
-        for node in zone.discoveryNodes {
+        // A node record whose address is a peer's, or this host's, would take that address's
+        // traffic over (allowed IPs): never a peer, whoever wrote it.
+        let taken = Set(zone.peers.map(\.wgIP) + [config.ownWireGuardIP])
+        for node in zone.discoveryNodes where !taken.contains(node.wgIP) {
             let endpoint = node.endpoint.flatMap { HostPort($0) }.flatMap { hostPort in
                 (hostPort.address ?? environment.resolve(hostPort.host)).map { Endpoint(address: $0, port: hostPort.port) }
             }
@@ -91,8 +108,13 @@ extension ValonSync {
         let updates = DiscoveryPeers.update(device: run.device, wanted: wanted,
                                             learnedBefore: Set((run.state.discoveryNodes ?? []).map(\.publicKey)),
                                             skip: [config.discoveryPublicKey, run.ownKey], now: environment.now())
-        run.state.discoveryNodes = zone.discoveryNodes.filter { $0.publicKey != config.discoveryPublicKey && $0.publicKey != run.ownKey }
-        guard !updates.isEmpty else { return 0 }
+        run.state.discoveryNodes = zone.discoveryNodes.filter {
+            $0.publicKey != config.discoveryPublicKey && $0.publicKey != run.ownKey && !taken.contains($0.wgIP)
+        }
+        guard !updates.isEmpty else {
+            await verifyLearnedNodes(&run)
+            return 0
+        }
         let (backend, interface) = (run.backend, config.interface)
         let update = WireGuardDevice(name: interface, peers: updates)
         try await runBlocking {
@@ -104,6 +126,30 @@ extension ValonSync {
                 }
             }
         }.get()
+        await verifyLearnedNodes(&run)
         return updates.count
+    }
+
+    /// Asks each learned node not yet verified for `/health` through the tunnel, at most once
+    /// per ``discoveryProbeInterval``; keeps the ones that answer (and only nodes still in
+    /// the zone).
+    func verifyLearnedNodes(_ run: inout Run) async {
+        let nodes = run.state.discoveryNodes ?? []
+        var verified = verifiedDiscoveryKeys(run.state).intersection(nodes.map(\.publicKey))
+        var probes = (run.state.discoveryProbes ?? [:]).filter { key, _ in nodes.contains { $0.publicKey.base64 == key } }
+        let now = environment.now()
+        let apiPort = URLComponents(string: options.config.discoveryAPI)?.port ?? 8053
+        for node in nodes where !verified.contains(node.publicKey) {
+            if let last = probes[node.publicKey.base64], now - last < Self.discoveryProbeInterval { continue }
+            let host = node.wgIP.isIPv4 ? node.wgIP.description : "[\(node.wgIP)]"
+            if await environment.answersHealth("http://\(host):\(apiPort)") {
+                verified.insert(node.publicKey)
+                probes[node.publicKey.base64] = nil
+            } else {
+                probes[node.publicKey.base64] = now
+            }
+        }
+        run.state.verifiedDiscovery = verified.map(\.base64).sorted()
+        run.state.discoveryProbes = probes.isEmpty ? nil : probes
     }
 }

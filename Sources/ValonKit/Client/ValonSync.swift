@@ -212,7 +212,7 @@ public struct ValonSync: Sendable {
         let local = EndpointSelection.Local(natAddress: mine?.natEndpoint?.address, connectedSubnets: subnets)
         let plan = SyncPlan(registry: fetched.zone.peers, device: run.device, local: local, policy: run.policy,
                             now: environment.now(), onlyPeer: options.onlyPeer,
-                            relays: relayEndpoints(fetched.zone, ownKey: run.ownKey, device: run.device),
+                            relays: relayEndpoints(fetched.zone, ownKey: run.ownKey, device: run.device, state: run.state),
                             withoutLAN: lanFailed(run.state, zone: fetched.zone))
         run.result.record(plan, allPeers: options.dryRun)
         run.result.dnsQueries = reader.queryCount
@@ -409,11 +409,15 @@ public struct ValonSync: Sendable {
     /// peers of a pair must send to the same one: the first node of the zone, by key, that
     /// publishes a relay (`relay=host:first-last`). Both sides read the same zone, so they
     /// agree; when that node leaves the zone both move to the next.
-    func relayEndpoints(_ zone: RegistryZone, ownKey: WireGuardKey, device: WireGuardDevice) -> [WireGuardKey: Endpoint] {
+    func relayEndpoints(_ zone: RegistryZone, ownKey: WireGuardKey, device: WireGuardDevice, state: ClientState) -> [WireGuardKey: Endpoint] {
         let config = options.config
         let pairs = zone.relays.filter { $0.involves(ownKey) }
         guard !pairs.isEmpty else { return [:] }
-        let relayHost = zone.discoveryNodes.sorted { $0.publicKey.base64 < $1.publicKey.base64 }.lazy
+        // Only a node this client trusts: the configured one, a fallback, or a learned node
+        // that answered `/health` through the tunnel (§11).
+        let trusted = verifiedDiscoveryKeys(state).union(config.discoveryFallbacks.map(\.publicKey)).union([config.discoveryPublicKey])
+        let relayHost = zone.discoveryNodes.filter { trusted.contains($0.publicKey) }
+            .sorted { $0.publicKey.base64 < $1.publicKey.base64 }.lazy
             .compactMap { $0.relay.flatMap(Self.relayHost) }.first
         guard let address = relayHost.flatMap({ IPAddress($0) ?? environment.resolve($0) })
             ?? device.peer(config.discoveryPublicKey)?.endpoint?.address

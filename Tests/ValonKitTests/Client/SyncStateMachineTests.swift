@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-import ValonKit
+@testable import ValonKit
 import ValonTestSupport
 
 /// ValonSync's state machine without root (docs/ARCHITECTURE.md §5, §9): the sync runs
@@ -51,6 +51,8 @@ struct SyncStateMachineTests {
         case zone(serial: UInt32, peers: [Peer])
         /// A zone that also publishes relayed pairs (docs/ARCHITECTURE.md §10).
         case relayed(serial: UInt32, peers: [Peer], relays: [RelayAllocation])
+        /// A zone that also publishes discovery nodes (docs/ARCHITECTURE.md §11).
+        case nodes(serial: UInt32, peers: [Peer], nodes: [DiscoveryNode], relays: [RelayAllocation])
         case servfail
     }
 
@@ -83,6 +85,8 @@ struct SyncStateMachineTests {
             switch next() {
             case .zone(let serial, let peers): return (RegistryZone(peers: peers, serial: serial), .axfr)
             case .relayed(let serial, let peers, let relays): return (RegistryZone(peers: peers, serial: serial, relays: relays), .axfr)
+            case .nodes(let serial, let peers, let nodes, let relays):
+                return (RegistryZone(peers: peers, serial: serial, relays: relays, discoveryNodes: nodes), .axfr)
             case .servfail: throw ClientError(.registry, "cannot transfer the zone valon.internal. from 100.100.0.1:53: answered SERVFAIL")
             default: throw ClientError(.registry, "unexpected transfer")
             }
@@ -149,6 +153,9 @@ struct SyncStateMachineTests {
         let clock = Locked<Int64>(1_764_600_000)
         /// The WireGuard addresses a handshake was provoked at.
         let provoked = Locked<[IPAddress]>([])
+        /// Which discovery APIs answer `/health` through the tunnel, and which were asked.
+        var healthy: @Sendable (String) -> Bool = { _ in true }
+        let askedHealth = Locked<[String]>([])
 
         init() throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("valon-sm-\(UUID().uuidString.prefix(8))").path
@@ -159,11 +166,15 @@ struct SyncStateMachineTests {
         func sync(_ answers: [Answer], dryRun: Bool = false) async -> (Result<SyncResult, ClientError>, ScriptedRegistry) {
             let registry = ScriptedRegistry(answers)
             let network = Network(source: source)
-            let (device, reporter, clock, provoked) = (device, reporter, clock, provoked)
+            let (device, reporter, clock, provoked, healthy, askedHealth) = (device, reporter, clock, provoked, healthy, askedHealth)
             let environment = SyncEnvironment(
                 backend: { _ in device }, network: { () throws(ClientError) in network },
                 registry: { _, _, _ in registry }, reporter: { _ in reporter }, resolve: { _ in nil }, now: { clock.value },
-                provoke: { address in provoked.withLock { $0.append(address) } })
+                provoke: { address in provoked.withLock { $0.append(address) } },
+                answersHealth: { api in
+                    askedHealth.withLock { $0.append(api) }
+                    return healthy(api)
+                })
             var options = ValonSync.Options(config: SyncStateMachineTests.config)
             options.stateDirectory = directory
             options.dryRun = dryRun
@@ -340,6 +351,52 @@ struct SyncStateMachineTests {
         world.clock.value = start + 80
         _ = await world.sync([.serial(10)])
         #expect(world.reporter.relayRequests.count == 4, "asked again after a minute")
+    }
+
+    @Test("a learned node is used only after it answers /health through the tunnel; a record on a peer's address is never a peer")
+    func learnedNodesOnProbation() async throws {
+        var world = try World()
+        defer { try? FileManager.default.removeItem(atPath: world.directory) }
+        // Keys sorted so that the forged record would be the first relay host by key.
+        let keys = (0..<3).map { _ in try! WireGuardKey.generatePrivate().publicKey() }.sorted { $0.base64 < $1.base64 }
+        let (forged, real, squatter) = (keys[0], keys[1], keys[2])
+        let nodes = [
+            DiscoveryNode(publicKey: forged, wgIP: IPAddress("100.100.0.250")!, endpoint: "192.0.2.66:51820", relay: "192.0.2.66:51821-52820"),
+            DiscoveryNode(publicKey: real, wgIP: IPAddress("100.100.0.3")!, endpoint: "198.51.100.2:51820", relay: "198.51.100.2:51821-52820"),
+            // Claims the address of the registered peer p0.
+            DiscoveryNode(publicKey: squatter, wgIP: IPAddress("100.100.0.20")!, endpoint: "192.0.2.67:51820"),
+        ]
+        world.healthy = { $0 == "http://100.100.0.3:8053" }
+        let peers = Self.registry(ownLAN: nil)
+        let relay = RelayAllocation(between: try Self.own.publicKey(), and: Self.others[1], port: 51830)
+        let (first, _) = await world.sync([.serial(10), .nodes(serial: 10, peers: peers, nodes: nodes, relays: [relay])])
+        #expect(throws: Never.self) { try first.get() }
+        let device = world.device.device
+        #expect(device.peer(forged) != nil, "a learned node is a WireGuard peer, so that it can be asked")
+        #expect(device.peer(real) != nil)
+        #expect(device.peer(squatter) == nil, "a record on a registered peer's address never becomes a peer")
+        #expect(device.peer(Self.others[0])?.allowedIPs == [IPNetwork("100.100.0.20/32")!], "p0 keeps its address")
+        let state = try ClientState.load(directory: world.directory, interface: "wgtest")
+        #expect(state.verifiedDiscovery == [real.base64])
+        #expect(state.discoveryProbes?[forged.base64] != nil && state.discoveryProbes?[real.base64] == nil)
+        #expect(!(state.discoveryNodes ?? []).contains { $0.publicKey == squatter })
+        var options = ValonSync.Options(config: Self.config)
+        options.stateDirectory = world.directory
+        let candidates = try ValonSync(options: options).discoveryCandidates(state).map(\.publicKey)
+        #expect(candidates.contains(real) && !candidates.contains(forged), "only the verified node is failed over to")
+        // Never through the forged node, although it sorts first: on this first sync nothing
+        // learned is verified yet, so the configured node's address; from the next one on,
+        // the verified node's.
+        #expect(device.peer(Self.others[1])?.endpoint == Endpoint("198.51.100.1:51830"), "\(String(describing: device.peer(Self.others[1])))")
+
+        // The forged node is asked again only after the probe interval.
+        world.askedHealth.withLock { $0 = [] }
+        _ = await world.sync([.serial(11), .nodes(serial: 11, peers: peers, nodes: nodes, relays: [relay])])
+        #expect(world.askedHealth.value.isEmpty, "asked again too soon: \(world.askedHealth.value)")
+        #expect(world.device.device.peer(Self.others[1])?.endpoint == Endpoint("198.51.100.2:51830"))
+        world.clock.withLock { $0 += ValonSync.discoveryProbeInterval }
+        _ = await world.sync([.serial(12), .nodes(serial: 12, peers: peers, nodes: nodes, relays: [relay])])
+        #expect(world.askedHealth.value == ["http://100.100.0.250:8053"])
     }
 
     @Test("a dry run shows each path's verdict but keeps nothing, sends nothing and asks for nothing")
