@@ -174,8 +174,9 @@ everyone_knows_unverified() { local c; for c in $MESH_CLIENTS; do knows_unverifi
 check "a forged /valon/discovery/ record is listed by valonctl discovery list, answering neither DNS nor API" \
   poll 20 eval 'valonctl2 discovery list --json | python3 -c "import json,sys; n=[x for x in json.load(sys.stdin) if x[\"pubkey\"]==\"$forged_key\"]; sys.exit(0 if n and not n[0][\"answers_dns\"] and not n[0][\"answers_api\"] else 1)"'
 check "every client learns the forged node but never verifies it (state: verifiedDiscovery)" poll 30 everyone_knows_unverified "$forged_key"
-check "node 2 is verified on every client (it answered /health through the tunnel)" \
-  eval 'for c in $MESH_CLIENTS; do state_json $c | grep -q "$disc2_key" || exit 1; done; for c in $MESH_CLIENTS; do state_json $c | python3 -c "import json,sys; sys.exit(0 if sys.argv[1] in json.load(sys.stdin).get(\"verifiedDiscovery\", []) else 1)" "$disc2_key" || exit 1; done'
+verified_on() { state_json "$1" | python3 -c 'import json, sys; sys.exit(0 if sys.argv[1] in json.load(sys.stdin).get("verifiedDiscovery", []) else 1)' "$2"; }
+everyone_verified() { local c; for c in $MESH_CLIENTS; do verified_on "$c" "$1" || return 1; done; }
+check "node 2 is verified on every client (it answered /health through the tunnel)" poll 20 everyone_verified "$disc2_key"
 etcdctl_ del --prefix "/valon/discovery/$forged_key/" >/dev/null
 check "every client pings every other with the forged record present and gone" everyone_pings 40
 check "valonctl peer add on node 2 prints DISCOVERY_FALLBACKS naming node 1" \

@@ -40,9 +40,9 @@ struct SyncFollowerTests {
         let trigger = SyncTrigger()
         let (task, recorder) = Self.start(SyncFollower(interval: .seconds(3600), trigger: trigger), serials: [1, 2])
         defer { task.cancel() }
-        try await eventually("the first sync") { recorder.all == [.start] }
+        try await eventually("the first sync", limit: Self.loadedLimit) { recorder.all == [.start] }
         trigger.fire(serial: 2)
-        try await eventually("the NOTIFY's sync") { recorder.all == [.start, .notify] }
+        try await eventually("the NOTIFY's sync", limit: Self.loadedLimit) { recorder.all == [.start, .notify] }
         try await Task.sleep(for: .milliseconds(300))
         #expect(recorder.all == [.start, .notify])
     }
@@ -56,7 +56,7 @@ struct SyncFollowerTests {
             for serial in UInt32(2)...6 { trigger.fire(serial: serial) }
         }
         defer { task.cancel() }
-        try await eventually("the second sync") { recorder.all.count == 2 }
+        try await eventually("the second sync", limit: Self.loadedLimit) { recorder.all.count == 2 }
         try await Task.sleep(for: .milliseconds(800))
         #expect(recorder.all == [.start, .notify])
     }
@@ -66,7 +66,7 @@ struct SyncFollowerTests {
         let trigger = SyncTrigger()
         let (task, recorder) = Self.start(SyncFollower(interval: .seconds(3600), trigger: trigger), serials: [8])
         defer { task.cancel() }
-        try await eventually("the first sync") { recorder.all.count == 1 }
+        try await eventually("the first sync", limit: Self.loadedLimit) { recorder.all.count == 1 }
         try await Task.sleep(for: .milliseconds(50))
         trigger.fire(serial: 8)
         try await Task.sleep(for: .milliseconds(300))
@@ -74,9 +74,9 @@ struct SyncFollowerTests {
         #expect(trigger.ignoredCount == 1)
         // Without a hint, or with another serial (older too: etcd restored from a backup), it syncs.
         trigger.fire(serial: nil)
-        try await eventually("the hintless NOTIFY's sync") { recorder.all.count == 2 }
+        try await eventually("the hintless NOTIFY's sync", limit: Self.loadedLimit) { recorder.all.count == 2 }
         trigger.fire(serial: 3)
-        try await eventually("the older serial's sync") { recorder.all.count == 3 }
+        try await eventually("the older serial's sync", limit: Self.loadedLimit) { recorder.all.count == 3 }
     }
 
     @Test("a sync that saw an older serial than the NOTIFY named tries again shortly, until it sees it")
@@ -87,7 +87,7 @@ struct SyncFollowerTests {
         // The node asked is behind: serial 4 for two more syncs, then 5.
         let (task, recorder) = Self.start(follower, serials: [4, 4, 4, 5, 5])
         defer { task.cancel() }
-        try await eventually("the first sync") { recorder.all.count == 1 }
+        try await eventually("the first sync", limit: Self.loadedLimit) { recorder.all.count == 1 }
         trigger.fire(serial: 5)
         try await eventually("the catch-up syncs", limit: Self.loadedLimit) { recorder.all.count == 4 }
         try await Task.sleep(for: .milliseconds(400))
@@ -102,7 +102,7 @@ struct SyncFollowerTests {
         follower.catchUpDelays = [.milliseconds(30), .milliseconds(30)]
         let (task, recorder) = Self.start(follower, serials: [4])
         defer { task.cancel() }
-        try await eventually("the first sync") { recorder.all.count == 1 }
+        try await eventually("the first sync", limit: Self.loadedLimit) { recorder.all.count == 1 }
         trigger.fire(serial: 9)
         try await eventually("the catch-up syncs", limit: Self.loadedLimit) { recorder.all.count == 4 }
         try await Task.sleep(for: .milliseconds(400))
@@ -127,14 +127,14 @@ struct SyncFollowerTests {
     func cancel() async throws {
         let trigger = SyncTrigger()
         let (task, recorder) = Self.start(SyncFollower(interval: .seconds(3600), trigger: trigger), serials: [1])
-        try await eventually("the first sync") { recorder.all.count == 1 }
+        try await eventually("the first sync", limit: Self.loadedLimit) { recorder.all.count == 1 }
         task.cancel()
         let ended = Locked(false)
         Task {
             await task.value
             ended.value = true
         }
-        try await eventually("the loop to end") { ended.value }
+        try await eventually("the loop to end", limit: Self.loadedLimit) { ended.value }
         #expect(recorder.all == [.start])
     }
 
