@@ -75,6 +75,7 @@ struct ValonSyncCommand: AsyncParsableCommand {
         options.onlyPeer = peer.flatMap { try? WireGuardKey(base64: $0) }
         options.report = !noReport
         options.force = force
+        options.keepsMemory = follow
         let sync = ValonSync(options: options)
         guard follow else { throw ExitCode(await once(sync).status) }
         try await followChanges(sync, notifyPort: notifyPort ?? options.config.notifyPort)
@@ -90,7 +91,7 @@ struct ValonSyncCommand: AsyncParsableCommand {
         var monitor: NetworkChangeMonitor?
         if !noNetworkWatch {
             do {
-                monitor = try NetworkChangeMonitor { wake.fire(serial: nil) }
+                monitor = try NetworkChangeMonitor { wake.fireNetworkChange() }
                 monitor?.start()
                 trigger = wake
             } catch {
@@ -111,9 +112,10 @@ struct ValonSyncCommand: AsyncParsableCommand {
             listener?.start()
         }
         let follower = SyncFollower(interval: .milliseconds(Int(interval * 1000)), trigger: trigger)
-        await follower.run { _ in
-            let (_, serial) = await once(sync)
-            listener?.update(nodes: sync.notifyNodes())
+        await follower.run { wake in
+            // A NOTIFY's sync touches only what changed; the others are whole (§12.2).
+            let (_, serial, incremental) = await once(sync, incremental: wake == .notify || wake == .catchUp)
+            if !incremental { listener?.update(nodes: sync.notifyNodes()) }
             return serial
         }
         await listener?.stop()
@@ -124,26 +126,41 @@ struct ValonSyncCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("valon-sync: \(line)\n".utf8))
     }
 
-    /// One sync, printed; returns the exit status and the zone serial it saw (`nil` when it failed).
-    private func once(_ sync: ValonSync) async -> (status: Int32, serial: UInt32?) {
+    /// One sync, printed; returns the exit status, the zone serial it saw (`nil` when it
+    /// failed) and whether it was incremental. `incremental` tries
+    /// ``ValonSync/runIncremental()`` first, and runs a whole sync where that cannot serve.
+    private func once(_ sync: ValonSync, incremental: Bool = false) async -> (status: Int32, serial: UInt32?, incremental: Bool) {
+        var incrementalRun = false
         do {
-            let result = try await sync.run()
-            if json {
-                print(result.json)
+            var result: SyncResult
+            if incremental, let changes = try await sync.runIncremental() {
+                result = changes
+                incrementalRun = true
             } else {
-                if dryRun { print(result.planText) }
-                print(result.summary)
+                result = try await sync.run()
+            }
+            if json {
+                emit(result.json)
+            } else {
+                if dryRun { emit(result.planText) }
+                emit(result.summary)
             }
             if let reportError = result.reportError {
                 FileHandle.standardError.write(Data("valon-sync: endpoint report failed: \(reportError)\n".utf8))
-                return (3, result.serial)
+                return (3, result.serial, incrementalRun)
             }
-            return (0, result.serial)
+            return (0, result.serial, incrementalRun)
         } catch {
-            if json { print(#"{"error":{"code":"\#(error.code.rawValue)","message":\#(jsonString(error.description))}}"#) }
+            if json { emit(#"{"error":{"code":"\#(error.code.rawValue)","message":\#(jsonString(error.description))}}"#) }
             FileHandle.standardError.write(Data("valon-sync: \(error)\n".utf8))
-            return (1, nil)
+            return (1, nil, incrementalRun)
         }
+    }
+
+    /// Writes a line to stdout at once (`write(2)`, no stdio buffer): under `--follow` each
+    /// sync's line appears when it happens, also when stdout is a pipe or a file.
+    private func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     private func jsonString(_ text: String) -> String {

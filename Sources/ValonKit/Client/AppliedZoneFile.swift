@@ -2,25 +2,35 @@ import Foundation
 import Synchronization
 
 /// Where valon-sync keeps the zone it last applied (``AppliedZone``), the base of its next
-/// IXFR (docs/ARCHITECTURE.md §12): `<state dir>/<interface>.zone`, replaced whole and
-/// durably (``DurableFile``). The state file holds its digest; a zone file whose digest
-/// differs, that does not decode or that is missing is no base, and the next read is whole.
+/// IXFR (docs/ARCHITECTURE.md §12): `<state dir>/<interface>.zone`, a journal. A zone read by
+/// AXFR replaces the file whole and durably (``DurableFile/replace(_:with:mode:)``); the
+/// differences an IXFR applied are appended (``DurableFile/append(_:contents:at:)``) until
+/// they outgrow the base. The state file holds the digest of the file up to the zone applied;
+/// a zone file that does not reach that digest, that does not decode or that is missing is
+/// no base, and the next read is whole.
 public enum AppliedZoneFile {
-    /// The largest zone file read back (a 100,000-peer zone is about 15 MB).
+    /// The largest zone file read back (a 100,000-peer zone is about 15 MB, and the
+    /// differences after it at most as much again).
     public static let limit = 256 << 20
 
     public static func path(directory: String, interface: String) -> String {
         "\(directory)/\(interface).zone"
     }
 
-    /// Writes `zone` and returns the digest of what was written.
-    public static func save(_ zone: AppliedZone, directory: String, interface: String) throws(ClientError) -> String {
+    /// Keeps `zone`: appends its unsaved differences to its file, or writes the whole file
+    /// when it has none to append to or they outgrew the base. Returns the digest of the file
+    /// up to the zone, and the zone with its file position.
+    public static func save(_ zone: AppliedZone, directory: String, interface: String) throws(ClientError) -> (digest: String, zone: AppliedZone) {
         let file = path(directory: directory, interface: interface)
         do {
-            let bytes = try zone.encoded()
+            if let (bytes, appended) = try zone.appending(), let position = zone.file, let end = appended.file {
+                if !bytes.isEmpty { try DurableFile.append(file, contents: bytes, at: position.length) }
+                return (end.digest, appended)
+            }
+            let (bytes, written) = try zone.encoded()
             try DurableFile.makeDirectory(directory)
             try DurableFile.replace(file, with: bytes)
-            return AppliedZone.digest(of: bytes)
+            return (written.file!.digest, written)
         } catch let error as DNSError {
             throw ClientError(.state, "cannot encode the applied zone for \(file)", cause: error)
         } catch {
@@ -28,7 +38,7 @@ public enum AppliedZoneFile {
         }
     }
 
-    /// The zone in the file when its digest is `digest`; otherwise `nil` and why.
+    /// The zone in the file up to `digest`; otherwise `nil` and why.
     public static func load(directory: String, interface: String, digest: String) -> (zone: AppliedZone?, problem: String?) {
         let file = path(directory: directory, interface: interface)
         let bytes: [UInt8]
@@ -38,11 +48,10 @@ public enum AppliedZoneFile {
         } catch {
             return (nil, "cannot read \(file): \(error)")
         }
-        guard AppliedZone.digest(of: bytes) == digest else { return (nil, "\(file) is not the zone the state file names (digest differs)") }
         do {
-            return (try AppliedZone(decoding: bytes), nil)
+            return (try AppliedZone(decoding: bytes, digest: digest), nil)
         } catch {
-            return (nil, "\(file) does not decode: \(error)")
+            return (nil, "\(file) is not the zone the state file names: \(error)")
         }
     }
 
@@ -51,13 +60,25 @@ public enum AppliedZoneFile {
     }
 }
 
-/// The last applied zone a process wrote, with its file's digest, so that the next sync in
-/// the same process (`valon-sync --follow`) does not read the file back.
+/// The last applied zone a process kept, with its file's digest, so that the next sync in
+/// the same process (`valon-sync --follow`) does not read the file back. ``take(digest:)``
+/// hands it out and forgets it, so that the sync that applies a difference changes the only
+/// copy in place (``AppliedZone/apply(_:soa:)``) instead of copying every record.
 final class AppliedZoneCache: Sendable {
     private let kept = Mutex<(digest: String, zone: AppliedZone)?>(nil)
 
+    /// The kept zone if its digest is `digest`, left kept.
     func zone(digest: String) -> AppliedZone? {
         kept.withLock { $0?.digest == digest ? $0?.zone : nil }
+    }
+
+    /// The kept zone if its digest is `digest`, no longer kept.
+    func take(digest: String) -> AppliedZone? {
+        kept.withLock { kept in
+            guard let (held, zone) = kept, held == digest else { return nil }
+            kept = nil
+            return zone
+        }
     }
 
     func keep(_ zone: AppliedZone, digest: String) {

@@ -60,11 +60,23 @@ public final class RegistryReader: Sendable {
         count(1)
         do throws(DNSError) {
             let transfer = try await resolver.transferZone(zone)
-            return (RegistryZone(records: transfer.records, zone: zone), .axfr, AppliedZone(zone: zone, records: transfer.records))
+            let applied = AppliedZone(zone: zone, records: transfer.records)
+            return (applied.registry, .axfr, applied)
         } catch where error.code == .refused {
             return (try await browse(), .browse, nil)
         } catch {
             throw ClientError(.registry, "cannot transfer the zone \(zone) from \(resolver.configuration.server)", cause: error)
+        }
+    }
+
+    /// The server's IXFR answer (RFC 1995) from `serial`, whose SOA the client holds: the SOA
+    /// alone, the whole zone, or the differences. A server that cannot answer is an error.
+    public func changes(since serial: UInt32, soa: DNSSOA) async throws(ClientError) -> DNSIncrementalTransfer {
+        count(1)
+        do throws(DNSError) {
+            return try await resolver.incrementalTransfer(zone, from: serial, soa: soa)
+        } catch {
+            throw ClientError(.registry, "cannot read the changes of \(zone) since serial \(serial) from \(resolver.configuration.server)", cause: error)
         }
     }
 
@@ -73,26 +85,21 @@ public final class RegistryReader: Sendable {
     /// when the server answers with the whole zone or cannot say what changed, or when
     /// its answer fails or does not fit the base (``AppliedZone/Mismatch``).
     public func fetch(since base: AppliedZone?) async throws(ClientError) -> (zone: RegistryZone, method: Method, applied: AppliedZone?) {
-        guard let base, base.zone == zone, let serial = base.serial, let soa = base.soa else { return try await fetchWhole() }
-        count(1)
-        let answer: DNSIncrementalTransfer
-        do throws(DNSError) {
-            answer = try await resolver.incrementalTransfer(zone, from: serial, soa: soa)
-        } catch {
-            // A server without IXFR, or one that broke off: the whole zone says the same.
-            return try await fetchWhole()
-        }
+        guard let base, base.zone == zone, let serial = base.serial, let soa = base.soa,
+              // A server without IXFR, or one that broke off: the whole zone says the same.
+              let answer = try? await changes(since: serial, soa: soa) else { return try await fetchWhole() }
         switch answer {
         case .current(let current) where current == serial:
-            return (RegistryZone(records: base.records, zone: zone), .ixfr, base)
+            return (base.registry, .ixfr, base)
         case .current:
             return try await fetchWhole()
         case .full(let transfer):
-            return (RegistryZone(records: transfer.records, zone: zone), .axfr, AppliedZone(zone: zone, records: transfer.records))
+            let applied = AppliedZone(zone: zone, records: transfer.records)
+            return (applied.registry, .axfr, applied)
         case .differences(_, let newSOA, let differences, _, _):
             do throws(AppliedZone.Mismatch) {
                 let next = try base.applying(differences.map { ($0.deleted, $0.added) }, soa: newSOA)
-                return (RegistryZone(records: next.records, zone: zone), .ixfr, next)
+                return (next.registry, .ixfr, next)
             } catch {
                 return try await fetchWhole()
             }

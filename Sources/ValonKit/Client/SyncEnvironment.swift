@@ -22,6 +22,8 @@ public protocol RegistrySource: Sendable {
     /// them (IXFR), else whole; and the zone to keep as the next base (`nil` when the read
     /// gave no whole zone, as a browse does not).
     func fetch(since base: AppliedZone?) async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method, applied: AppliedZone?)
+    /// The server's IXFR answer (RFC 1995) from `serial`, whose SOA the client holds.
+    func changes(since serial: UInt32, soa: DNSSOA) async throws(ClientError) -> DNSIncrementalTransfer
     /// The DNS queries sent so far.
     var queryCount: Int { get }
 }
@@ -38,6 +40,11 @@ extension LocalNetwork: LocalNetworkReading {}
 extension RegistryReader: RegistrySource {}
 
 extension RegistrySource {
+    /// A source that cannot read changes says so.
+    public func changes(since serial: UInt32, soa: DNSSOA) async throws(ClientError) -> DNSIncrementalTransfer {
+        throw ClientError(.registry, "this registry source reads no changes (IXFR)")
+    }
+
     /// A source that cannot read changes reads the whole zone and keeps no base.
     public func fetch(since base: AppliedZone?) async throws(ClientError) -> (zone: RegistryZone, method: RegistryReader.Method, applied: AppliedZone?) {
         let (zone, method) = try await fetchAll()

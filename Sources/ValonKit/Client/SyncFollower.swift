@@ -31,9 +31,10 @@ public struct SyncFollower: Sendable {
         case start
         /// ``interval`` passed.
         case interval
-        /// The trigger fired (or fired while the last sync ran): a NOTIFY, or a change of the
-        /// host's addresses or routes (``NetworkChangeMonitor``).
+        /// A NOTIFY fired the trigger (or fired it while the last sync ran).
         case notify
+        /// The host's addresses or routes changed (``NetworkChangeMonitor``).
+        case network
         /// A catch-up sync: a NOTIFY named a serial newer than the last sync saw.
         case catchUp
     }
@@ -54,14 +55,19 @@ public struct SyncFollower: Sendable {
             if trigger.behind(serial) != nil, catchUp < catchUpDelays.count {
                 let delay = catchUpDelays[catchUp]
                 catchUp += 1
-                wake = await trigger.wait(upTo: delay) ? .notify : .catchUp
+                wake = await trigger.wait(upTo: delay) ? woken(trigger) : .catchUp
                 continue
             }
             if catchUp > 0 {
                 trigger.forgetAnnounced()
                 catchUp = 0
             }
-            wake = await trigger.wait(upTo: interval) ? .notify : .interval
+            wake = await trigger.wait(upTo: interval) ? woken(trigger) : .interval
         }
+    }
+
+    /// What fired the trigger: a change of the network outranks a NOTIFY.
+    private func woken(_ trigger: SyncTrigger) -> Wake {
+        trigger.takeNetworkChange() ? .network : .notify
     }
 }

@@ -52,6 +52,9 @@ public struct SyncResult: Codable, Hashable, Sendable {
     public var report: ReportStatus
     public var reportError: String?
     public var registryPeers: Int?
+    /// `true` for an incremental sync of `--follow` (``ValonSync/runIncremental()``): only the
+    /// peers that changed were planned and set, the device was not read.
+    public var incremental: Bool?
     public var added = 0
     public var updated = 0
     public var removed = 0
@@ -72,7 +75,7 @@ public struct SyncResult: Codable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case interface, status, serial, method, report, added, updated, removed, unchanged, excluded, peers, paths
+        case interface, status, serial, method, report, added, updated, removed, unchanged, excluded, peers, paths, incremental
         case relayRequests = "relay_requests"
         case dnsQueries = "dns_queries"
         case lanEndpoint = "lan_endpoint"
@@ -85,7 +88,7 @@ public struct SyncResult: Codable, Hashable, Sendable {
     public var summary: String {
         var text = "\(interface): \(status.rawValue)"
         if let serial { text += ", serial \(serial)" }
-        if let method { text += ", read by \(method.rawValue)" }
+        if let method { text += ", read by \(method.rawValue)" + (incremental == true ? " (incremental)" : "") }
         if status == .applied || status == .planned || status == .unchanged {
             text += ", \(added) added, \(updated) updated, \(removed) removed, \(unchanged) unchanged"
         }

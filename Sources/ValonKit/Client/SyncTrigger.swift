@@ -19,6 +19,8 @@ public final class SyncTrigger: Sendable {
         var lastSynced: UInt32?
         var announced: UInt32?
         var ignored = 0
+        /// A change of the host's network fired since ``takeNetworkChange()`` last asked.
+        var networkChanged = false
     }
 
     private let state = Mutex(State())
@@ -47,6 +49,21 @@ public final class SyncTrigger: Sendable {
             return waiter.continuation
         }
         waiter?.resume(returning: true)
+    }
+
+    /// The host's addresses or routes changed (``NetworkChangeMonitor``): wakes the loop as a
+    /// NOTIFY does, and the sync it wakes is a whole one (this host may have moved).
+    public func fireNetworkChange() {
+        state.withLock { $0.networkChanged = true }
+        fire(serial: nil)
+    }
+
+    /// Whether the network changed since the last call.
+    public func takeNetworkChange() -> Bool {
+        state.withLock { state in
+            defer { state.networkChanged = false }
+            return state.networkChanged
+        }
     }
 
     /// Waits until a NOTIFY fires (`true`; at once when one fired since the last wait) or

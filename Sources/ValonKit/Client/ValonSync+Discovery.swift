@@ -67,6 +67,7 @@ extension ValonSync {
             let last = index == candidates.count - 1
             let reader = try makeReader(server: candidate.dns, timeout: last ? options.dnsTimeout : options.dnsTimeout / 3)
             run.server = candidate.dns.description
+            run.dns = candidate.dns
             run.api = candidate.api
             // Set before the check: its serial short cut saves the state, and the node that
             // answered must be the first one tried next time (a later candidate overwrites it).

@@ -34,6 +34,9 @@ public struct ValonSync: Sendable {
         public var force = false
         /// The DNS timeout per try.
         public var dnsTimeout: Duration = .seconds(2)
+        /// Keep what each whole sync found in memory, for the incremental syncs a NOTIFY
+        /// wakes (``runIncremental()``): `valon-sync --follow`.
+        public var keepsMemory = false
 
         public init(config: ClientConfig) {
             self.config = config
@@ -46,6 +49,9 @@ public struct ValonSync: Sendable {
     /// The applied zone last written, by digest: a `--follow` process reads its zone file
     /// only once.
     let appliedZones = AppliedZoneCache()
+    /// What the last whole sync found, for the incremental syncs of a `--follow` process
+    /// (``runIncremental()``).
+    let followMemory = FollowMemory()
 
     public init(options: Options, environment: SyncEnvironment = .system) {
         self.options = options
@@ -68,6 +74,8 @@ public struct ValonSync: Sendable {
         /// The discovery node this run reads from (its DNS server, as messages name it) and
         /// reports to; the configured one until step 2 picks another (§11).
         var server: String = ""
+        /// That node's DNS server.
+        var dns: Endpoint?
         var api: String = ""
         /// Whether the device is as the last applied sync left it (its fingerprint): only
         /// then is the applied zone a base for an IXFR (docs/ARCHITECTURE.md §12).
@@ -83,6 +91,7 @@ public struct ValonSync: Sendable {
             if try await verifyPaths(&run, observations: knownPaths(run)) {
                 try run.state.save(directory: options.stateDirectory, interface: options.config.interface)
             }
+            remember(run, plan: nil, context: nil)
             return run.result
         }
         return try await fetchAndApply(&run, reader: reader, serial: serial)
@@ -104,7 +113,7 @@ public struct ValonSync: Sendable {
         guard let ownKey = device.publicKey else {
             throw ClientError(.device, "the WireGuard interface \(interface) has no private key (run valon-bootstrap)")
         }
-        var state = try ClientState.load(directory: options.stateDirectory, interface: interface)
+        var state = withFollowMemory(try ClientState.load(directory: options.stateDirectory, interface: interface))
         let network = try environment.network()
         var policy = SyncPolicy(ownPublicKey: ownKey, discoveryPublicKey: config.discoveryPublicKey,
                                 networks: config.allowedIPs)
@@ -210,9 +219,9 @@ public struct ValonSync: Sendable {
         }
         let subnets = run.subnets
         let local = EndpointSelection.Local(natAddress: mine?.natEndpoint?.address, connectedSubnets: subnets)
+        let relays = relayEndpoints(fetched.zone, ownKey: run.ownKey, device: run.device, state: run.state)
         let plan = SyncPlan(registry: fetched.zone.peers, device: run.device, local: local, policy: run.policy,
-                            now: environment.now(), onlyPeer: options.onlyPeer,
-                            relays: relayEndpoints(fetched.zone, ownKey: run.ownKey, device: run.device, state: run.state),
+                            now: environment.now(), onlyPeer: options.onlyPeer, relays: relays,
                             withoutLAN: lanFailed(run.state, zone: fetched.zone))
         run.result.record(plan, allPeers: options.dryRun)
         run.result.dnsQueries = reader.queryCount
@@ -247,6 +256,8 @@ public struct ValonSync: Sendable {
         // Step 9b (after `applied`, which a LAN failure clears): judge each direct path; ask for relays where they failed (§10).
         _ = try await verifyPaths(&run, observations: observations(plan, zone: fetched.zone, run: run))
         try run.state.save(directory: options.stateDirectory, interface: interface)
+        remember(run, plan: plan, context: PlanContext(local: local, relays: relays,
+                                                       reserved: Set(fetched.zone.discoveryNodes.map(\.wgIP) + [config.ownWireGuardIP])))
         return run.result
     }
 
@@ -266,25 +277,27 @@ public struct ValonSync: Sendable {
     /// there is none to keep or it could not be written (the next read is then whole).
     func keepAppliedZone(_ zone: AppliedZone?, serial: UInt32) -> String? {
         guard let zone, zone.serial == serial,
-              let digest = try? AppliedZoneFile.save(zone, directory: options.stateDirectory, interface: options.config.interface)
+              let (digest, kept) = try? AppliedZoneFile.save(zone, directory: options.stateDirectory, interface: options.config.interface)
         else { return nil }
-        appliedZones.keep(zone, digest: digest)
+        appliedZones.keep(kept, digest: digest)
         return digest
     }
 
     /// What the registry and the device say of each peer the plan keeps, for ``verifyPaths``.
     func observations(_ plan: SyncPlan, zone: RegistryZone, run: Run) -> [WireGuardKey: PathVerification.Observation] {
-        var byKey = [WireGuardKey: Peer]()
+        var byKey = [WireGuardKey: Peer](minimumCapacity: zone.peers.count)
         for peer in zone.peers { byKey[peer.publicKey] = peer }
+        var onDevice = [WireGuardKey: WireGuardPeer](minimumCapacity: run.device.peers.count)
+        for peer in run.device.peers { onDevice[peer.publicKey] = peer }
         let meSymmetric = byKey[run.ownKey]?.natKind == .symmetric
         var observations = [WireGuardKey: PathVerification.Observation]()
         for entry in plan.entries where entry.action != .remove {
             guard let peer = byKey[entry.publicKey] else { continue }
             observations[entry.publicKey] = PathVerification.Observation(
                 lan: peer.lanEndpoint, nat: peer.natEndpoint, endpoint: entry.endpoint,
-                lastHandshake: run.device.peer(entry.publicKey)?.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
-                relayPort: zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP,
-                rxBytes: run.device.peer(entry.publicKey)?.rxBytes, symmetricNAT: meSymmetric || peer.natKind == .symmetric)
+                lastHandshake: onDevice[entry.publicKey]?.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
+                relayPort: zone.relays.isEmpty ? nil : zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP,
+                rxBytes: onDevice[entry.publicKey]?.rxBytes, symmetricNAT: meSymmetric || peer.natKind == .symmetric)
         }
         return observations
     }
@@ -362,8 +375,10 @@ public struct ValonSync: Sendable {
     /// registry unchanged: the peers' records and relays are as the last fetch left them).
     func knownPaths(_ run: Run) -> [WireGuardKey: PathVerification.Observation] {
         var observations = [WireGuardKey: PathVerification.Observation]()
+        var onDevice = [WireGuardKey: WireGuardPeer](minimumCapacity: run.device.peers.count)
+        for peer in run.device.peers { onDevice[peer.publicKey] = peer }
         for (text, path) in run.state.paths ?? [:] {
-            guard let key = try? WireGuardKey(base64: text), let peer = run.device.peer(key) else { continue }
+            guard let key = try? WireGuardKey(base64: text), let peer = onDevice[key] else { continue }
             observations[key] = PathVerification.Observation(
                 lan: path.lan.flatMap { Endpoint($0) }, nat: path.nat.flatMap { Endpoint($0) }, endpoint: peer.endpoint,
                 lastHandshake: peer.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },

@@ -46,6 +46,22 @@ public enum DurableFile {
         try syncDirectory(of: path)
     }
 
+    /// Cuts `path` to `length` bytes, writes `contents` after them and `fsync(2)`s the file:
+    /// a journal's append. A crash in between leaves the file cut at `length` or holding part
+    /// of `contents`; a reader stops at the boundary it trusts (see ``AppliedZone``).
+    public static func append(_ path: String, contents: [UInt8], at length: Int) throws(SystemError) {
+        let fd = try retryingOnInterrupt("open", target: path) { open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW) }
+        defer { close(fd) }
+        try retryingOnInterrupt("ftruncate", target: path) { ftruncate(fd, off_t(length)) }
+        var written = 0
+        while written < contents.count {
+            written += try retryingOnInterrupt("pwrite", target: path) {
+                contents[written...].withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(length + written)) }
+            }
+        }
+        try retryingOnInterrupt("fsync", target: path) { fsync(fd) }
+    }
+
     /// The whole file, or `nil` when it does not exist; at most `limit` bytes (a larger
     /// file is an error, not a partial read).
     public static func read(_ path: String, limit: Int) throws(SystemError) -> [UInt8]? {

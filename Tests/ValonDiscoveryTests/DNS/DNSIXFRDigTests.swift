@@ -214,6 +214,7 @@ struct DNSIXFRDigProcessTests {
             #expect(incremental.zone == whole.zone, "step \(step): the same peers, relays, nodes and serial")
             let applied = try #require(incremental.applied), transferred = try #require(whole.applied)
             #expect(applied.records.first == transferred.records.first && Set(applied.records) == Set(transferred.records), "step \(step)")
+            #expect(applied.registry == whole.zone, "step \(step): the zone kept in place reads as the whole zone")
             base = applied
         }
         // A base missing a record the next difference deletes: the reader reads the whole zone.

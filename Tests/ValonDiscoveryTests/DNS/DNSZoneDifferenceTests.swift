@@ -86,6 +86,38 @@ struct DNSZoneDifferenceTests {
         }
     }
 
+    /// Every record of the zone's AXFR, its SOAs included.
+    static func transfer(_ snapshot: RegistrySnapshot) throws -> [DNSResourceRecord] {
+        let query = DNSMessage.query(id: 1, name: zone.name, type: .axfr)
+        let messages = try DNSZoneResponderTests.replies(try query.encoded(), transport: .tcp, snapshot: snapshot)
+        return try messages.flatMap { try DNSMessage(decoding: $0).answers }
+    }
+
+    /// valon-sync's side (docs/ARCHITECTURE.md §12.2): the zone it keeps, with the node's
+    /// difference applied in place, reads as the whole new zone does, peers, relays, nodes and
+    /// all; and what the update says changed covers every peer that did.
+    @Test("a zone kept in place and changed by the difference reads as the whole new zone", arguments: 0..<60)
+    func appliedInPlace(seed: UInt64) throws {
+        var random = Generator(seed: seed &+ 1000)
+        var old = Self.snapshot(revision: 10, &random)
+        var applied = AppliedZone(zone: Self.zone.name, records: try Self.transfer(old))
+        for step in 1...4 {
+            let new = Self.snapshot(revision: 10 + Int64(step), &random, from: old)
+            let difference = Self.responder.difference(from: old, to: new)
+            let before = applied.registry
+            let change = try applied.apply([(difference.deleted, difference.added)], soa: Self.zone.soa(serial: new.serial))
+            let whole = RegistryZone(records: try Self.transfer(new), zone: Self.zone.name)
+            #expect(applied.registry == whole, "seed \(seed) step \(step)")
+            var changed = Set<WireGuardKey>()
+            for peer in before.peers where whole.peers.first(where: { $0.publicKey == peer.publicKey }) != peer { changed.insert(peer.publicKey) }
+            for peer in whole.peers where before.peers.first(where: { $0.publicKey == peer.publicKey }) != peer { changed.insert(peer.publicKey) }
+            #expect(change.peers == changed, "seed \(seed) step \(step): the peers the update names")
+            #expect(change.relaysChanged == (before.relays != whole.relays), "seed \(seed) step \(step)")
+            #expect(change.discoveryNodesChanged == (before.discoveryNodes != whole.discoveryNodes), "seed \(seed) step \(step)")
+            old = new
+        }
+    }
+
     @Test("an unchanged registry at a new revision has an empty difference")
     func unchanged() {
         let old = DNSZoneFixture.snapshot

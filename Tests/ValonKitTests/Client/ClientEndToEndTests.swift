@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ValonKit
+import ValonTestSupport
 
 /// valon-bootstrap and valon-sync against a live valon-discovery (real etcd, real
 /// wireguard-go on both sides, the client in its own namespace), checked with
@@ -217,6 +218,71 @@ struct ClientEndToEndRootTests {
         #expect(!FileManager.default.fileExists(atPath: "/var/run/wireguard/\(bed.interface).sock"))
         if let pid { #expect(kill(Int32(pid), 0) != 0, "wireguard-go \(pid) still runs") }
         #expect(pid != nil, "bootstrap started userspace WireGuard here (no kernel module)")
+    }
+
+    @Test("--follow: a NOTIFY's sync reads the difference, sets only the changed peers and leaves the device as a full read does")
+    func followIncrementally() async throws {
+        let bed = try await ClientTestbed()
+        defer { bed.shutdown() }
+        let octets = bed.network.address.bytes
+        func ip(_ last: Int) -> IPAddress { IPAddress(bytes: octets.dropLast() + [UInt8(last)])! }
+        let first = Self.peerKey(), second = Self.peerKey(), third = Self.peerKey()
+        try await bed.registry.add(key: first, alias: "first", address: ip(20), natEndpoint: Endpoint("203.0.113.20:40020"))
+        try await bed.registry.add(key: second, alias: "second", address: ip(21), natEndpoint: Endpoint("203.0.113.21:40021"))
+        let boot = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
+        #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)\n\(bed.discoveryLog)")
+        for _ in 0..<3 { _ = try bed.run("valon-sync", ["--force"]) }
+
+        // A 30 s interval: every sync in between is one a NOTIFY woke.
+        let log = "\(bed.directory)/follow.log"
+        let line = (["exec"] + bed.command("valon-sync", ["--follow", "--interval", "30", "--json", "--no-network-watch"]))
+            .map { "'\($0)'" }.joined(separator: " ") + " >'\(log)' 2>&1"
+        let follow = try SpawnedProcess("/bin/sh", ["-c", line])
+        defer { follow.terminate() }
+        func lines() -> [[String: Any]] {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+        try await eventually("the follower's first sync") { !lines().isEmpty }
+
+        /// One change: the device shows it, and the sync that saw its serial was incremental.
+        func change(_ what: String, shown: @escaping @Sendable ([String: String]) -> Bool, _ body: () async throws -> Void) async throws -> [String: String] {
+            let serial = try bed.serial()
+            try await body()
+            try bed.waitForSerial(after: serial)
+            try await eventually("\(what): the device to show it", limit: .seconds(20)) { (try? bed.clientPeers()).map(shown) == true }
+            let newSerial = try bed.serial()
+            try await eventually("\(what): the follower's line for serial \(newSerial)") { lines().contains { ($0["serial"] as? Int).map(UInt32.init) == newSerial } }
+            let sync = try #require(lines().first { ($0["serial"] as? Int).map(UInt32.init) == newSerial })
+            #expect(sync["incremental"] as? Bool == true, "\(what): \(sync)")
+            #expect(sync["method"] as? String == "ixfr", "\(what): \(sync)")
+            return try bed.clientPeers()
+        }
+        let added = try await change("add", shown: { $0[third.base64] != nil }) {
+            try await bed.registry.add(key: third, alias: "third", address: ip(22), natEndpoint: Endpoint("203.0.113.22:40022"))
+        }
+        #expect(added[third.base64] == "203.0.113.22:40022 \(ip(22))/32 25")
+        let moved = try await change("endpoint change", shown: { $0[first.base64]?.hasPrefix("203.0.113.99:") == true }) {
+            _ = try await bed.registry.setEndpoint(.nat, to: Endpoint("203.0.113.99:40099"), of: first)
+        }
+        #expect(moved[first.base64] == "203.0.113.99:40099 \(ip(20))/32 25")
+        let removed = try await change("remove", shown: { $0[second.base64] == nil }) { _ = try await bed.registry.remove(key: second) }
+        #expect(removed[third.base64] != nil && removed[first.base64] != nil)
+        let incremental = lines().filter { $0["incremental"] as? Bool == true && $0["status"] as? String == "applied" }
+        #expect(incremental.count >= 3, "\(lines())")
+        #expect(incremental.allSatisfy { ($0["added"] as? Int ?? 0) + ($0["updated"] as? Int ?? 0) + ($0["removed"] as? Int ?? 0) <= 1 },
+                "each set the one peer that changed: \(incremental)")
+        #expect(follow.isRunning)
+
+        // The oracle: a full read after the follower stops changes nothing the increments set.
+        follow.terminate()
+        let full = try bed.run("valon-sync", ["--force", "--json"])
+        #expect(Self.json(full.stdout)["method"] as? String == "axfr", "\(full.stdout)")
+        let now = try bed.clientPeers()
+        let differing = Set(now.keys).union(removed.keys).filter { now[$0] != removed[$0] }.map { "\($0): \(removed[$0] ?? "-") → \(now[$0] ?? "-")" }
+        #expect(differing.isEmpty, "the full read changed what the incremental syncs applied: \(differing)\n\(full.stdout)")
+        #expect(Self.json(full.stdout)["added"] as? Int == 0 && Self.json(full.stdout)["removed"] as? Int == 0, "\(full.stdout)")
     }
 
     @Test("IXFR: changes are read as differences and give the device a full read gives; a damaged base or a device changed outside means a full read")

@@ -1,5 +1,6 @@
 import Testing
 @testable import ValonKit
+import ValonTestSupport
 
 /// Reading peers back from the zone's records (docs/ARCHITECTURE.md §3 layout), as an AXFR or a browse
 /// returns them.
@@ -97,6 +98,18 @@ struct RegistryZoneTests {
         #expect(lines == test.expected)
         #expect(reading.unresolvedTargets.map(\.description).map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 } == test.unresolved)
         #expect(reading.problems.count == test.problems, "\(reading.problems)")
+    }
+
+    /// The reading does not depend on the order of the records (a zone kept in place by a
+    /// client that applies IXFR differences holds them in no transfer's order, §12.2).
+    @Test("every order of the records reads the same", arguments: cases)
+    func anyOrder(_ test: Case) {
+        let reference = RegistryZone(records: test.records, zone: Self.zone)
+        var random = SplitMix64(seed: UInt64(test.records.count))
+        for _ in 0..<8 {
+            #expect(RegistryZone(records: test.records.shuffled(using: &random), zone: Self.zone) == reference, "\(test.name)")
+        }
+        #expect(RegistryZone(records: test.records.reversed(), zone: Self.zone) == reference, "\(test.name)")
     }
 
     @Test("the SOA serial is read from the zone's apex")

@@ -170,4 +170,30 @@ struct SyncPlanTests {
         fewer.peers = []
         #expect(SyncFingerprint.of(device: fewer, policy: Self.policy, connectedSubnets: subnets) != reference)
     }
+
+    @Test("the fingerprint kept peer by peer is the fingerprint of the device; the order of the peers does not count")
+    func fingerprintAccumulates() {
+        let peers = (1...40).map { Self.onDevice(UInt8($0), ["100.100.0.\($0 + 1)/32"], endpoint: "192.0.2.\($0):1") }
+        let device = WireGuardDevice(name: "wg0", privateKey: WireGuardKey.repeating(100), peers: peers)
+        let subnets = [IPNetwork("192.168.1.0/24")!]
+        var reversed = device
+        reversed.peers.reverse()
+        #expect(SyncFingerprint.of(device: reversed, policy: Self.policy, connectedSubnets: subnets)
+            == SyncFingerprint.of(device: device, policy: Self.policy, connectedSubnets: subnets))
+        // Remove some, change some, add some: the kept fingerprint follows the device.
+        var kept = SyncFingerprint.Accumulator(device: device, policy: Self.policy, connectedSubnets: subnets)
+        var changed = device
+        for index in [3, 17, 29] {
+            kept.remove(changed.peers[index])
+            changed.peers[index].persistentKeepalive = 60
+            kept.add(changed.peers[index])
+        }
+        kept.remove(changed.peers.removeLast())
+        let added = Self.onDevice(90, ["100.100.0.90/32"])
+        changed.peers.append(added)
+        kept.add(added)
+        kept.add(Self.onDevice(200, ["100.100.0.1/32"]))   // the discovery node's peer: not managed, not counted
+        #expect(kept.value == SyncFingerprint.of(device: changed, policy: Self.policy, connectedSubnets: subnets))
+        #expect(kept.value != SyncFingerprint.of(device: device, policy: Self.policy, connectedSubnets: subnets))
+    }
 }
