@@ -8,7 +8,10 @@
 #   2. valon-sync's CPU (user + system, the whole process) for the sync that reads the
 #      change: by IXFR from its applied zone, and with --force (AXFR), ROUNDS changes each;
 #   3. the node's CPU per answer (/proc/PID/stat) for QUERIES IXFRs from one serial (the
-#      difference is made once) and QUERIES/10 AXFRs.
+#      difference is made once) and QUERIES/10 AXFRs;
+#   4. a `valon-sync --follow`'s CPU (its process CPU-time clock, nanoseconds) for each sync a
+#      NOTIFY wakes, ROUNDS changes, and the bytes on the wire for one, NOTIFY included: the
+#      node is started again with NOTIFY on, the client registered at its OWN_WG_IP.
 #
 #   scripts/bench/ixfr.sh [PEERS=10000] [ROUNDS=10] [QUERIES=200]   (BUILD=debug|release)
 # Needs root, etcd, etcdctl, wireguard-go, wg, dig. Cleans up what it started.
@@ -27,6 +30,9 @@ fixtures_init valon-bench-ixfr
 WORK=$FIXTURES_DIR
 # shellcheck source=../lib/bench-registry.sh
 source "$ROOT/scripts/lib/bench-registry.sh"
+# The node's WireGuard address, where section 4's follower asks and NOTIFY comes from.
+BENCH_DISC_ADDRESS=100.64.0.1/32
+NOTIFYP=$(fixtures_free_port)
 echo "== $PEERS peers, ${BUILD:-debug} build, load $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_registry_start "$PEERS"
 # Counts every IP byte to and from the DNS port on lo (a chain of our own, removed on exit).
@@ -36,8 +42,12 @@ iptables -A "$CHAIN" -p tcp --dport "$DNSP" -j RETURN
 iptables -A "$CHAIN" -p tcp --sport "$DNSP" -j RETURN
 iptables -A "$CHAIN" -p udp --dport "$DNSP" -j RETURN
 iptables -A "$CHAIN" -p udp --sport "$DNSP" -j RETURN
+iptables -A "$CHAIN" -p udp --dport "$NOTIFYP" -j RETURN
+iptables -A "$CHAIN" -p udp --sport "$NOTIFYP" -j RETURN
 iptables -I INPUT -i lo -j "$CHAIN"
-trap 'iptables -D INPUT -i lo -j "$CHAIN"; iptables -F "$CHAIN"; iptables -X "$CHAIN"; fixtures_cleanup' EXIT
+# Section 4's NOTIFY to the other peers' addresses goes nowhere (not out of this machine).
+ip route add blackhole 100.64.0.0/16
+trap 'ip route del blackhole 100.64.0.0/16; iptables -D INPUT -i lo -j "$CHAIN"; iptables -F "$CHAIN"; iptables -X "$CHAIN"; fixtures_cleanup' EXIT
 wire_bytes() { iptables -L "$CHAIN" -v -x -n | awk 'NR > 2 {sum += $2} END {print sum + 0}'; }
 ticks=$(getconf CLK_TCK)
 node_cpu() { awk '{print $14 + $15}' "/proc/$DISCOVERY_PID/stat"; }
@@ -102,16 +112,18 @@ for _ in $(seq "$ROUNDS"); do cpu_ms sync >>"$WORK/quiet.ms"; done
 echo "valon-sync, serial unchanged (device read, one SOA query): $(median <"$WORK/quiet.ms") ms CPU"
 
 echo "-- 3. the node's CPU per answer (less its idle CPU over as long: the learner's poll, the resync)"
-# node_cpu_for SECONDS COMMAND…: the node's CPU ticks while COMMAND runs, less what it used
-# idle for as long right after.
+# node_cpu_for COMMAND…: the node's CPU ticks while COMMAND runs, less its idle CPU for as
+# long, measured right after over at least 20 s (so that the 10 s resync falls in it as
+# often as it falls in the run) and scaled to the run's length.
 node_cpu_for() {
-  local before after t0 t1 idle
+  local before after t0 t1 idle window
   before=$(node_cpu); t0=$(date +%s.%N)
   "$@"
   after=$(node_cpu); t1=$(date +%s.%N)
   local busy=$((after - before))
-  before=$(node_cpu); sleep "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"; idle=$(( $(node_cpu) - before ))
-  echo $((busy - idle))
+  window=$(awk -v a="$t0" -v b="$t1" 'BEGIN { w = b - a; printf "%.2f", (w < 20 ? 20 : w) }')
+  before=$(node_cpu); sleep "$window"; idle=$(( $(node_cpu) - before ))
+  awk -v busy="$busy" -v idle="$idle" -v a="$t0" -v b="$t1" -v w="$window" 'BEGIN { printf "%d", busy - idle * (b - a) / w }'
 }
 ixfr_loop() { for _ in $(seq "$QUERIES"); do dig +tcp -p "$DNSP" @127.0.0.1 valon.bench "IXFR=$old" >/dev/null; done; }
 axfrs=$((QUERIES / 10))
@@ -123,3 +135,71 @@ echo "IXFR: $QUERIES answers, $(awk -v t="$net" -v q="$QUERIES" -v k="$ticks" 'B
 net=$(node_cpu_for axfr_loop)
 echo "AXFR: $axfrs answers, $(awk -v t="$net" -v q="$axfrs" -v k="$ticks" 'BEGIN { printf "%.2f", t * 1000 / k / q }') ms node CPU each"
 echo "node's IXFR answers: $(curl -s "http://127.0.0.1:$APIP/metrics" | grep '^valon_dns_ixfr_total' | tr '\n' ' ')"
+
+echo "-- 4. a valon-sync --follow's CPU for each sync a NOTIFY wakes ($ROUNDS changes)"
+# The client registered at its OWN_WG_IP (so that the node notifies it), the node started
+# again with NOTIFY on; the follower asks the node at its WireGuard address, as in a mesh.
+CLIENT_KEY=$(wg pubkey <"$WORK/client.key")
+etcdctl --endpoints=127.0.0.1:$EP txn >/dev/null <<TXN
+
+put /valon/peers/$CLIENT_KEY/wg_ip 100.64.0.254
+put /valon/peers/$CLIENT_KEY/alias benchclient
+put /valon/aliases/benchclient $CLIENT_KEY
+put /valon/ips/100.64.0.254 $CLIENT_KEY
+
+
+TXN
+ip addr add 100.64.0.254/32 dev "$CLIENT"
+fixtures_stop "$DISCOVERY_PID"
+sed -i "s/^notify: .*/notify: true/; s/^notify_port: .*/notify_port: $NOTIFYP/" "$WORK/discovery.yml"
+"$BIN/valon-discovery" --config "$WORK/discovery.yml" --log-level notice >>"$WORK/discovery.log" 2>&1 &
+DISCOVERY_PID=$!
+fixtures_remember "$DISCOVERY_PID"
+bench_registry_wait_answer
+wait_registry $((PEERS + 1))
+sed "s|^DISCOVERY_DNS=.*|DISCOVERY_DNS=100.64.0.1:$DNSP|" "$WORK/client.conf" >"$WORK/follow.conf"
+echo "NOTIFY_PORT=$NOTIFYP" >>"$WORK/follow.conf"
+"$BIN/valon-sync" --config "$WORK/follow.conf" --state-dir "$WORK/state" --no-report --json --follow --interval 600 \
+  --no-network-watch >"$WORK/follow.log" 2>&1 &
+FOLLOW_PID=$!
+fixtures_remember "$FOLLOW_PID"
+# follow_cpu_ns: the follower's CPU so far, in nanoseconds: its process CPU-time clock
+# (clock_getcpuclockid(3)), every thread's time included, also of threads that have exited.
+follow_cpu_ns() {
+  python3 -c 'import ctypes, sys
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+clock = ctypes.c_int()
+if libc.clock_getcpuclockid(int(sys.argv[1]), ctypes.byref(clock)) != 0: sys.exit("clock_getcpuclockid failed")
+class timespec(ctypes.Structure): _fields_ = [("s", ctypes.c_long), ("ns", ctypes.c_long)]
+t = timespec()
+if libc.clock_gettime(clock.value, ctypes.byref(t)) != 0: sys.exit("clock_gettime failed")
+print(t.s * 1000000000 + t.ns)' "$FOLLOW_PID"
+}
+# follow_line SERIAL: the follower's line for the sync that saw SERIAL.
+follow_line() { grep "\"serial\":$1[,}]" "$WORK/follow.log" | head -1; }
+synced=
+for _ in $(seq 600); do [ -n "$(follow_line "$(serial)")" ] && synced=1 && break; sleep 0.1; done
+[ -n "$synced" ] || { echo "ixfr.sh: the follower did not sync serial $(serial): $(tail -3 "$WORK/follow.log" | cut -c1-400)" >&2; exit 1; }
+sleep 1
+idle0=$(follow_cpu_ns); sleep 5; idle1=$(follow_cpu_ns)
+: >"$WORK/follow.us"
+incremental=0
+for step in $(seq "$ROUNDS"); do
+  before=$(follow_cpu_ns)
+  [ "$step" -eq 1 ] && bytes0=$(wire_bytes)
+  change >/dev/null
+  new=$(serial)
+  for _ in $(seq 300); do [ -n "$(follow_line "$new")" ] && break; sleep 0.02; done
+  line=$(follow_line "$new")
+  [ -n "$line" ] || { echo "ixfr.sh: the follower never synced serial $new" >&2; exit 1; }
+  sleep 0.5   # the sync's line is its last act; anything after it would show here
+  after=$(follow_cpu_ns)
+  [ "$step" -eq 1 ] && bytes1=$(wire_bytes)
+  grep -q '"incremental":true' <<<"$line" && incremental=$((incremental + 1))
+  echo $(( (after - before) / 1000 )) >>"$WORK/follow.us"
+done
+median_us=$(median <"$WORK/follow.us")
+echo "valon-sync --follow, the sync a NOTIFY woke: $(awk -v u="$median_us" 'BEGIN { printf "%.2f", u / 1000 }') ms CPU (median; all in µs: $(tr '\n' ' ' <"$WORK/follow.us"))"
+echo "  $incremental of $ROUNDS syncs were incremental; idle for 5 s: $(( (idle1 - idle0) / 1000 )) µs CPU"
+echo "  one change, everything on the wire: $((bytes1 - bytes0)) bytes (IP packets: NOTIFY, its answer, SOA, IXFR)"
+echo "  the follower's line: $(cut -c1-300 <<<"$line")"

@@ -9,8 +9,10 @@
 #                                     # wait_registry COUNT; $DISC, $CLIENT, $DNSP, $APIP, $EP,
 #                                     # $DISCOVERY_PID; $WORK/peers lists "KEY IP ALIAS" lines
 # Optional: BENCH_PEER_NET (the peers' first two octets, default 100.64), BENCH_DISC_ADDRESS
-# (an address for the discovery interface, e.g. 100.64.0.1/16), BENCH_NOTIFY (true to send
-# NOTIFY, default false) and BENCH_NOTIFY_PORT.
+# (an address for the discovery interface, e.g. 100.64.0.1/16; the node's DNS answers there
+# too, transfers included), BENCH_NOTIFY (true to send NOTIFY, default false) and
+# BENCH_NOTIFY_PORT. bench_registry_wait_answer
+# waits until a node started again (after $WORK/discovery.yml changed) answers.
 SUF=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 DISC=vbd$SUF CLIENT=vbc$SUF
 
@@ -60,9 +62,9 @@ zone: valon.bench
 etcd_endpoints: [http://127.0.0.1:$EP]
 wg_interface: $DISC
 ddns_listen: 127.0.0.1:$APIP
-bind: [127.0.0.1]
+bind: [127.0.0.1${BENCH_DISC_ADDRESS:+, ${BENCH_DISC_ADDRESS%/*}}]
 port: $DNSP
-axfr_allow: [127.0.0.0/8]
+axfr_allow: [127.0.0.0/8${BENCH_DISC_ADDRESS:+, ${BENCH_DISC_ADDRESS%/*}/32}]
 state_dir: $WORK/discovery-state
 notify: ${BENCH_NOTIFY:-false}
 notify_port: ${BENCH_NOTIFY_PORT:-53530}
@@ -71,12 +73,7 @@ YML
 DISCOVERY_PID=$!
 fixtures_remember "$DISCOVERY_PID"
 serial() { dig +short -p "$DNSP" @127.0.0.1 valon.bench SOA | awk '$3 ~ /^[0-9]+$/ {print $3}'; }
-for _ in $(seq 1200); do
-    [ -n "$(serial 2>/dev/null)" ] && break
-    kill -0 "$DISCOVERY_PID" 2>/dev/null || { echo "bench-registry: valon-discovery exited: $(cat "$WORK/discovery.log")" >&2; exit 1; }
-    sleep 0.1
-done
-[ -n "$(serial 2>/dev/null)" ] || { echo "bench-registry: valon-discovery did not answer; log: $(cat "$WORK/discovery.log")" >&2; exit 1; }
+bench_registry_wait_answer
 wait_registry() {  # COUNT: until the zone and the discovery interface hold COUNT peers
     until [ "$(wg show "$DISC" peers | wc -l)" -ge "$1" ]; do sleep 0.2; done
     until [ "$(dig +tcp -p "$DNSP" @127.0.0.1 valon.bench AXFR | grep -c 'TXT.*"pub=')" -ge "$1" ]; do sleep 0.2; done
@@ -95,4 +92,14 @@ ALLOWED_IPS=100.64.0.0/16
 PRIVATE_KEY_FILE=$WORK/client.key
 CONF
 sync() { "$BIN/valon-sync" --config "$WORK/client.conf" --state-dir "$WORK/state" --no-report --json "$@"; }
+}
+
+# bench_registry_wait_answer: until the node answers the SOA (exits when it died).
+bench_registry_wait_answer() {
+for _ in $(seq 1200); do
+    [ -n "$(serial 2>/dev/null)" ] && break
+    kill -0 "$DISCOVERY_PID" 2>/dev/null || { echo "bench-registry: valon-discovery exited: $(cat "$WORK/discovery.log")" >&2; exit 1; }
+    sleep 0.1
+done
+[ -n "$(serial 2>/dev/null)" ] || { echo "bench-registry: valon-discovery did not answer; log: $(cat "$WORK/discovery.log")" >&2; exit 1; }
 }

@@ -6,8 +6,10 @@
 ///
 /// Each instance `<label>._wireguard._udp.<zone>` is read from the records it names (its TXT
 /// and SRV, `_wireguard._udp.<label>.<zone>`, `<label>.<zone>`, and its SRV targets'
-/// addresses); the index remembers which owner names each instance read, so that a change
-/// of any of them re-reads it. Everything that several records could say in some order is
+/// addresses, `lan.<label>.<zone>` and `nated.<label>.<zone>` as the node publishes them). A
+/// changed owner name leads to the instance its shape names; the index remembers only the
+/// names an instance read elsewhere (an SRV target under another label), so that a change of
+/// any of them re-reads it too. Everything that several records could say in some order is
 /// read in a fixed order, so that the result never depends on the order of a transfer: the
 /// TXT and SRV records of an owner sorted, an owner's lowest address, and a peer published
 /// under several labels (its key label and its alias) merged in the order of the labels.
@@ -21,13 +23,17 @@ public struct RegistryIndex: Sendable {
 
     /// What one instance's records say, and which owner names they are.
     struct Instance: Sendable {
-        /// The instance's first label, lowercased (the order of a merge).
+        /// The instance's name, and its first label lowercased (the order of a merge).
+        var name: DNSName
         var label: String
         var readings: [Reading] = []
         var problems: [String] = []
         var unresolved: [DNSName] = []
-        /// Every owner name the reading looked at.
-        var names: [DNSName] = []
+        /// Whether the instance has a TXT record (one without is no peer and is not kept).
+        var exists = false
+        /// The owner names the reading looked at besides the ones its label gives
+        /// (``instances(named:)``): SRV targets outside `<label>.<zone>`.
+        var elsewhere: [DNSName] = []
     }
 
     /// What an update changed.
@@ -42,7 +48,7 @@ public struct RegistryIndex: Sendable {
     private let service: DNSName?
     private let discoveryService: DNSName?
     private var instances: [DNSName: Instance] = [:]
-    /// Owner name → the instances that read it.
+    /// Owner name → the instances that read it, for names that are not under their label.
     private var dependents: [DNSName: Set<DNSName>] = [:]
     private var instancesByKey: [WireGuardKey: Set<DNSName>] = [:]
     /// The peers, by key.
@@ -80,6 +86,7 @@ public struct RegistryIndex: Sendable {
         var affected = Set<DNSName>()
         for owner in changed {
             if isInstance(owner) { affected.insert(owner) }
+            if let instance = instance(under: owner), instances[instance] != nil { affected.insert(instance) }
             if let readers = dependents[owner] { affected.formUnion(readers) }
             if RegistryZone.isRelayName(owner, zone: zone) {
                 if records[owner].isEmpty { relayOwners.remove(owner) } else { relayOwners.insert(owner) }
@@ -103,7 +110,7 @@ public struct RegistryIndex: Sendable {
         let ordered = peers.values.map { ($0.publicKey.base64, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
         // Only instances with something to say, ordered once by label (then by name).
         let byLabel = instances.values.filter { !$0.problems.isEmpty || !$0.unresolved.isEmpty }
-            .map { ($0.label, $0.names.first?.description ?? "", $0) }
+            .map { ($0.label, $0.name.description, $0) }
             .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
         var unresolved = [DNSName]()
         var seen = Set<DNSName>()
@@ -127,19 +134,44 @@ public struct RegistryIndex: Sendable {
         return name.labelCount == service.labelCount + 1 && name.parent == service
     }
 
+    /// The instance whose label `name` is under: `<label>.<zone>`,
+    /// `_wireguard._udp.<label>.<zone>` or `<word>.<label>.<zone>` (an SRV target).
+    private func instance(under name: DNSName) -> DNSName? {
+        let depth = name.labelCount - zone.labelCount
+        guard depth >= 1, depth <= 3, let service else { return nil }
+        let labels = name.labels
+        let label: [UInt8]
+        switch depth {
+        case 1: label = labels[0]
+        case 2: label = labels[1]
+        default:
+            guard Self.isWireGuardService(labels[0], labels[1]) else { return nil }
+            label = labels[2]
+        }
+        guard var ancestor = name.parent else { return nil }
+        for _ in 1..<depth { ancestor = ancestor.parent ?? ancestor }
+        guard ancestor == zone else { return nil }
+        return try? service.prepending(label: label)
+    }
+
+    static func isWireGuardService(_ first: [UInt8], _ second: [UInt8]) -> Bool {
+        first.count == 10 && second.count == 4 && String(decoding: first, as: UTF8.self).lowercased() == "_wireguard"
+            && String(decoding: second, as: UTF8.self).lowercased() == "_udp"
+    }
+
     /// Reads instance `name` again; returns the keys it named before and now.
     private mutating func reread(_ name: DNSName, _ records: ZoneRecords) -> Set<WireGuardKey> {
         var keys = Set<WireGuardKey>()
         if let old = instances.removeValue(forKey: name) {
-            for owner in old.names { dependents[owner]?.remove(name) }
+            for owner in old.elsewhere { dependents[owner]?.remove(name) }
             for reading in old.readings {
                 keys.insert(reading.peer.publicKey)
                 instancesByKey[reading.peer.publicKey]?.remove(name)
             }
         }
         let instance = read(instance: name, records)
-        guard !instance.names.isEmpty else { return keys }
-        for owner in instance.names { dependents[owner, default: []].insert(name) }
+        guard instance.exists else { return keys }
+        for owner in instance.elsewhere { dependents[owner, default: []].insert(name) }
         for reading in instance.readings {
             keys.insert(reading.peer.publicKey)
             instancesByKey[reading.peer.publicKey, default: []].insert(name)
@@ -177,7 +209,7 @@ public struct RegistryIndex: Sendable {
     /// What the records of instance `name` say: a peer per TXT record with a key and an address.
     private func read(instance name: DNSName, _ records: ZoneRecords) -> Instance {
         let labelBytes = name.labels[0]
-        var instance = Instance(label: String(decoding: labelBytes, as: UTF8.self).lowercased())
+        var instance = Instance(name: name, label: String(decoding: labelBytes, as: UTF8.self).lowercased())
         let texts = records[name].compactMap { record -> [[UInt8]]? in
             if case .txt(let strings) = record.data { return strings }
             return nil
@@ -185,14 +217,16 @@ public struct RegistryIndex: Sendable {
         guard !texts.isEmpty else { return instance }
         let hostName = try? zone.prepending(label: labelBytes)
         let hostService = hostName.flatMap { try? $0.prepending("_udp").prepending("_wireguard") }
-        instance.names = [name] + [hostName, hostService].compactMap { $0 }
+        instance.exists = true
         let services = ([name] + [hostService].compactMap { $0 }).flatMap { owner in
             records[owner].compactMap { record -> DNSSRV? in
                 if case .srv(let srv) = record.data { return srv }
                 return nil
             }
-        }.sorted { ($0.priority, $0.weight, $0.port, $0.target.description) < ($1.priority, $1.weight, $1.port, $1.target.description) }
-        for srv in services where !instance.names.contains(srv.target) { instance.names.append(srv.target) }
+        }.sorted(by: Self.precedes)
+        for srv in services where srv.target.parent != hostName && srv.target != hostName && !instance.elsewhere.contains(srv.target) {
+            instance.elsewhere.append(srv.target)
+        }
         for text in texts {
             let fields = RegistryZone.textFields(text)
             guard let key = fields["pub"].flatMap({ try? WireGuardKey(base64: $0) })
@@ -222,8 +256,14 @@ public struct RegistryIndex: Sendable {
         return instance
     }
 
+    /// A fixed order of SRV records: priority, weight, port, then the target's wire form.
+    static func precedes(_ a: DNSSRV, _ b: DNSSRV) -> Bool {
+        if (a.priority, a.weight, a.port) != (b.priority, b.weight, b.port) { return (a.priority, a.weight, a.port) < (b.priority, b.weight, b.port) }
+        return a.target.storage.lexicographicallyPrecedes(b.target.storage)
+    }
+
     /// The lowest address among an owner's A and AAAA records.
-    static func address(_ records: [DNSResourceRecord]) -> IPAddress? {
+    static func address(_ records: some Sequence<DNSResourceRecord>) -> IPAddress? {
         records.compactMap { record -> IPAddress? in
             switch record.data {
             case .a(let address): .v4(address)
@@ -244,7 +284,7 @@ public struct RegistryIndex: Sendable {
             let services = records[name].compactMap { record -> DNSSRV? in
                 if case .srv(let srv) = record.data { return srv }
                 return nil
-            }.sorted { ($0.port, $0.target.description) < ($1.port, $1.target.description) }
+            }.sorted(by: Self.precedes)
             for srv in services {
                 guard let ownerKey = key(named: owner), srv.target.parent == zone,
                       let target = srv.target.labels.first.map({ String(decoding: $0, as: UTF8.self).lowercased() }),

@@ -4,14 +4,17 @@
 /// (``RegistryIndex``) can look up one owner's records. Pure.
 ///
 /// A record is a set member: the same record twice at one owner is one (RFC 2181 §5: an RRset
-/// holds no duplicates). The order of the records is not kept; ``records`` lists them in an
-/// order that is fixed for a value but not specified.
+/// holds no duplicates), and deleting or adding one costs a hash lookup, also among the one
+/// record per peer that some owners hold. The order of the records is not kept; ``records``
+/// lists them in an order that is fixed for a value but not specified.
 public struct ZoneRecords: Sendable {
     public let zone: DNSName
     /// The zone's SOA: the first SOA record at the apex. Any later SOA at the apex (the closing
     /// SOA of a transfer) is not a record of the zone.
     public private(set) var soa: DNSResourceRecord?
-    private var owners: [DNSName: [DNSResourceRecord]]
+    /// A set per owner: the `_wireguard._udp` browse PTRs and the `_valon._tcp` listing SRVs
+    /// are one record per peer at one owner, and a difference adds or deletes among them.
+    private var owners: [DNSName: Set<DNSResourceRecord>]
     /// The records besides the SOA.
     public private(set) var count: Int
 
@@ -31,10 +34,7 @@ public struct ZoneRecords: Sendable {
                 if soa == nil { soa = record }
                 continue
             }
-            if !owners[record.name, default: []].contains(record) {
-                owners[record.name, default: []].append(record)
-                count += 1
-            }
+            if owners[record.name, default: []].insert(record).inserted { count += 1 }
         }
     }
 
@@ -45,12 +45,12 @@ public struct ZoneRecords: Sendable {
     }
 
     /// The records of one owner name (case-insensitive, RFC 4343), none when it has none.
-    public subscript(owner: DNSName) -> [DNSResourceRecord] {
+    public subscript(owner: DNSName) -> Set<DNSResourceRecord> {
         owners[owner] ?? []
     }
 
     /// Every owner name that has records (the SOA's apart).
-    public var ownerNames: Dictionary<DNSName, [DNSResourceRecord]>.Keys { owners.keys }
+    public var ownerNames: Dictionary<DNSName, Set<DNSResourceRecord>>.Keys { owners.keys }
 
     /// Every record, the SOA first when there is one.
     public var records: [DNSResourceRecord] {
@@ -68,19 +68,17 @@ public struct ZoneRecords: Sendable {
                                soa newSOA: DNSResourceRecord) throws(Mismatch) -> Set<DNSName> {
         var touched = Set<DNSName>()
         for record in deleted {
-            guard let index = owners[record.name]?.firstIndex(of: record) else {
+            guard owners[record.name]?.remove(record) != nil else {
                 throw Mismatch(description: "the difference deletes \(record), which the applied zone does not hold")
             }
-            owners[record.name]!.remove(at: index)
             if owners[record.name]!.isEmpty { owners[record.name] = nil }
             count -= 1
             touched.insert(record.name)
         }
         for record in added {
-            if owners[record.name, default: []].contains(record) {
+            guard owners[record.name, default: []].insert(record).inserted else {
                 throw Mismatch(description: "the difference adds \(record), which the applied zone already holds")
             }
-            owners[record.name, default: []].append(record)
             count += 1
             touched.insert(record.name)
         }
@@ -94,7 +92,7 @@ extension ZoneRecords: Equatable {
     public static func == (lhs: ZoneRecords, rhs: ZoneRecords) -> Bool {
         guard lhs.zone == rhs.zone, lhs.soa == rhs.soa, lhs.count == rhs.count, lhs.owners.count == rhs.owners.count else { return false }
         for (owner, records) in lhs.owners {
-            guard let other = rhs.owners[owner], other.count == records.count, Set(other) == Set(records) else { return false }
+            guard rhs.owners[owner] == records else { return false }
         }
         return true
     }

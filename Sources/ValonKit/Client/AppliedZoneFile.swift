@@ -65,23 +65,45 @@ public enum AppliedZoneFile {
 /// hands it out and forgets it, so that the sync that applies a difference changes the only
 /// copy in place (``AppliedZone/apply(_:soa:)``) instead of copying every record.
 final class AppliedZoneCache: Sendable {
-    private let kept = Mutex<(digest: String, zone: AppliedZone)?>(nil)
+    private struct Kept {
+        var digest: String
+        var zone: AppliedZone
+        /// The zone is the one with `digest` and differences read since, which the device
+        /// does not have yet (an incremental sync that left the change to a whole one).
+        var ahead: Bool
+    }
+
+    private let kept = Mutex<Kept?>(nil)
 
     /// The kept zone if its digest is `digest`, left kept.
     func zone(digest: String) -> AppliedZone? {
-        kept.withLock { $0?.digest == digest ? $0?.zone : nil }
+        kept.withLock { $0?.digest == digest && $0?.ahead == false ? $0?.zone : nil }
     }
 
     /// The kept zone if its digest is `digest`, no longer kept.
     func take(digest: String) -> AppliedZone? {
         kept.withLock { kept in
-            guard let (held, zone) = kept, held == digest else { return nil }
+            guard let held = kept, held.digest == digest, !held.ahead else { return nil }
             kept = nil
-            return zone
+            return held.zone
         }
     }
 
     func keep(_ zone: AppliedZone, digest: String) {
-        kept.withLock { $0 = (digest, zone) }
+        kept.withLock { $0 = Kept(digest: digest, zone: zone, ahead: false) }
+    }
+
+    /// Keeps `zone`: the one with `digest`, with the differences of a newer serial applied.
+    func keep(_ zone: AppliedZone, aheadOf digest: String) {
+        kept.withLock { $0 = Kept(digest: digest, zone: zone, ahead: true) }
+    }
+
+    /// The zone kept ahead of the one with `digest`, no longer kept.
+    func takeAhead(of digest: String) -> AppliedZone? {
+        kept.withLock { kept in
+            guard let held = kept, held.digest == digest, held.ahead else { return nil }
+            kept = nil
+            return held.zone
+        }
     }
 }

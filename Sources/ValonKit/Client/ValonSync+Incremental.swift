@@ -85,7 +85,13 @@ extension ValonSync {
         }
         let peers = change.peers.compactMap { zone.index.peers[$0] }
         guard !change.relaysChanged, !change.discoveryNodesChanged, !change.peers.contains(memory.ownKey),
-              !peers.contains(where: { memory.reserved.contains($0.wgIP) }) else { return nil }
+              !peers.contains(where: { memory.reserved.contains($0.wgIP) }) else {
+            // The whole sync takes it from here, with the zone as read: its IXFR from the new
+            // serial finds nothing newer, and nothing is read twice.
+            appliedZones.keep(zone, aheadOf: digest)
+            followMemory.keep(memory)
+            return nil
+        }
 
         let now = environment.now()
         let withoutLAN = Set(peers.filter { peer in
@@ -174,6 +180,9 @@ extension ValonSync {
             return
         }
         let previous = followMemory.peek()
+        // The nodes this run learned are no mesh peers for the syncs to come either.
+        var policy = run.policy
+        policy.otherDiscoveryKeys = otherDiscoveryKeys(run.state)
         var context = context ?? previous.map { PlanContext(local: $0.local, relays: $0.relays, reserved: $0.reserved) }
         if context == nil {
             // The first sync of the process found the serial unchanged: the zone file says the rest.
@@ -190,8 +199,8 @@ extension ValonSync {
         var peers = [WireGuardKey: WireGuardPeer](minimumCapacity: run.device.peers.count)
         var fingerprint = SyncFingerprint.Accumulator(device: WireGuardDevice(name: run.device.name, privateKey: run.device.privateKey,
                                                                               listenPort: run.device.listenPort),
-                                                      policy: run.policy, connectedSubnets: run.subnets)
-        for peer in run.device.peers where run.policy.manages(peer) {
+                                                      policy: policy, connectedSubnets: run.subnets)
+        for peer in run.device.peers where policy.manages(peer) {
             peers[peer.publicKey] = peer
             fingerprint.add(peer)
         }

@@ -267,6 +267,8 @@ public struct ValonSync: Sendable {
     func incrementalBase(_ run: Run) -> AppliedZone? {
         guard options.onlyPeer == nil, !options.force, run.deviceAsApplied,
               let applied = run.state.applied, let digest = applied.zoneDigest else { return nil }
+        // An incremental sync that read a change it leaves to a whole sync (§12.2).
+        if let ahead = appliedZones.takeAhead(of: digest) { return ahead }
         let zone = appliedZones.zone(digest: digest)
             ?? AppliedZoneFile.load(directory: options.stateDirectory, interface: options.config.interface, digest: digest).zone
         guard let zone, zone.serial == applied.serial else { return nil }
@@ -338,7 +340,7 @@ public struct ValonSync: Sendable {
         }
         var paths = [String: PathVerification.Path]()
         var requests = 0, provoked = 0
-        for (key, observed) in observations.sorted(by: { $0.key.base64 < $1.key.base64 }) {
+        for (_, key, observed) in observations.map({ ($0.key.base64, $0.key, $0.value) }).sorted(by: { $0.0 < $1.0 }) {
             var verdict = PathVerification.judge(run.state.paths?[key.base64], observed: observed, now: now)
             if verdict.provoke, provoked < Self.provokedPerRun, let address = observed.wgIP {
                 provoked += 1

@@ -146,18 +146,29 @@ struct DNSIncrementalTransferCollector: DNSTransferCollecting {
 }
 
 extension DNSResolver {
-    /// Asks the server for the changes to `zone` since `serial` (IXFR over TCP, RFC 1995)
-    /// and returns what it answered: the serial alone, the whole zone, or the differences.
-    /// The errors are those of ``transferZone(_:)``.
+    /// Asks the server for the changes to `zone` since `serial` (IXFR, RFC 1995) and returns
+    /// what it answered: the serial alone, the whole zone, or the differences.
+    ///
+    /// Over UDP first, unless TCP is configured (§2: "If an IXFR query is via UDP, the IXFR
+    /// server may attempt to reply using UDP if the entire response can be contained in a
+    /// single DNS packet"): a change or two fits one datagram, and a follower costs the node
+    /// no TCP connection. A truncated answer, or the SOA alone with a serial other than the
+    /// client's (§2: the answer did not fit, "a TCP query should be initiated"), asks again
+    /// over TCP.
     public func incrementalTransfer(_ zone: DNSName, from serial: UInt32, soa: DNSSOA) async throws(DNSError) -> DNSIncrementalTransfer {
         let configuration = self.configuration
         return try await runBlockingDNSWork { cancellation in
             Result { () throws(DNSError) -> DNSIncrementalTransfer in
-                let id = UInt16.random(in: .min ... .max)
-                var query = DNSMessage.query(id: id, name: zone, type: .ixfr, edns: nil)
                 var clientSOA = soa
                 clientSOA.serial = serial
-                query.authorities = [DNSResourceRecord(name: zone, ttl: 0, data: .soa(clientSOA))]
+                let authority = DNSResourceRecord(name: zone, ttl: 0, data: .soa(clientSOA))
+                if configuration.transport == .udp,
+                   let answer = try Self.incrementalTransferOverUDP(zone, from: serial, authority: authority, configuration, cancellation) {
+                    return answer
+                }
+                let id = UInt16.random(in: .min ... .max)
+                var query = DNSMessage.query(id: id, name: zone, type: .ixfr, edns: nil)
+                query.authorities = [authority]
                 var collector = DNSIncrementalTransferCollector(zone: zone, clientSerial: serial, queryID: id,
                                                                 limits: configuration.zoneTransferLimits,
                                                                 server: configuration.server.description)
@@ -165,5 +176,25 @@ extension DNSResolver {
                 return collector.result!
             }
         }
+    }
+
+    /// The IXFR over UDP: the answer, or `nil` when it must be asked over TCP.
+    static func incrementalTransferOverUDP(_ zone: DNSName, from serial: UInt32, authority: DNSResourceRecord,
+                                           _ configuration: Configuration, _ cancellation: DNSCancellation) throws(DNSError) -> DNSIncrementalTransfer? {
+        var generator = SystemRandomNumberGenerator()
+        var pipeline = try DNSQueryPipeline(
+            questions: [DNSQuestion(name: zone, type: .ixfr)], edns: configuration.ednsPayloadSize.map { DNSEDNS(udpPayloadSize: $0) },
+            authorities: [authority], window: 1, attempts: configuration.attempts, timeout: configuration.timeout, using: &generator)
+        try exchangeOverUDP(&pipeline, configuration, cancellation)
+        let query = pipeline.queries[0]
+        guard var reply = query.reply, !reply.header.isTruncated else { return nil }
+        reply.additionals.removeAll { $0.type == .opt }
+        var collector = DNSIncrementalTransferCollector(zone: zone, clientSerial: serial, queryID: query.id,
+                                                        limits: configuration.zoneTransferLimits,
+                                                        server: configuration.server.description)
+        try collector.accept(try reply.encoded())
+        guard collector.isComplete, let result = collector.result else { return nil }
+        if case .current(let current) = result, current != serial { return nil }
+        return result
     }
 }

@@ -42,8 +42,8 @@ struct DNSQueryPipeline {
     static let maximumCount = 32_768
 
     init<Generator: RandomNumberGenerator>(
-        questions: [DNSQuestion], edns: DNSEDNS?, window: Int, attempts: Int, timeout: Duration,
-        using generator: inout Generator
+        questions: [DNSQuestion], edns: DNSEDNS?, authorities: [DNSResourceRecord] = [], window: Int, attempts: Int,
+        timeout: Duration, using generator: inout Generator
     ) throws(DNSError) {
         precondition(questions.count <= Self.maximumCount, "at most \(Self.maximumCount) queries per pipeline")
         precondition(window > 0 && attempts > 0, "window and attempts must be positive")
@@ -57,6 +57,7 @@ struct DNSQueryPipeline {
             while indexByID[id] != nil { id = UInt16.random(in: .min ... .max, using: &generator) }
             var message = DNSMessage.query(id: id, name: question.name, type: question.type, edns: edns)
             message.questions[0].dnsClass = question.dnsClass
+            message.authorities = authorities
             indexByID[id] = queries.count
             queries.append(Query(question: question, id: id, packet: try message.encoded()))
         }

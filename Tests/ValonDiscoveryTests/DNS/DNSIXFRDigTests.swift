@@ -181,6 +181,81 @@ struct DNSIXFRDigProcessTests {
         #expect(live.metrics.render().contains(#"valon_dns_ixfr_total{answer="difference"} 1"#), "NSD got a difference\n\(live.metrics.render())\n\(nsd.log)")
     }
 
+    /// A relay for UDP only, between a loopback port and the live server's: nothing listens
+    /// for TCP on its port, so whatever comes through it came over UDP.
+    final class UDPOnlyRelay: @unchecked Sendable {
+        let front: LoopbackUDP
+        private let back: LoopbackUDP
+        private let running = Locked(true)
+        let relayed = Locked(0)
+        private var thread: Thread?
+
+        init(to port: UInt16) throws {
+            front = try LoopbackUDP()
+            back = try LoopbackUDP()
+            nonisolated(unsafe) let (front, back) = (front, back)
+            let (running, relayed) = (running, relayed)
+            thread = Thread {
+                while running.value {
+                    guard let (query, client) = try? front.receive(timeoutMilliseconds: 100) else { continue }
+                    guard let reply = try? back.exchange(query, with: port) else { continue }
+                    try? front.send(reply, to: client)
+                    relayed.withLock { $0 += 1 }
+                }
+            }
+            thread?.start()
+        }
+
+        func stop() { running.withLock { $0 = false } }
+    }
+
+    @Test("IXFR over UDP: a small difference comes in one datagram, as dig +notcp reads it; one that does not fit is asked again over TCP")
+    func overUDP() async throws {
+        let live = try await DNSLiveServer.start()
+        defer { live.stop() }
+        let peer = try await live.addPeer("client01", lan: "192.168.1.50:51820")
+        try await live.waitUntilServed(peer)
+        let zone = try DNSName("valon.internal")
+        let relay = try UDPOnlyRelay(to: live.port)
+        defer { relay.stop() }
+        let throughRelay = DNSResolver(server: Endpoint("127.0.0.1:\(relay.front.port)")!)
+        var tcpOnly = DNSResolver.Configuration(server: Endpoint("127.0.0.1:\(live.port)")!)
+        tcpOnly.transport = .tcp
+        let direct = DNSResolver(server: Endpoint("127.0.0.1:\(live.port)")!)
+        let base = try await direct.startOfAuthority(of: zone)
+
+        _ = try await live.registry.setEndpoint(.lan, to: Endpoint("192.168.1.51:51820"), of: peer.publicKey)
+        try await eventually("the store to serve the move") { live.store.current?.peer(key: peer.publicKey)?.lanEndpoint == Endpoint("192.168.1.51:51820") }
+        let overUDP = try await throughRelay.incrementalTransfer(zone, from: base.serial, soa: base)
+        let overTCP = try await DNSResolver(configuration: tcpOnly).incrementalTransfer(zone, from: base.serial, soa: base)
+        guard case .differences(_, _, let udpDifferences, let messages, _) = overUDP,
+              case .differences(_, _, let tcpDifferences, _, _) = overTCP else {
+            Issue.record("not differences: \(overUDP) / \(overTCP)")
+            return
+        }
+        #expect(messages == 1 && relay.relayed.value >= 1, "one datagram, through the UDP-only relay")
+        #expect(udpDifferences.map { Set($0.deleted) } == tcpDifferences.map { Set($0.deleted) })
+        #expect(udpDifferences.map { Set($0.added) } == tcpDifferences.map { Set($0.added) })
+        // dig over UDP reads the same records.
+        let dig = try await live.dig(["+notcp", "valon.internal", "IXFR=\(base.serial)"])
+        #expect(dig.answer.count == udpDifferences.reduce(0) { $0 + $1.deleted.count + $1.added.count } + 4, "\(dig.answer)")
+
+        // Thirty new peers do not fit a datagram: the SOA alone over UDP, then TCP.
+        let now = try await direct.startOfAuthority(of: zone)
+        try await live.addPeers(30, first: 100)
+        do {
+            _ = try await throughRelay.incrementalTransfer(zone, from: now.serial, soa: now)
+            Issue.record("read through a relay that carries no TCP")
+        } catch {
+            #expect(error.description.contains("TCP"), "the resolver went on over TCP: \(error)")
+        }
+        guard case .differences(_, _, let big, let bigMessages, _) = try await direct.incrementalTransfer(zone, from: now.serial, soa: now) else {
+            Issue.record("the difference over TCP")
+            return
+        }
+        #expect(big.reduce(0) { $0 + $1.added.count } >= 30 && bigMessages >= 1)
+    }
+
     @Test("valon-sync's reader: the differences applied to its base give what an AXFR gives; a base that does not fit is read whole")
     func readerAppliesDifferences() async throws {
         let live = try await DNSLiveServer.start()

@@ -269,6 +269,14 @@ struct ClientEndToEndRootTests {
         #expect(moved[first.base64] == "203.0.113.99:40099 \(ip(20))/32 25")
         let removed = try await change("remove", shown: { $0[second.base64] == nil }) { _ = try await bed.registry.remove(key: second) }
         #expect(removed[third.base64] != nil && removed[first.base64] != nil)
+        // This host's own record changes every choice (its NAT address): that sync is whole.
+        let ownSerial = try bed.serial()
+        _ = try await bed.registry.setEndpoint(.nat, to: Endpoint("203.0.113.77:40077"), of: try bed.clientKey.publicKey())
+        try bed.waitForSerial(after: ownSerial)
+        let afterOwn = try bed.serial()
+        try await eventually("the follower's line for serial \(afterOwn)") { lines().contains { ($0["serial"] as? Int).map(UInt32.init) == afterOwn } }
+        let ownLine = try #require(lines().first { ($0["serial"] as? Int).map(UInt32.init) == afterOwn })
+        #expect(ownLine["incremental"] == nil && ownLine["method"] as? String == "ixfr", "a whole sync, still read by IXFR: \(ownLine)")
         let incremental = lines().filter { $0["incremental"] as? Bool == true && $0["status"] as? String == "applied" }
         #expect(incremental.count >= 3, "\(lines())")
         #expect(incremental.allSatisfy { ($0["added"] as? Int ?? 0) + ($0["updated"] as? Int ?? 0) + ($0["removed"] as? Int ?? 0) <= 1 },
