@@ -74,9 +74,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "valon-bench",
-            dependencies: ["ValonKit", "ValonDiscovery"],
+            dependencies: ["ValonKit", "ValonDiscovery", "CEpoll"],
             path: "Benchmarks/valon-bench"
         ),
+        // epoll(7) for the follower simulator (Glibc's module leaves <sys/epoll.h> out).
+        .systemLibrary(name: "CEpoll", path: "Benchmarks/CEpoll"),
         // Example: DNS-SD browse of a VALON zone with pipelined queries.
         .executableTarget(
             name: "dns-browse",

@@ -201,5 +201,5 @@ done
 median_us=$(median <"$WORK/follow.us")
 echo "valon-sync --follow, the sync a NOTIFY woke: $(awk -v u="$median_us" 'BEGIN { printf "%.2f", u / 1000 }') ms CPU (median; all in µs: $(tr '\n' ' ' <"$WORK/follow.us"))"
 echo "  $incremental of $ROUNDS syncs were incremental; idle for 5 s: $(( (idle1 - idle0) / 1000 )) µs CPU"
-echo "  one change, everything on the wire: $((bytes1 - bytes0)) bytes (IP packets: NOTIFY, its answer, SOA, IXFR)"
+echo "  one change, everything on the wire: $((bytes1 - bytes0)) bytes (IP packets: NOTIFY, its answer, the IXFR and its answer)"
 echo "  the follower's line: $(cut -c1-300 <<<"$line")"

@@ -36,9 +36,10 @@ final class FollowMemory: Sendable {
 }
 
 extension ValonSync {
-    /// The sync a NOTIFY wakes in a `--follow` process (docs/ARCHITECTURE.md §12.2): the SOA of
-    /// the node the last sync read, then, if it moved, the IXFR from the serial applied, applied
-    /// to the zone in memory (``AppliedZone/apply(_:soa:)``); only the peers it changed are
+    /// The sync a NOTIFY wakes in a `--follow` process (docs/ARCHITECTURE.md §12.2): one IXFR
+    /// from the serial applied to the node the last sync read (over UDP when it fits; its SOA
+    /// says when nothing changed), applied to the zone in memory
+    /// (``AppliedZone/apply(_:soa:)``); only the peers it changed are
     /// planned and set on the device, their differences appended to the zone file, the
     /// fingerprint updated peer by peer. Nothing here costs in proportion to the mesh.
     ///
@@ -65,16 +66,18 @@ extension ValonSync {
         let interface = options.config.interface
         var result = SyncResult(interface: interface, status: .upToDate, dnsQueries: 0,
                                 lanEndpoint: memory.lanEndpoint, report: .unchanged)
-        guard let serial = try? await reader.serial(), RegistryReadGuard.check(serial: serial) == nil else { return giveUp() }
-        result.serial = serial
-        if serial == baseSerial {
+        // The IXFR alone (RFC 1995 §2): its first record is the server's SOA, so it also says
+        // when nothing changed; no SOA query before it.
+        guard let answer = try? await reader.changes(since: baseSerial, soa: baseSOA) else { return giveUp() }
+        if case .current(let serial) = answer, serial == baseSerial {
+            result.serial = serial
             result.incremental = true
             result.dnsQueries = reader.queryCount
             _ = giveUp()
             return result
         }
-        guard case .differences(let newSerial, let newSOA, let differences, _, _)? = try? await reader.changes(since: baseSerial, soa: baseSOA)
-        else { return giveUp() }
+        guard case .differences(let newSerial, let newSOA, let differences, _, _) = answer,
+              RegistryReadGuard.check(serial: newSerial) == nil else { return giveUp() }
         let change: RegistryIndex.Change
         do throws(AppliedZone.Mismatch) {
             change = try zone.apply(differences.map { ($0.deleted, $0.added) }, soa: newSOA)
