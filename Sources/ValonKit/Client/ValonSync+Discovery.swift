@@ -116,17 +116,8 @@ extension ValonSync {
             await verifyLearnedNodes(&run)
             return 0
         }
-        let (backend, interface) = (run.backend, config.interface)
-        let update = WireGuardDevice(name: interface, peers: updates)
-        try await runBlocking {
-            Result { () throws(ClientError) in
-                do {
-                    try backend.apply(update, to: interface)
-                } catch {
-                    throw ClientError(.device, "setting \(updates.count) discovery node peers on \(interface) failed", cause: error)
-                }
-            }
-        }.get()
+        try await apply(WireGuardDevice(name: config.interface, peers: updates), to: config.interface, with: run.backend,
+                        failure: "setting \(updates.count) discovery node peers on \(config.interface) failed")
         await verifyLearnedNodes(&run)
         return updates.count
     }

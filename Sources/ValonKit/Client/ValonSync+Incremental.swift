@@ -106,17 +106,9 @@ extension ValonSync {
                             local: memory.local, policy: memory.fingerprint.policy, now: now,
                             relays: memory.relays.filter { change.peers.contains($0.key) }, withoutLAN: withoutLAN)
         if !plan.isEmpty {
-            let (backend, update) = (environment.backend(interface), plan.update)
             // A failed apply leaves the device unknown: the memory stays dropped.
-            try await runBlocking {
-                Result { () throws(ClientError) in
-                    do {
-                        try backend.apply(update, to: interface)
-                    } catch {
-                        throw ClientError(.device, "the changes were read, but applying \(update.peers.count) peer changes to \(interface) failed", cause: error)
-                    }
-                }
-            }.get()
+            try await apply(plan.update, to: interface, with: environment.backend(interface),
+                            failure: "the changes were read, but applying \(plan.update.peers.count) peer changes to \(interface) failed")
         }
         Self.record(plan, into: &memory)
         let kept = try? AppliedZoneFile.save(zone, directory: options.stateDirectory, interface: interface)

@@ -231,14 +231,8 @@ public struct ValonSync: Sendable {
             return run.result
         }
         if !plan.isEmpty {
-            let (backend, update) = (run.backend, plan.update)
-            try await blocking { () throws(ClientError) in
-                do {
-                    try backend.apply(update, to: interface)
-                } catch {
-                    throw ClientError(.device, "the registry was read, but applying \(update.peers.count) peer changes to \(interface) failed", cause: error)
-                }
-            }
+            try await apply(plan.update, to: interface, with: run.backend,
+                            failure: "the registry was read, but applying \(plan.update.peers.count) peer changes to \(interface) failed")
             run.result.status = .applied
         }
         if options.onlyPeer == nil {
@@ -387,6 +381,19 @@ public struct ValonSync: Sendable {
                 relayPort: path.relayPort, wgIP: path.wgIP.flatMap { IPAddress($0) }, rxBytes: peer.rxBytes)
         }
         return observations
+    }
+
+    /// Applies `update` to `interface`, on ``BlockingPool``; a failure is a
+    /// ``ClientError/Code/device`` error that says `failure`.
+    func apply(_ update: WireGuardDevice, to interface: String, with backend: any WireGuardBackend,
+               failure: String) async throws(ClientError) {
+        try await blocking { () throws(ClientError) in
+            do {
+                try backend.apply(update, to: interface)
+            } catch {
+                throw ClientError(.device, failure, cause: error)
+            }
+        }
     }
 
     /// Runs blocking device, netlink and file work on ``BlockingPool``.

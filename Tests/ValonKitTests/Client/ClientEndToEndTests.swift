@@ -220,18 +220,30 @@ struct ClientEndToEndRootTests {
         #expect(pid != nil, "bootstrap started userspace WireGuard here (no kernel module)")
     }
 
+    /// The IXFR tests' start: a testbed with peers `first` and `second` registered, the
+    /// client bootstrapped and settled (the node has learned its endpoints), and one full read
+    /// that keeps its zone; `third` is a key to add later.
+    static func settledBed() async throws -> (ClientTestbed, WireGuardKey, WireGuardKey, WireGuardKey) {
+        let bed = try await ClientTestbed()
+        do {
+            let first = Self.peerKey(), second = Self.peerKey(), third = Self.peerKey()
+            try await bed.registry.add(key: first, alias: "first", address: bed.ip(20), natEndpoint: Endpoint("203.0.113.20:40020"))
+            try await bed.registry.add(key: second, alias: "second", address: bed.ip(21), natEndpoint: Endpoint("203.0.113.21:40021"))
+            let boot = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
+            #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)\n\(bed.discoveryLog)")
+            for _ in 0..<3 { _ = try bed.run("valon-sync", ["--force"]) }
+            return (bed, first, second, third)
+        } catch {
+            bed.shutdown()
+            throw error
+        }
+    }
+
     @Test("--follow: a NOTIFY's sync reads the difference, sets only the changed peers and leaves the device as a full read does")
     func followIncrementally() async throws {
-        let bed = try await ClientTestbed()
+        let (bed, first, second, third) = try await Self.settledBed()
         defer { bed.shutdown() }
-        let octets = bed.network.address.bytes
-        func ip(_ last: Int) -> IPAddress { IPAddress(bytes: octets.dropLast() + [UInt8(last)])! }
-        let first = Self.peerKey(), second = Self.peerKey(), third = Self.peerKey()
-        try await bed.registry.add(key: first, alias: "first", address: ip(20), natEndpoint: Endpoint("203.0.113.20:40020"))
-        try await bed.registry.add(key: second, alias: "second", address: ip(21), natEndpoint: Endpoint("203.0.113.21:40021"))
-        let boot = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
-        #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)\n\(bed.discoveryLog)")
-        for _ in 0..<3 { _ = try bed.run("valon-sync", ["--force"]) }
+        let ip = bed.ip
 
         // A 30 s interval: every sync in between is one a NOTIFY woke.
         let log = "\(bed.directory)/follow.log"
@@ -295,17 +307,9 @@ struct ClientEndToEndRootTests {
 
     @Test("IXFR: changes are read as differences and give the device a full read gives; a damaged base or a device changed outside means a full read")
     func incrementalSync() async throws {
-        let bed = try await ClientTestbed()
+        let (bed, first, second, third) = try await Self.settledBed()
         defer { bed.shutdown() }
-        let octets = bed.network.address.bytes
-        func ip(_ last: Int) -> IPAddress { IPAddress(bytes: octets.dropLast() + [UInt8(last)])! }
-        let first = Self.peerKey(), second = Self.peerKey(), third = Self.peerKey()
-        try await bed.registry.add(key: first, alias: "first", address: ip(20), natEndpoint: Endpoint("203.0.113.20:40020"))
-        try await bed.registry.add(key: second, alias: "second", address: ip(21), natEndpoint: Endpoint("203.0.113.21:40021"))
-        let boot = try bed.run("valon-bootstrap", ["--json", "--handshake-timeout", "20"])
-        #expect(boot.status == 0, "\(boot.stdout)\(boot.stderr)\n\(bed.discoveryLog)")
-        // Settle (the node learns my endpoints), then one full read that keeps its zone.
-        for _ in 0..<3 { _ = try bed.run("valon-sync", ["--force"]) }
+        let ip = bed.ip
         let zoneFile = "\(bed.directory)/state/\(bed.interface).zone"
         #expect(FileManager.default.fileExists(atPath: zoneFile))
 

@@ -163,6 +163,11 @@ final class ClientTestbed: @unchecked Sendable {
         return PeerRegistry(etcd: client, configuration: PeerRegistry.Configuration(network: network, reservedAddresses: [discoveryIP]))
     }()
 
+    /// The address `last` in the testbed's VALON network (its last octet).
+    func ip(_ last: Int) -> IPAddress {
+        IPAddress(bytes: network.address.bytes.dropLast() + [UInt8(last)])!
+    }
+
     /// The zone's SOA serial as dig sees it.
     func serial() throws -> UInt32 {
         let text = try Command.check(["dig", "+short", "-p", String(dnsPort), "@127.0.0.1", "valon.test", "SOA"])
