@@ -23,6 +23,8 @@ final class FollowMemory: Sendable {
         var reserved: Set<IPAddress>
         /// The discovery node read from, its DNS server inside the tunnel.
         var dns: Endpoint
+        /// That node's DDNS API, for relay requests.
+        var api: String
         var lanEndpoint: String
     }
 
@@ -111,10 +113,26 @@ extension ValonSync {
                             failure: "the changes were read, but applying \(plan.update.peers.count) peer changes to \(interface) failed")
         }
         Self.record(plan, into: &memory)
+        // The changed peers' paths are judged again now, as a whole sync judges every path
+        // after a read (§10): a new endpoint is tried afresh, a NAT found symmetric is given up
+        // at once and a relay asked for.
+        let meSymmetric = zone.index.peers[memory.ownKey]?.natKind == .symmetric
+        var observations = [WireGuardKey: PathVerification.Observation]()
+        for entry in plan.entries where entry.action != .remove {
+            guard let peer = zone.index.peers[entry.publicKey] else { continue }
+            observations[entry.publicKey] = Self.observation(
+                peer, entry: entry, onDevice: memory.peers[entry.publicKey],
+                relayPort: zone.index.relays.first { $0.involves(memory.ownKey) && $0.involves(entry.publicKey) }?.port, meSymmetric: meSymmetric)
+        }
+        let judged = await judgePaths(observations, previous: memory.paths, api: memory.api, ownKey: memory.ownKey, result: &result)
+        let lanFailedNow = judged.contains { $0.value.lanFailedAt != nil && $0.value.lanFailedAt != memory.paths[$0.key]?.lanFailedAt }
+        for entry in plan.entries { memory.paths[entry.publicKey.base64] = judged[entry.publicKey.base64] }
         let kept = try? AppliedZoneFile.save(zone, directory: options.stateDirectory, interface: interface)
         memory.applied = ClientState.Applied(serial: newSerial, fingerprint: memory.fingerprint.value, zoneDigest: kept?.digest)
         if let kept { appliedZones.keep(kept.zone, digest: kept.digest) }
-        followMemory.keep(kept == nil ? nil : memory)
+        // A LAN endpoint that just failed changes the plan: a whole sync makes it (its state
+        // file then holds no serial to short-cut).
+        followMemory.keep(kept == nil || lanFailedNow ? nil : memory)
 
         result.record(plan, allPeers: false)
         result.status = plan.isEmpty ? .unchanged : .applied
@@ -202,7 +220,7 @@ extension ValonSync {
         var memory = FollowMemory.Snapshot(
             saved: applied, applied: applied, deviceName: run.device.name, ownKey: run.ownKey, peers: peers,
             fingerprint: fingerprint, local: context.local, relays: context.relays, paths: run.state.paths ?? [:],
-            reserved: context.reserved, dns: dns, lanEndpoint: run.lanEndpoint.description)
+            reserved: context.reserved, dns: dns, api: run.api, lanEndpoint: run.lanEndpoint.description)
         if let plan { Self.record(plan, into: &memory) }
         // Only a memory that gives the fingerprint the state holds is a base.
         followMemory.keep(memory.fingerprint.value == applied.fingerprint ? memory : nil)
@@ -218,6 +236,7 @@ extension ValonSync {
         }
         var state = state
         state.applied = memory.applied
+        state.paths = memory.paths.isEmpty ? nil : memory.paths
         return state
     }
 }

@@ -289,11 +289,9 @@ public struct ValonSync: Sendable {
         var observations = [WireGuardKey: PathVerification.Observation]()
         for entry in plan.entries where entry.action != .remove {
             guard let peer = byKey[entry.publicKey] else { continue }
-            observations[entry.publicKey] = PathVerification.Observation(
-                lan: peer.lanEndpoint, nat: peer.natEndpoint, endpoint: entry.endpoint,
-                lastHandshake: onDevice[entry.publicKey]?.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
-                relayPort: zone.relays.isEmpty ? nil : zone.relayPort(between: run.ownKey, and: entry.publicKey), wgIP: peer.wgIP,
-                rxBytes: onDevice[entry.publicKey]?.rxBytes, symmetricNAT: meSymmetric || peer.natKind == .symmetric)
+            observations[entry.publicKey] = Self.observation(
+                peer, entry: entry, onDevice: onDevice[entry.publicKey],
+                relayPort: zone.relays.isEmpty ? nil : zone.relayPort(between: run.ownKey, and: entry.publicKey), meSymmetric: meSymmetric)
         }
         return observations
     }
@@ -332,10 +330,28 @@ public struct ValonSync: Sendable {
             }
             return false
         }
+        let paths = await judgePaths(observations, previous: run.state.paths ?? [:], api: run.api, ownKey: run.ownKey,
+                                     result: &run.result)
+        let changed = paths != (run.state.paths ?? [:])
+        // A LAN endpoint that just failed changes the next plan: no serial short cut for it.
+        if paths.contains(where: { $0.value.lanFailedAt != nil && $0.value.lanFailedAt != run.state.paths?[$0.key]?.lanFailedAt }) {
+            run.state.applied = nil
+        }
+        run.state.paths = paths
+        return changed
+    }
+
+    /// Judges each observed peer's path against its `previous` one: provokes a handshake
+    /// where one is awaited (at most ``provokedPerRun``), asks `api` to relay the ones that
+    /// failed (at most ``relayRequestsPerRun``), and returns the paths, by base64 key, with
+    /// the verdicts and requests recorded in `result`.
+    func judgePaths(_ observations: [WireGuardKey: PathVerification.Observation], previous: [String: PathVerification.Path],
+                    api: String, ownKey: WireGuardKey, result: inout SyncResult) async -> [String: PathVerification.Path] {
+        let now = environment.now()
         var paths = [String: PathVerification.Path]()
         var requests = 0, provoked = 0
         for (_, key, observed) in observations.map({ ($0.key.base64, $0.key, $0.value) }).sorted(by: { $0.0 < $1.0 }) {
-            var verdict = PathVerification.judge(run.state.paths?[key.base64], observed: observed, now: now)
+            var verdict = PathVerification.judge(previous[key.base64], observed: observed, now: now)
             if verdict.provoke, provoked < Self.provokedPerRun, let address = observed.wgIP {
                 provoked += 1
                 environment.provoke(address)
@@ -344,27 +360,30 @@ public struct ValonSync: Sendable {
                 if requests < Self.relayRequestsPerRun {
                     requests += 1
                     do {
-                        let port = try await environment.reporter(run.api).requestRelay(publicKey: run.ownKey, peer: key)
-                        run.result.relayRequests.append(.init(pubkey: key.base64, port: port, error: nil))
+                        let port = try await environment.reporter(api).requestRelay(publicKey: ownKey, peer: key)
+                        result.relayRequests.append(.init(pubkey: key.base64, port: port, error: nil))
                     } catch {
-                        run.result.relayRequests.append(.init(pubkey: key.base64, port: nil, error: error.description))
+                        result.relayRequests.append(.init(pubkey: key.base64, port: nil, error: error.description))
                     }
                 } else {
                     // Over this run's budget: asked on a later run.
-                    verdict.path.relayRequestedAt = run.state.paths?[key.base64]?.relayRequestedAt
-                    verdict.path.relayRequests = run.state.paths?[key.base64]?.relayRequests
+                    verdict.path.relayRequestedAt = previous[key.base64]?.relayRequestedAt
+                    verdict.path.relayRequests = previous[key.base64]?.relayRequests
                 }
             }
             paths[key.base64] = verdict.path
-            run.result.paths[key.base64] = verdict.path.summary
+            result.paths[key.base64] = verdict.path.summary
         }
-        let changed = paths != (run.state.paths ?? [:])
-        // A LAN endpoint that just failed changes the next plan: no serial short cut for it.
-        if paths.contains(where: { $0.value.lanFailedAt != nil && $0.value.lanFailedAt != run.state.paths?[$0.key]?.lanFailedAt }) {
-            run.state.applied = nil
-        }
-        run.state.paths = paths
-        return changed
+        return paths
+    }
+
+    /// What the registry and the device say of one peer the plan keeps, for the path judge.
+    static func observation(_ peer: Peer, entry: SyncPlan.Entry, onDevice: WireGuardPeer?, relayPort: UInt16?,
+                            meSymmetric: Bool) -> PathVerification.Observation {
+        PathVerification.Observation(
+            lan: peer.lanEndpoint, nat: peer.natEndpoint, endpoint: entry.endpoint,
+            lastHandshake: onDevice?.lastHandshake.flatMap { $0.seconds > 0 ? $0.seconds : nil },
+            relayPort: relayPort, wgIP: peer.wgIP, rxBytes: onDevice?.rxBytes, symmetricNAT: meSymmetric || peer.natKind == .symmetric)
     }
 
     /// The paths the state keeps, observed on the device as it is now (a run that found the
