@@ -279,6 +279,9 @@ struct ClientEndToEndRootTests {
             _ = try await bed.registry.setEndpoint(.nat, to: Endpoint("203.0.113.99:40099"), of: first)
         }
         #expect(moved[first.base64] == "203.0.113.99:40099 \(ip(20))/32 25")
+        // The incremental sync judged the moved peer's path afresh (§10): its line says so.
+        let movedLine = lines().last { $0["incremental"] as? Bool == true && $0["status"] as? String == "applied" }
+        #expect((movedLine?["paths"] as? [String: String])?[first.base64]?.contains("203.0.113.99:40099") == true, "\(String(describing: movedLine))")
         let removed = try await change("remove", shown: { $0[second.base64] == nil }) { _ = try await bed.registry.remove(key: second) }
         #expect(removed[third.base64] != nil && removed[first.base64] != nil)
         // This host's own record changes every choice (its NAT address): that sync is whole.
